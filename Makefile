@@ -1,0 +1,142 @@
+# hintd — build, test, install.
+#   make            hintd, hintctl, hint-agent (static) and pagehint.ko
+#   make check      unit tests (plain and ASan/UBSan), bats tests, real-VM tests
+#   make demo       real guests under hintd, watched with hintctl top
+#   make install    PREFIX=/usr/local DESTDIR=
+# Sources are found by directory: common/*.c is linked into every program,
+# tests/unit/test-*.c is one test program each.
+
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+SBINDIR    ?= $(PREFIX)/sbin
+BINDIR     ?= $(PREFIX)/bin
+SYSCONFDIR ?= /etc
+MANDIR     ?= $(PREFIX)/share/man
+BUILD      ?= build
+
+CC        ?= cc
+CFLAGS    ?= -O2 -g
+WARNINGS   = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
+CPPFLAGS  += -D_GNU_SOURCE -Icommon -Ikernel
+ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS)
+SANITIZE   = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+# The guest kernel: the newest Debian kernel installed in /boot.
+GUEST_KVER ?= $(shell ls /boot/vmlinuz-*-amd64 2>/dev/null | sed 's|.*/vmlinuz-||' | sort -V | tail -n 1)
+
+pc = $(shell pkg-config --$(1) $(2) 2>/dev/null)
+DAEMON_PKGS = libsystemd jansson libvirt libcgroup
+CLI_PKGS    = libsystemd jansson ncursesw
+
+COMMON_SRC = $(wildcard common/*.c)
+DAEMON_SRC = $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+CLI_SRC    = $(filter-out cli/main.c,$(wildcard cli/*.c))
+AGENT_SRC  = $(wildcard guest-agent/*.c)
+LAB_SRC    = $(wildcard tests/lab/guest/*.c)
+PEER_SRC   = $(wildcard tests/lab/host/*.c)
+UNIT_SRC   = $(wildcard tests/unit/test-*.c)
+HEADERS    = $(wildcard common/*.h daemon/*.h cli/*.h guest-agent/*.h kernel/*.h tests/unit/*.h)
+
+PROGRAMS   = $(if $(wildcard daemon/main.c),$(BUILD)/hintd) \
+             $(if $(wildcard cli/main.c),$(BUILD)/hintctl) \
+             $(if $(AGENT_SRC),$(BUILD)/hint-agent)
+LAB_PROGS  = $(patsubst tests/lab/guest/%.c,$(BUILD)/lab/%,$(LAB_SRC)) \
+             $(patsubst tests/lab/host/%.c,$(BUILD)/lab/host/%,$(PEER_SRC))
+MODULE     = $(if $(wildcard kernel/pagehint.c),$(BUILD)/pagehint.ko)
+UNIT_BINS  = $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
+ASAN_BINS  = $(patsubst tests/unit/%.c,$(BUILD)/asan/%,$(UNIT_SRC))
+
+.PHONY: all deps check check-unit check-asan check-bats check-vm demo bench fuzz \
+        install clean lab-down
+all: $(PROGRAMS) $(LAB_PROGS) $(MODULE)
+
+deps:
+	@scripts/deps
+
+# Programs on the host: dynamically linked against the Debian libraries.
+$(BUILD)/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(call pc,cflags,$(DAEMON_PKGS) ncursesw) -c -o $@ $<
+
+$(BUILD)/asan/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(SANITIZE) $(call pc,cflags,$(DAEMON_PKGS) ncursesw) -c -o $@ $<
+
+obj  = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+aobj = $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(1))
+
+$(BUILD)/hintd: $(call obj,daemon/main.c $(DAEMON_SRC) $(COMMON_SRC))
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(call pc,libs,$(DAEMON_PKGS)) -lm
+
+$(BUILD)/hintctl: $(call obj,cli/main.c $(CLI_SRC) $(COMMON_SRC))
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(call pc,libs,$(CLI_PKGS)) -lm
+
+# Programs for the guest: static, so they run from a busybox initramfs.
+$(BUILD)/hint-agent: $(AGENT_SRC) $(COMMON_SRC) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -static -o $@ $(AGENT_SRC) $(COMMON_SRC) -ljansson -lm
+
+$(BUILD)/lab/%: tests/lab/guest/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -static -o $@ $<
+
+# Host-side lab tools (test peers): dynamically linked with common/.
+$(BUILD)/lab/host/%: $(call obj,tests/lab/host/%.c $(COMMON_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(call pc,libs,jansson) -lm
+
+# The guest kernel module, built out of tree against the guest kernel's headers.
+$(BUILD)/pagehint.ko: kernel/pagehint.c kernel/pagehint_uapi.h kernel/Kbuild
+	@test -n "$(GUEST_KVER)" || { echo "no guest kernel in /boot: run make deps" >&2; exit 1; }
+	$(MAKE) -C /lib/modules/$(GUEST_KVER)/build M=$(CURDIR)/kernel modules
+	@mkdir -p $(BUILD) && cp kernel/pagehint.ko $@
+
+# Unit tests: each test-*.c is a program linked with everything but main.c.
+UNIT_LINK = $(DAEMON_SRC) $(CLI_SRC) $(COMMON_SRC)
+$(BUILD)/unit/%: $(call obj,tests/unit/%.c $(UNIT_LINK))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(call pc,libs,$(DAEMON_PKGS) ncursesw) -lm
+
+$(BUILD)/asan/%: $(call aobj,tests/unit/%.c $(UNIT_LINK))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SANITIZE) -o $@ $^ $(call pc,libs,$(DAEMON_PKGS) ncursesw) -lm
+
+
+check: deps
+	$(MAKE) all
+	$(MAKE) check-unit check-asan check-bats check-vm
+
+check-unit: $(UNIT_BINS)
+	@tests/run-unit $(UNIT_BINS)
+
+check-asan: $(ASAN_BINS)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		tests/run-unit $(ASAN_BINS)
+
+check-bats: all
+	@BUILD=$(CURDIR)/$(BUILD) prove --exec bats tests/bats/*.bats
+
+check-vm: all
+	@BUILD=$(CURDIR)/$(BUILD) GUEST_KVER=$(GUEST_KVER) prove --exec bats tests/vm/*.bats
+
+demo: deps
+	$(MAKE) all
+	BUILD=$(CURDIR)/$(BUILD) GUEST_KVER=$(GUEST_KVER) tests/lab/demo
+
+# Stops whatever a lab left running (guests, libvirtd, dbus-daemon), by recorded PID.
+lab-down:
+	@tests/lab/lab down
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
+	$(if $(wildcard $(BUILD)/hintd),install -m 0755 $(BUILD)/hintd $(DESTDIR)$(SBINDIR)/hintd)
+	$(if $(wildcard $(BUILD)/hintctl),install -m 0755 $(BUILD)/hintctl $(DESTDIR)$(BINDIR)/hintctl)
+	$(if $(wildcard $(BUILD)/hint-agent),install -m 0755 $(BUILD)/hint-agent $(DESTDIR)$(SBINDIR)/hint-agent)
+	for f in $(wildcard man/*.[0-9]); do \
+		s=$${f##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
+		install -m 0644 $$f $(DESTDIR)$(MANDIR)/man$$s/; done
+	$(if $(wildcard etc/hintd.conf),install -D -m 0644 etc/hintd.conf $(DESTDIR)$(SYSCONFDIR)/hintd/hintd.conf)
+
+clean:
+	rm -rf $(BUILD)
+	$(if $(wildcard kernel/Kbuild),-$(MAKE) -C /lib/modules/$(GUEST_KVER)/build M=$(CURDIR)/kernel clean 2>/dev/null)

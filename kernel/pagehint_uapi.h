@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * pagehint_uapi.h - the ABI between pagehint.ko and hint-agent.
+ *
+ * Cycle of one batch (all sizes in bytes, addresses guest-physical):
+ *
+ *   1. REPORTED  the module has taken free pages out of the allocator and
+ *                read() hands them out as one struct pagehint_batch. The
+ *                module keeps them for ttl_ms waiting for a CLAIM; when the
+ *                ttl passes unclaimed they go back to the allocator.
+ *   2. CLAIMED   the agent writes PAGEHINT_CMD_CLAIM; write() succeeds only if
+ *                the batch is still held (else -ENOENT: it expired and the
+ *                host must not touch it). A claimed batch is held until
+ *                ACK/RELEASE, or PAGEHINT_CLAIM_TIMEOUT_MS as a last resort.
+ *   3. done      PAGEHINT_CMD_ACK (host discarded it) or PAGEHINT_CMD_RELEASE
+ *                (host left it alone): the pages return to the allocator.
+ *
+ * The host punches a range only between 2 and 3, so a page the guest may use
+ * again is never discarded.
+ */
+#ifndef PAGEHINT_UAPI_H
+#define PAGEHINT_UAPI_H
+
+#include <linux/types.h>
+
+#define PAGEHINT_DEVICE		"/dev/pagehint"
+#define PAGEHINT_SYSFS_DIR	"/sys/kernel/pagehint"
+
+#define PAGEHINT_BATCH_MAGIC	0x31424850u	/* "PHB1" little endian */
+#define PAGEHINT_MAX_RANGES	32		/* ranges in one batch */
+#define PAGEHINT_CLAIM_TIMEOUT_MS 30000		/* claimed but never acked */
+
+struct pagehint_range {
+	__u64 gpa;	/* guest-physical start, aligned to the batch granularity */
+	__u64 len;	/* bytes, a multiple of the granularity */
+};
+
+/* One read() returns exactly one batch (short reads are refused). */
+struct pagehint_batch {
+	__u32 magic;		/* PAGEHINT_BATCH_MAGIC */
+	__u32 id;		/* nonzero, increases by one per batch */
+	__u32 count;		/* ranges[] entries in use, 1..PAGEHINT_MAX_RANGES */
+	__u32 ttl_ms;		/* how long the module waits for CLAIM */
+	__u64 granularity;	/* bytes; every gpa and len is a multiple */
+	struct pagehint_range ranges[PAGEHINT_MAX_RANGES];
+};
+
+enum pagehint_cmd_op {
+	PAGEHINT_CMD_CLAIM	= 1,	/* id: batch; -ENOENT if no longer held */
+	PAGEHINT_CMD_ACK	= 2,	/* id: batch; host discarded it */
+	PAGEHINT_CMD_RELEASE	= 3,	/* id: batch; host did not discard it */
+	PAGEHINT_CMD_REPORTING	= 4,	/* arg: 1 continuous reporting on, 0 off */
+	PAGEHINT_CMD_ORDER	= 5,	/* arg: allocation order of a chunk (9 = 2 MiB) */
+	PAGEHINT_CMD_TTL	= 6,	/* arg: claim wait in ms */
+	PAGEHINT_CMD_GIVE	= 7,	/* arg: bytes to report now from free memory */
+};
+
+/* One write() carries exactly one command. */
+struct pagehint_cmd {
+	__u32 op;	/* enum pagehint_cmd_op */
+	__u32 id;	/* batch id for CLAIM/ACK/RELEASE, else 0 */
+	__u64 arg;
+};
+
+#endif /* PAGEHINT_UAPI_H */
