@@ -47,7 +47,7 @@ UNIT_BINS  = $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 ASAN_BINS  = $(patsubst tests/unit/%.c,$(BUILD)/asan/%,$(UNIT_SRC))
 
 .PHONY: all deps check check-unit check-asan check-bats check-vm demo bench fuzz \
-        install clean lab-down
+        install clean lab-down lab-image
 all: $(PROGRAMS) $(LAB_PROGS) $(MODULE)
 
 deps:
@@ -91,6 +91,22 @@ $(BUILD)/pagehint.ko: kernel/pagehint.c kernel/pagehint_uapi.h kernel/Kbuild
 	$(MAKE) -C /lib/modules/$(GUEST_KVER)/build M=$(CURDIR)/kernel modules
 	@mkdir -p $(BUILD) && cp kernel/pagehint.ko $@
 
+# The lab's guest image: the Debian kernel, an initramfs with the lab programs,
+# hint-agent and pagehint.ko, and a data disk for page cache.
+LAB_IMAGE = $(BUILD)/lab/vmlinuz $(BUILD)/lab/initrd.img $(BUILD)/lab/data.img
+lab-image: $(LAB_IMAGE)
+
+$(BUILD)/lab/vmlinuz:
+	@test -n "$(GUEST_KVER)" || { echo "no guest kernel in /boot: run make deps" >&2; exit 1; }
+	@mkdir -p $(dir $@)
+	cp /boot/vmlinuz-$(GUEST_KVER) $@
+
+$(BUILD)/lab/initrd.img: tests/lab/init tests/lab/mkinitrd $(LAB_PROGS) $(PROGRAMS) $(MODULE)
+	tests/lab/mkinitrd $(GUEST_KVER) $@ $(BUILD)
+
+$(BUILD)/lab/data.img: tests/lab/mkdata
+	tests/lab/mkdata $@
+
 # Unit tests: each test-*.c is a program linked with everything but main.c.
 UNIT_LINK = $(DAEMON_SRC) $(CLI_SRC) $(COMMON_SRC)
 $(BUILD)/unit/%: $(call obj,tests/unit/%.c $(UNIT_LINK))
@@ -116,11 +132,13 @@ check-asan: $(ASAN_BINS)
 check-bats: all
 	@BUILD=$(CURDIR)/$(BUILD) prove --exec bats tests/bats/*.bats
 
-check-vm: all
-	@BUILD=$(CURDIR)/$(BUILD) GUEST_KVER=$(GUEST_KVER) prove --exec bats tests/vm/*.bats
+# Real guests: one test file at a time; the lab is torn down whatever happens.
+check-vm: all lab-image
+	@BUILD=$(CURDIR)/$(BUILD) prove --exec bats tests/vm/*.bats; \
+		rc=$$?; BUILD=$(CURDIR)/$(BUILD) tests/lab/lab down; exit $$rc
 
 demo: deps
-	$(MAKE) all
+	$(MAKE) all lab-image
 	BUILD=$(CURDIR)/$(BUILD) GUEST_KVER=$(GUEST_KVER) tests/lab/demo
 
 # Stops whatever a lab left running (guests, libvirtd, dbus-daemon), by recorded PID.
