@@ -22,7 +22,7 @@ teardown_file() {
 
 @test "balloon statistics arrive from each guest" {
 	for g in a b; do
-		wait_for 20 test -n "$(memstat "$g" unused)"
+		wait_for 20 memstats_arrived "$g"
 		unused=$(memstat "$g" unused) available=$(memstat "$g" available)
 		((unused > 100 * 1024)) || fail "guest $g: unused ${unused} KiB"
 		((available > 400 * 1024)) || fail "guest $g: available ${available} KiB"
@@ -32,7 +32,7 @@ teardown_file() {
 @test "setmem inflates the balloon and the guest sees less memory" {
 	before=$(guest_meminfo a MemTotal)
 	lab_virsh setmem hintd-lab-a 256M --live
-	wait_for 30 test "$(memstat a actual)" -le $((260 * 1024))
+	wait_for 30 balloon_at_most a $((260 * 1024))
 	after=$(guest_meminfo a MemTotal)
 	((before - after >= 200 * 1024)) || fail "MemTotal $before -> $after KiB"
 	# The other guest is left alone.
@@ -65,7 +65,7 @@ teardown_file() {
 }
 
 @test "a guest that fails to boot is reported with its console tail" {
-	run lab start --timeout 60 --cmdline "init=/nonexistent" broken
+	run lab start --timeout 60 --cmdline "rdinit=/nonexistent init=/nonexistent" broken
 	assert_failure
 	assert_output --partial "not ready"
 	assert_output --partial "Kernel panic"

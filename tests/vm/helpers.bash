@@ -17,6 +17,11 @@ memstat() { lab_virsh dommemstat "hintd-lab-$1" | awk -v k="$2" '$1 == k { print
 # Guest /proc/meminfo FIELD in KiB.
 guest_meminfo() { lab run "$1" "awk '\$1 == \"$2:\" { print \$2 }' /proc/meminfo"; }
 
+# Balloon of guest NAME at or below KIB.
+balloon_at_most() { local a; a=$(memstat "$1" actual); [[ -n $a ]] && ((a <= $2)); }
+# Balloon statistics of guest NAME have arrived.
+memstats_arrived() { [[ -n $(memstat "$1" unused) ]]; }
+
 # Waits up to SECONDS for COMMAND to succeed; fails with the last output.
 wait_for() { # SECONDS COMMAND...
 	local deadline=$((SECONDS + $1))

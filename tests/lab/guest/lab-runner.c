@@ -1,8 +1,8 @@
 /* lab-runner - runs host commands inside a lab guest.
  *
- * Reads command lines from a virtio-serial port, runs each with /bin/sh -c,
- * and writes back its output followed by "@@lab-exit <status>". Commands run
- * one at a time. The port reports POLLHUP (and read() returns EOF) while no
+ * Reads shell scripts from a virtio-serial port, each ended by a line
+ * "@@lab-end", runs each with /bin/sh -c, and writes back its output followed
+ * by "@@lab-exit <status>". Scripts run one at a time. The port reports POLLHUP (and read() returns EOF) while no
  * host client is connected: wait and retry, never exit. A command that should
  * keep running must redirect its output and end with '&'. */
 #include <errno.h>
@@ -79,8 +79,8 @@ static int run_command(const char *cmd, int port) {
 
 int main(int argc, char **argv) {
 	const char *path = argc > 1 ? argv[1] : "/dev/virtio-ports/org.hintd.lab.0";
-	static char line[MAX_LINE];
-	size_t used = 0;
+	static char line[MAX_LINE], script[MAX_LINE];
+	size_t used = 0, script_len = 0;
 	int port;
 
 	for (;;) {
@@ -102,7 +102,7 @@ int main(int argc, char **argv) {
 		}
 		if (!(p.revents & POLLIN)) {
 			/* No host client yet: the port hangs up. */
-			used = 0;
+			used = script_len = 0;
 			usleep(250000);
 			continue;
 		}
@@ -115,9 +115,17 @@ int main(int argc, char **argv) {
 
 		char *start = line, *nl;
 		while ((nl = memchr(start, '\n', used - (size_t) (start - line)))) {
+			size_t len = (size_t) (nl - start);
 			*nl = '\0';
-			if (*start)
-				run_command(start, port);
+			if (strcmp(start, "@@lab-end") == 0) {
+				script[script_len] = '\0';
+				run_command(script, port);
+				script_len = 0;
+			} else if (script_len + len + 1 < sizeof script) {
+				memcpy(script + script_len, start, len);
+				script[script_len + len] = '\n';
+				script_len += len + 1;
+			}
 			start = nl + 1;
 		}
 		used -= (size_t) (start - line);
