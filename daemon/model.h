@@ -1,0 +1,89 @@
+/* model.h - what hintd knows about the host and each VM, as plain structs.
+ *
+ * Collectors fill it, policy reads it, the D-Bus service shows it. No
+ * library types here: policy and its tests include only this file. All
+ * sizes are bytes, all times microseconds (CLOCK_MONOTONIC) unless named. */
+#ifndef HINTD_MODEL_H
+#define HINTD_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef uint64_t usec_t;
+#define USEC_PER_SEC  1000000ULL
+#define USEC_PER_MSEC 1000ULL
+
+/* The reclaim ladder, cheapest rung first. */
+enum rung {
+	RUNG_UNUSED,	/* free guest pages: discard, no cost to the guest */
+	RUNG_VOLATILE,	/* clean page cache: the guest drops it, then it is unused */
+	RUNG_BALLOON,	/* inflate the virtio balloon: the guest chooses */
+	_RUNG_MAX,
+};
+#define RUNG_BIT(r) (1u << (r))
+#define RUNGS_ALL (RUNG_BIT(RUNG_UNUSED) | RUNG_BIT(RUNG_VOLATILE) | RUNG_BIT(RUNG_BALLOON))
+
+const char *rung_to_string(enum rung r);
+/* Parses "unused,volatile,balloon" (any subset, or "none"); -EINVAL when bad. */
+int rungs_from_string(const char *s, unsigned *ret_rungs);
+
+/* Per-VM settings: from the config file's [VM name] section or D-Bus. */
+struct vm_settings {
+	uint64_t min_memory;	/* guarantee: never ballooned below; 0 = policy's floor */
+	uint64_t max_memory;	/* never deflated above; 0 = the domain's maximum */
+	unsigned shares;	/* proportional weight, 1..10000; default 1000 */
+	int priority;		/* -100..100; lower is reclaimed first; default 0 */
+	unsigned rungs;		/* RUNG_BIT()s allowed; default RUNGS_ALL */
+};
+
+void vm_settings_init(struct vm_settings *s);
+
+/* The host as a whole, or the budget the VMs must fit in. */
+struct host_state {
+	uint64_t mem_total;
+	uint64_t mem_available;		/* /proc/meminfo MemAvailable */
+	double psi_some_avg10;		/* /proc/pressure/memory, percent */
+	double psi_full_avg10;
+	bool budget_set;		/* a fixed size or a cgroup limit applies */
+	uint64_t budget_limit;
+	uint64_t budget_usage;		/* cgroup usage, or the VMs' backed total */
+};
+
+/* What a guest's agent (or the balloon driver) says about its memory. */
+struct guest_memory {
+	bool valid;			/* false until the first stats arrive */
+	uint64_t total, free, available, cached, dirty;
+	uint64_t unused, volatile_, stable, mlocked;	/* page states (module) */
+	double psi_some_avg10, psi_full_avg10;
+	/* Counters, cumulative since guest boot: policy uses rates. */
+	uint64_t pgmajfault, pswpin, pswpout, workingset_refault;
+};
+
+enum agent_state {
+	AGENT_ABSENT,		/* no channel in the domain XML */
+	AGENT_DISCONNECTED,	/* channel, but nothing answers */
+	AGENT_CONNECTED,	/* hello received */
+	AGENT_FAILED,		/* protocol errors: connection closed, retried later */
+};
+
+struct vm_state {
+	char name[128];
+	bool running;
+	uint64_t max_memory;		/* the domain's maximum */
+	uint64_t balloon_actual;	/* what the guest has now */
+	uint64_t balloon_target;	/* what hintd last asked for; 0 = never */
+	uint64_t backed;		/* host memory behind the guest's RAM, measured */
+	uint64_t hinted;		/* reported unused bytes waiting for a decision */
+	enum agent_state agent;
+	bool module;			/* the agent has pagehint.ko */
+	bool discard_capable;		/* RAM backing open and layout known */
+	struct guest_memory guest;
+	/* Rates per second over the last tick, from the counters above. */
+	double swapin_rate, majfault_rate, refault_rate;
+	struct vm_settings settings;
+	/* Bytes given back to the host, per rung, since hintd started. */
+	uint64_t reclaimed[_RUNG_MAX];
+};
+
+#endif /* HINTD_MODEL_H */

@@ -1,0 +1,89 @@
+/* policy.h - the reclaim ladder as a pure function.
+ *
+ * policy_decide() turns the model (host, VMs, settings) and what it decided
+ * before into a plan: whether to take each VM's unused hints, how much clean
+ * cache to ask each guest to drop, and each balloon target. It reads no file,
+ * calls no library and keeps no global state, so tests drive it with tables.
+ * Every action carries the reason shown by `hintctl show`. */
+#ifndef HINTD_POLICY_H
+#define HINTD_POLICY_H
+
+#include "model.h"
+
+enum discard_mode {
+	DISCARD_ALWAYS,		/* take unused hints whenever they come (no guest cost) */
+	DISCARD_ON_PRESSURE,	/* only while the host is reclaiming */
+};
+
+struct policy_config {
+	/* Host: free = MemAvailable, or budget limit - budget usage. Reclaim starts
+	 * when free < low_watermark (or PSI > psi_limit) and goes on until
+	 * free >= high_watermark. */
+	uint64_t low_watermark;
+	uint64_t high_watermark;
+	double psi_limit;		/* host PSI some avg10, percent; 0 = ignore */
+	enum discard_mode discard_unused;
+	/* Guests. */
+	uint64_t guest_headroom;	/* keep this much available in a guest */
+	uint64_t guest_floor;		/* never balloon a guest below this */
+	double guest_psi_limit;		/* guest PSI some avg10 percent: short */
+	double guest_swapin_limit;	/* pages/s swapped in: short */
+	double guest_refault_limit;	/* refaults/s: short */
+	/* Pace. */
+	uint64_t balloon_step;		/* largest balloon change per VM per tick */
+	uint64_t volatile_step;		/* largest cache drop asked per VM per tick */
+	usec_t reverse_holdoff;		/* a balloon does not change direction sooner */
+	double idle_tax;		/* 0..0.99: idle memory counts this much less */
+};
+
+void policy_config_init(struct policy_config *c);
+
+/* What policy remembers between ticks, per VM (same index as vms[]) and for
+ * the host. The caller keeps it and passes it back; policy updates it. */
+struct policy_vm_history {
+	usec_t last_inflate;		/* 0 = never */
+	usec_t last_deflate;
+};
+
+struct policy_history {
+	bool reclaiming;		/* between low and high watermark, going up */
+	struct policy_vm_history *vm;	/* n_vms entries, zeroed for a new VM */
+};
+
+enum action_kind {
+	ACTION_HINTS,		/* accept (claim and discard) or release unused hints */
+	ACTION_DROP_CACHE,	/* ask the guest to drop up to bytes of clean cache */
+	ACTION_BALLOON,		/* set the balloon target to bytes */
+};
+
+#define ACTION_REASON_MAX 160
+
+struct action {
+	size_t vm;		/* index into vms[] */
+	enum action_kind kind;
+	bool accept;		/* ACTION_HINTS */
+	uint64_t bytes;		/* DROP_CACHE: amount; BALLOON: new target */
+	char reason[ACTION_REASON_MAX];
+};
+
+struct plan {
+	bool reclaiming;	/* the host needs memory this tick */
+	uint64_t free;		/* host free (or budget slack) the plan saw */
+	uint64_t need;		/* bytes to reclaim to reach the high watermark */
+	size_t n_actions;
+	struct action *actions;	/* at most 3 per VM; owned by the plan */
+	char reason[ACTION_REASON_MAX];
+};
+
+/* Decides one tick. history->vm must have n_vms entries. On success fills
+ * *ret (free with plan_done()) and returns 0; -EINVAL on a bad config,
+ * -ENOMEM when the plan cannot be allocated. */
+int policy_decide(const struct policy_config *cfg, const struct host_state *host,
+		  const struct vm_state *vms, size_t n_vms, struct policy_history *history,
+		  usec_t now, struct plan *ret);
+
+void plan_done(struct plan *p);
+
+const char *action_kind_to_string(enum action_kind k);
+
+#endif /* HINTD_POLICY_H */
