@@ -17,7 +17,7 @@ BUILD      ?= build
 CC        ?= cc
 CFLAGS    ?= -O2 -g
 WARNINGS   = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
-CPPFLAGS  += -D_GNU_SOURCE -Icommon -Ikernel
+CPPFLAGS  += -D_GNU_SOURCE -Icommon -Ikernel -Idaemon -Icli -Itests/unit
 ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS)
 SANITIZE   = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -25,7 +25,7 @@ SANITIZE   = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 GUEST_KVER ?= $(shell ls /boot/vmlinuz-*-amd64 2>/dev/null | sed 's|.*/vmlinuz-||' | sort -V | tail -n 1)
 
 pc = $(shell pkg-config --$(1) $(2) 2>/dev/null)
-DAEMON_PKGS = libsystemd jansson libvirt libvirt-qemu libcgroup inih
+DAEMON_PKGS = libsystemd jansson libvirt libvirt-qemu libcgroup inih libxml-2.0
 CLI_PKGS    = libsystemd jansson ncursesw
 
 COMMON_SRC = $(wildcard common/*.c)

@@ -1,0 +1,142 @@
+/* batches.c - see batches.h. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include "batches.h"
+
+void batch_table_init(struct batch_table *t, uint64_t granularity, const struct ram_map *map) {
+	*t = (struct batch_table) { .granularity = granularity, .map = map };
+}
+
+struct batch *batch_table_find(struct batch_table *t, uint64_t id) {
+	for (size_t i = 0; i < t->n; i++)
+		if (t->batches[i].id == id)
+			return &t->batches[i];
+	return NULL;
+}
+
+void batch_table_remove(struct batch_table *t, uint64_t id) {
+	for (size_t i = 0; i < t->n; i++)
+		if (t->batches[i].id == id) {
+			t->batches[i] = t->batches[--t->n];
+			return;
+		}
+}
+
+static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen) {
+	return a < b + blen && b < a + alen;
+}
+
+static bool overlaps_in_flight(const struct batch_table *t, uint64_t gpa, uint64_t len) {
+	for (size_t i = 0; i < t->n; i++)
+		for (unsigned j = 0; j < t->batches[i].n_ranges; j++)
+			if (overlaps(gpa, len, t->batches[i].ranges[j].gpa, t->batches[i].ranges[j].len))
+				return true;
+	return false;
+}
+
+#define REFUSE(r, ...) ({ if (err) snprintf(err, errlen, __VA_ARGS__); (r); })
+
+int batch_table_add(struct batch_table *t, const struct hint_hints *h, usec_t now,
+		    char *err, size_t errlen) {
+	struct batch b = { .state = BATCH_REPORTED, .received = now };
+
+	if (!t->map || t->granularity == 0)
+		return REFUSE(-EPERM, "hints not accepted from this guest (no discard path)");
+	if (h->batch == 0 || h->batch > UINT32_MAX)
+		return REFUSE(-EINVAL, "batch id %" PRIu64 " out of range", h->batch);
+	if (batch_table_find(t, h->batch))
+		return REFUSE(-EEXIST, "batch %" PRIu64 " is already in flight", h->batch);
+	if (t->n >= HINT_MAX_BATCHES_IN_FLIGHT)
+		return REFUSE(-ENOSPC, "more than %d batches in flight", HINT_MAX_BATCHES_IN_FLIGHT);
+	if (h->granularity != t->granularity)
+		return REFUSE(-EINVAL, "batch %" PRIu64 ": granularity %" PRIu64 " differs from %" PRIu64,
+			      h->batch, h->granularity, t->granularity);
+	if (h->n_ranges == 0 || h->n_ranges > HINT_MAX_RANGES)
+		return REFUSE(-EINVAL, "batch %" PRIu64 ": %u ranges", h->batch, h->n_ranges);
+
+	b.id = (uint32_t) h->batch;
+	b.expires = now + h->ttl_ms * USEC_PER_MSEC;
+	for (unsigned i = 0; i < h->n_ranges; i++) {
+		uint64_t gpa = h->ranges[i].gpa, len = h->ranges[i].len, offset;
+
+		if (len == 0 || gpa % t->granularity || len % t->granularity)
+			return REFUSE(-EINVAL, "batch %" PRIu64 ": range 0x%" PRIx64 "+0x%" PRIx64
+				      " not aligned to %" PRIu64, h->batch, gpa, len, t->granularity);
+		if (ram_map_translate(t->map, gpa, len, &offset) < 0)
+			return REFUSE(-ERANGE, "batch %" PRIu64 ": range 0x%" PRIx64 "+0x%" PRIx64
+				      " is not guest RAM", h->batch, gpa, len);
+		for (unsigned j = 0; j < b.n_ranges; j++)
+			if (overlaps(gpa, len, b.ranges[j].gpa, b.ranges[j].len))
+				return REFUSE(-EADDRINUSE, "batch %" PRIu64 ": range 0x%" PRIx64
+					      " repeated in the batch", h->batch, gpa);
+		if (overlaps_in_flight(t, gpa, len))
+			return REFUSE(-EADDRINUSE, "batch %" PRIu64 ": range 0x%" PRIx64
+				      " is already in another batch", h->batch, gpa);
+		b.ranges[b.n_ranges++] = (struct batch_range) { gpa, len, offset };
+		b.bytes += len;
+	}
+	t->batches[t->n++] = b;
+	return 0;
+}
+
+int batch_table_claim_sent(struct batch_table *t, uint64_t id) {
+	struct batch *b = batch_table_find(t, id);
+	if (!b)
+		return -ENOENT;
+	if (b->state != BATCH_REPORTED)
+		return -EBUSY;
+	b->state = BATCH_CLAIMING;
+	return 0;
+}
+
+struct batch *batch_table_claimed(struct batch_table *t, uint64_t id, bool ok, usec_t now, int *ret_r) {
+	struct batch *b = batch_table_find(t, id);
+
+	*ret_r = 0;
+	if (!b) {
+		*ret_r = -ENOENT;
+		return NULL;
+	}
+	if (b->state != BATCH_CLAIMING) {
+		*ret_r = -EBUSY;
+		return NULL;
+	}
+	if (!ok) {
+		batch_table_remove(t, id);
+		return NULL;
+	}
+	b->state = BATCH_CLAIMED;
+	b->claimed = now;
+	return b;
+}
+
+bool batch_may_punch(const struct batch *b, usec_t now) {
+	return b->state == BATCH_CLAIMED && now >= b->claimed &&
+	       now - b->claimed < HINT_PUNCH_DEADLINE_MS * USEC_PER_MSEC;
+}
+
+size_t batch_table_expire(struct batch_table *t, usec_t now) {
+	size_t dropped = 0;
+	for (size_t i = 0; i < t->n;) {
+		struct batch *b = &t->batches[i];
+		bool gone = b->state == BATCH_CLAIMED
+			? now - b->claimed >= (usec_t) PAGEHINT_CLAIM_TIMEOUT_MS * USEC_PER_MSEC
+			: now >= b->expires;
+		if (gone) {
+			*b = t->batches[--t->n];
+			dropped++;
+		} else
+			i++;
+	}
+	return dropped;
+}
+
+uint64_t batch_table_reported_bytes(const struct batch_table *t) {
+	uint64_t bytes = 0;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->batches[i].state != BATCH_CLAIMED)
+			bytes += t->batches[i].bytes;
+	return bytes;
+}

@@ -1,0 +1,116 @@
+/* ram-map.c - see ram-map.h. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ram-map.h"
+
+static int segment_cmp(const void *a, const void *b) {
+	const struct ram_segment *x = a, *y = b;
+	return x->gpa < y->gpa ? -1 : x->gpa > y->gpa;
+}
+
+/* One flat-view line: "  START-END (prio P, KIND): NAME[ @OFFSET]".
+ * Returns 1 for a RAM segment of backend, 0 for any other line. */
+static int parse_line(const char *line, const char *backend, struct ram_segment *ret) {
+	uint64_t start, end, offset = 0;
+	char kind[16], name[128];
+	int prio, consumed = 0;
+
+	if (sscanf(line, " %" SCNx64 "-%" SCNx64 " (prio %d, %15[^)]): %127s%n",
+		   &start, &end, &prio, kind, name, &consumed) != 5)
+		return 0;
+	if (strcmp(kind, "ram") != 0 || strcmp(name, backend) != 0)
+		return 0;
+	const char *rest = line + consumed;
+	while (*rest == ' ')
+		rest++;
+	if (*rest == '@' && sscanf(rest + 1, "%" SCNx64, &offset) != 1)
+		return -EBADMSG;
+	if (end < start)
+		return -EBADMSG;
+	*ret = (struct ram_segment) { .gpa = start, .len = end - start + 1, .offset = offset };
+	return 1;
+}
+
+int ram_map_parse_mtree(const char *text, const char *backend, uint64_t backing_size,
+			struct ram_map *ret) {
+	struct ram_map map = { .backing_size = backing_size };
+	bool in_memory_view = false, in_header = false;
+	const char *p = text;
+
+	if (!text || !backend || !*backend)
+		return -EINVAL;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t) (nl - p) : strlen(p);
+		char line[512];
+
+		if (len >= sizeof line)
+			len = sizeof line - 1;
+		memcpy(line, p, len);
+		line[len] = '\0';
+		p = nl ? nl + 1 : p + strlen(p);
+
+		/* A flat view starts with its name and the address spaces sharing it. */
+		if (strncmp(line, "FlatView #", 10) == 0) {
+			if (in_memory_view)
+				break;
+			in_header = true;
+			continue;
+		}
+		if (in_header && strncmp(line, " AS \"", 5) == 0) {
+			if (strncmp(line, " AS \"memory\",", 13) == 0)
+				in_memory_view = true;
+			continue;
+		}
+		in_header = false;
+		if (!in_memory_view)
+			continue;
+
+		struct ram_segment seg;
+		int r = parse_line(line, backend, &seg);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			continue;
+		if (map.n_segments >= RAM_MAP_MAX_SEGMENTS)
+			return -E2BIG;
+		if (seg.offset > backing_size || seg.len > backing_size - seg.offset)
+			return -ERANGE;
+		map.segments[map.n_segments++] = seg;
+	}
+
+	if (map.n_segments == 0)
+		return -ENOENT;
+	qsort(map.segments, map.n_segments, sizeof map.segments[0], segment_cmp);
+	for (size_t i = 1; i < map.n_segments; i++)
+		if (map.segments[i].gpa < map.segments[i - 1].gpa + map.segments[i - 1].len)
+			return -ERANGE;
+
+	*ret = map;
+	return 0;
+}
+
+int ram_map_translate(const struct ram_map *map, uint64_t gpa, uint64_t len, uint64_t *ret_offset) {
+	if (len == 0 || gpa + len < gpa)
+		return -ERANGE;
+	for (size_t i = 0; i < map->n_segments; i++) {
+		const struct ram_segment *s = &map->segments[i];
+		if (gpa >= s->gpa && gpa - s->gpa <= s->len && len <= s->len - (gpa - s->gpa)) {
+			*ret_offset = s->offset + (gpa - s->gpa);
+			return 0;
+		}
+	}
+	return -ERANGE;
+}
+
+uint64_t ram_map_total(const struct ram_map *map) {
+	uint64_t total = 0;
+	for (size_t i = 0; i < map->n_segments; i++)
+		total += map->segments[i].len;
+	return total;
+}

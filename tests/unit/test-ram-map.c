@@ -1,0 +1,202 @@
+/* Address mapping and batch admission: what hintd may punch in a guest's
+ * backing, from QEMU's real memory view and from hostile hint batches. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "batches.h"
+#include "harness.h"
+#include "macro.h"
+#include "ram-map.h"
+
+static char *slurp(const char *path) {
+	FILE *f = fopen(path, "re");
+	char *buf = calloc(1, 1 << 20);
+	if (!f || !buf) {
+		fprintf(stderr, "cannot read %s\n", path);
+		abort();
+	}
+	fread(buf, 1, (1 << 20) - 1, f);
+	fclose(f);
+	return buf;
+}
+
+static struct ram_map pc_map(void) {
+	_cleanup_free_ char *text = slurp(FIXTURE("mtree/pc-512m.txt"));
+	struct ram_map map;
+	if (ram_map_parse_mtree(text, "pc.ram", MiB(512), &map) < 0)
+		abort();
+	return map;
+}
+
+TEST(pc_layout_from_real_qemu) {
+	struct ram_map map = pc_map();
+	uint64_t off;
+
+	/* 0-0xc2fff, 0xe8000-0xeffff and 1 MiB-512 MiB are RAM; ROM shadows are not. */
+	CHECK_EQ_INT(map.n_segments, 3);
+	CHECK_EQ_U64(map.segments[2].gpa, MiB(1));
+	CHECK_EQ_U64(map.segments[2].len, MiB(511));
+	CHECK_EQ_U64(map.segments[2].offset, MiB(1));
+	CHECK_EQ_INT(ram_map_translate(&map, MiB(2), MiB(2), &off), 0);
+	CHECK_EQ_U64(off, MiB(2));
+	CHECK_EQ_INT(ram_map_translate(&map, MiB(510), MiB(2), &off), 0);
+	/* Past the end of RAM, straddling it, and the ROM shadow at 0xc3000. */
+	CHECK_EQ_INT(ram_map_translate(&map, MiB(512), MiB(2), &off), -ERANGE);
+	CHECK_EQ_INT(ram_map_translate(&map, MiB(511), MiB(2), &off), -ERANGE);
+	CHECK_EQ_INT(ram_map_translate(&map, 0, MiB(2), &off), -ERANGE);
+	CHECK_EQ_INT(ram_map_translate(&map, 0xc3000, 4096, &off), -ERANGE);
+	/* Overflowing arithmetic is refused, not wrapped. */
+	CHECK_EQ_INT(ram_map_translate(&map, UINT64_MAX - 4095, 8192, &off), -ERANGE);
+	CHECK_EQ_INT(ram_map_translate(&map, MiB(2), 0, &off), -ERANGE);
+}
+
+TEST(q35_ram_above_4g_has_an_offset) {
+	_cleanup_free_ char *text = slurp(FIXTURE("mtree/q35-4g-split.txt"));
+	struct ram_map map;
+	uint64_t off;
+
+	CHECK_EQ_INT(ram_map_parse_mtree(text, "pc.ram", GiB(4), &map), 0);
+	CHECK_EQ_INT(map.n_segments, 3);
+	CHECK_EQ_INT(ram_map_translate(&map, GiB(4), MiB(2), &off), 0);
+	CHECK_EQ_U64(off, GiB(2));
+	/* The PCI hole between 2 GiB and 4 GiB is not RAM. */
+	CHECK_EQ_INT(ram_map_translate(&map, GiB(3), MiB(2), &off), -ERANGE);
+	CHECK_EQ_U64(ram_map_total(&map), GiB(4) - MiB(1) + KiB(640));
+}
+
+TEST(mtree_errors) {
+	struct ram_map map;
+	_cleanup_free_ char *text = slurp(FIXTURE("mtree/pc-512m.txt"));
+
+	CHECK_EQ_INT(ram_map_parse_mtree(text, "other.ram", MiB(512), &map), -ENOENT);
+	/* The backing is smaller than what QEMU maps: refuse. */
+	CHECK_EQ_INT(ram_map_parse_mtree(text, "pc.ram", MiB(256), &map), -ERANGE);
+	CHECK_EQ_INT(ram_map_parse_mtree("", "pc.ram", MiB(512), &map), -ENOENT);
+	CHECK_EQ_INT(ram_map_parse_mtree("garbage\n\n\x01\x02", "pc.ram", MiB(512), &map), -ENOENT);
+	CHECK_EQ_INT(ram_map_parse_mtree(
+		"FlatView #0\n AS \"memory\", root: system\n"
+		"  0000000000000000-00000000001fffff (prio 0, ram): pc.ram\n"
+		"  0000000000100000-00000000002fffff (prio 0, ram): pc.ram @0000000000100000\n",
+		"pc.ram", MiB(512), &map), -ERANGE);
+	CHECK_EQ_INT(ram_map_parse_mtree(
+		"FlatView #0\n AS \"memory\", root: system\n"
+		"  0000000000000000-00000000001fffff (prio 0, ram): pc.ram @zz\n",
+		"pc.ram", MiB(512), &map), -EBADMSG);
+}
+
+static struct hint_hints hints(uint64_t id, unsigned n, const uint64_t (*r)[2]) {
+	struct hint_hints h = { .batch = id, .granularity = MiB(2), .ttl_ms = 2000, .n_ranges = n };
+	for (unsigned i = 0; i < n; i++)
+		h.ranges[i] = (struct hint_range) { r[i][0], r[i][1] };
+	return h;
+}
+
+TEST(batch_admission_rules) {
+	struct ram_map map = pc_map();
+	struct batch_table t;
+	char err[256];
+
+	batch_table_init(&t, MiB(2), &map);
+	struct hint_hints ok = hints(1, 2, (const uint64_t[][2]) { { MiB(100), MiB(4) }, { MiB(200), MiB(2) } });
+	CHECK_EQ_INT(batch_table_add(&t, &ok, 0, err, sizeof err), 0);
+	CHECK_EQ_U64(batch_table_reported_bytes(&t), MiB(6));
+
+	/* The same id twice; a range already in flight; repeated in one batch. */
+	CHECK_EQ_INT(batch_table_add(&t, &ok, 0, err, sizeof err), -EEXIST);
+	struct hint_hints dup = hints(2, 1, (const uint64_t[][2]) { { MiB(102), MiB(2) } });
+	CHECK_EQ_INT(batch_table_add(&t, &dup, 0, err, sizeof err), -EADDRINUSE);
+	struct hint_hints rep = hints(3, 2, (const uint64_t[][2]) { { MiB(300), MiB(2) }, { MiB(300), MiB(2) } });
+	CHECK_EQ_INT(batch_table_add(&t, &rep, 0, err, sizeof err), -EADDRINUSE);
+	/* Unaligned, outside RAM, zero length, wrong granularity. */
+	struct hint_hints una = hints(4, 1, (const uint64_t[][2]) { { MiB(300) + 4096, MiB(2) } });
+	CHECK_EQ_INT(batch_table_add(&t, &una, 0, err, sizeof err), -EINVAL);
+	struct hint_hints out = hints(5, 1, (const uint64_t[][2]) { { GiB(1), MiB(2) } });
+	CHECK_EQ_INT(batch_table_add(&t, &out, 0, err, sizeof err), -ERANGE);
+	CHECK(strstr(err, "is not guest RAM") != NULL);
+	struct hint_hints zero = hints(6, 1, (const uint64_t[][2]) { { MiB(300), 0 } });
+	CHECK_EQ_INT(batch_table_add(&t, &zero, 0, err, sizeof err), -EINVAL);
+	struct hint_hints gran = hints(7, 1, (const uint64_t[][2]) { { MiB(300), MiB(2) } });
+	gran.granularity = 4096;
+	CHECK_EQ_INT(batch_table_add(&t, &gran, 0, err, sizeof err), -EINVAL);
+	/* Nothing refused was admitted. */
+	CHECK_EQ_INT(t.n, 1);
+}
+
+TEST(batch_table_is_bounded) {
+	struct ram_map map = pc_map();
+	struct batch_table t;
+
+	batch_table_init(&t, MiB(2), &map);
+	for (int i = 0; i < HINT_MAX_BATCHES_IN_FLIGHT; i++) {
+		struct hint_hints h = hints(10 + i, 1, (const uint64_t[][2]) { { MiB(100 + 2 * i), MiB(2) } });
+		CHECK_EQ_INT(batch_table_add(&t, &h, 0, NULL, 0), 0);
+	}
+	struct hint_hints more = hints(99, 1, (const uint64_t[][2]) { { MiB(400), MiB(2) } });
+	CHECK_EQ_INT(batch_table_add(&t, &more, 0, NULL, 0), -ENOSPC);
+}
+
+TEST(no_map_no_hints) {
+	struct batch_table t;
+	struct hint_hints h = hints(1, 1, (const uint64_t[][2]) { { MiB(100), MiB(2) } });
+
+	batch_table_init(&t, MiB(2), NULL);
+	CHECK_EQ_INT(batch_table_add(&t, &h, 0, NULL, 0), -EPERM);
+}
+
+TEST(punch_only_claimed_batches_within_the_deadline) {
+	struct ram_map map = pc_map();
+	struct batch_table t;
+	int r;
+
+	batch_table_init(&t, MiB(2), &map);
+	struct hint_hints h = hints(1, 1, (const uint64_t[][2]) { { MiB(100), MiB(2) } });
+	CHECK_EQ_INT(batch_table_add(&t, &h, 0, NULL, 0), 0);
+
+	/* A confirmation without a claim, or for an unknown batch, is refused. */
+	CHECK(batch_table_claimed(&t, 1, true, 10, &r) == NULL);
+	CHECK_EQ_INT(r, -EBUSY);
+	CHECK(batch_table_claimed(&t, 42, true, 10, &r) == NULL);
+	CHECK_EQ_INT(r, -ENOENT);
+
+	CHECK_EQ_INT(batch_table_claim_sent(&t, 1), 0);
+	CHECK_EQ_INT(batch_table_claim_sent(&t, 1), -EBUSY);
+	struct batch *b = batch_table_claimed(&t, 1, true, 1000, &r);
+	CHECK(b != NULL);
+	CHECK(batch_may_punch(b, 1000));
+	CHECK(batch_may_punch(b, 1000 + HINT_PUNCH_DEADLINE_MS * USEC_PER_MSEC - 1));
+	CHECK(!batch_may_punch(b, 1000 + HINT_PUNCH_DEADLINE_MS * USEC_PER_MSEC));
+	/* Confirmed twice: the second is refused. */
+	CHECK(batch_table_claimed(&t, 1, true, 1000, &r) == NULL);
+	CHECK_EQ_INT(r, -EBUSY);
+}
+
+TEST(claim_refused_by_guest_forgets_the_batch) {
+	struct ram_map map = pc_map();
+	struct batch_table t;
+	int r;
+
+	batch_table_init(&t, MiB(2), &map);
+	struct hint_hints h = hints(1, 1, (const uint64_t[][2]) { { MiB(100), MiB(2) } });
+	CHECK_EQ_INT(batch_table_add(&t, &h, 0, NULL, 0), 0);
+	CHECK_EQ_INT(batch_table_claim_sent(&t, 1), 0);
+	CHECK(batch_table_claimed(&t, 1, false, 5, &r) == NULL);
+	CHECK_EQ_INT(r, 0);
+	CHECK_EQ_INT(t.n, 0);
+}
+
+TEST(expiry_follows_the_guest_ttl) {
+	struct ram_map map = pc_map();
+	struct batch_table t;
+
+	batch_table_init(&t, MiB(2), &map);
+	struct hint_hints h = hints(1, 1, (const uint64_t[][2]) { { MiB(100), MiB(2) } });
+	CHECK_EQ_INT(batch_table_add(&t, &h, 0, NULL, 0), 0);
+	CHECK_EQ_INT(batch_table_expire(&t, 1999 * USEC_PER_MSEC), 0);
+	CHECK_EQ_INT(batch_table_expire(&t, 2000 * USEC_PER_MSEC), 1);
+	/* Once expired, the same range may be reported again. */
+	CHECK_EQ_INT(batch_table_add(&t, &h, 2001 * USEC_PER_MSEC, NULL, 0), 0);
+}
+
+int main(void) {
+	return run_tests();
+}
