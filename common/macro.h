@@ -60,6 +60,12 @@ static inline void fclosep(FILE **f) {
 		fclose(*f);
 }
 
+#include <dirent.h>
+static inline void closedirp_(DIR **d) {
+	if (*d)
+		closedir(*d);
+}
+
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
 #define _cleanup_fclose_ _cleanup_(fclosep)

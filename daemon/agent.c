@@ -1,0 +1,261 @@
+/* agent.c - see agent.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "agent.h"
+#include "linebuf.h"
+#include "log.h"
+#include "macro.h"
+
+#define RETRY_MIN_USEC (500 * USEC_PER_MSEC)
+#define RETRY_MAX_USEC (5 * USEC_PER_SEC)
+/* After a protocol error the guest is given time before it is heard again. */
+#define RETRY_AFTER_ERROR_USEC (10 * USEC_PER_SEC)
+
+struct agent {
+	sd_event *event;
+	char path[sizeof(((struct sockaddr_un *) 0)->sun_path)];
+	char *vm_name;
+	int fd;
+	sd_event_source *io, *retry;
+	usec_t retry_usec;
+	struct line_buffer in;
+	char *out;
+	size_t out_len;
+	enum agent_state state;
+	bool failure_logged;		/* one log line per run of failures */
+	uint64_t next_cmd_id;
+	const struct agent_callbacks *cb;
+	void *userdata;
+};
+
+static int agent_connect(struct agent *a);
+
+static void set_state(struct agent *a, enum agent_state s) {
+	if (a->state == s)
+		return;
+	a->state = s;
+	if (a->cb->state_changed)
+		a->cb->state_changed(a, s, a->userdata);
+}
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+	agent_connect(userdata);
+	return 0;
+}
+
+static void schedule_retry(struct agent *a, usec_t delay) {
+	uint64_t now;
+	sd_event_now(a->event, CLOCK_MONOTONIC, &now);
+	a->retry = sd_event_source_disable_unref(a->retry);
+	if (sd_event_add_time(a->event, &a->retry, CLOCK_MONOTONIC, now + delay, 0, on_retry, a) < 0)
+		log_error("%s: cannot schedule a reconnect to the agent", a->vm_name);
+}
+
+static void disconnect(struct agent *a, enum agent_state s, usec_t retry_delay) {
+	a->io = sd_event_source_disable_unref(a->io);
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = -1;
+	a->out_len = 0;
+	line_buffer_reset(&a->in);
+	set_state(a, s);
+	schedule_retry(a, retry_delay);
+}
+
+void agent_fail(struct agent *a, const char *message) {
+	if (!a->failure_logged)
+		log_warning("%s: agent protocol error, closing its channel: %s", a->vm_name, message);
+	a->failure_logged = true;
+	disconnect(a, AGENT_FAILED, RETRY_AFTER_ERROR_USEC);
+}
+
+static void handle_line(struct agent *a, const char *line, size_t len) {
+	struct hint_msg m;
+	char err[256];
+	int r;
+
+	r = hint_msg_parse(line, len, &m, err, sizeof err);
+	if (r < 0) {
+		agent_fail(a, err);
+		return;
+	}
+	if (!hint_msg_type_from_guest(m.type)) {
+		snprintf(err, sizeof err, "a guest may not send \"%s\"", hint_msg_type_to_string(m.type));
+		agent_fail(a, err);
+		return;
+	}
+	a->cb->message(a, &m, a->userdata);
+}
+
+static int flush_output(struct agent *a) {
+	while (a->out_len > 0) {
+		ssize_t n = send(a->fd, a->out, a->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			return -errno;
+		}
+		memmove(a->out, a->out + n, a->out_len - (size_t) n);
+		a->out_len -= (size_t) n;
+	}
+	return sd_event_source_set_io_events(a->io, EPOLLIN | (a->out_len ? EPOLLOUT : 0));
+}
+
+static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+	struct agent *a = userdata;
+
+	if (revents & EPOLLOUT) {
+		if (flush_output(a) < 0) {
+			disconnect(a, AGENT_DISCONNECTED, RETRY_MIN_USEC);
+			return 0;
+		}
+	}
+	if (!(revents & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		return 0;
+
+	/* Bounded work per wakeup so one chatty guest cannot starve the loop. */
+	for (int rounds = 0; rounds < 64 && a->fd >= 0; rounds++) {
+		ssize_t n = line_buffer_read(&a->in, a->fd);
+		const char *line;
+		size_t len;
+		int r;
+
+		if (n == -EAGAIN)
+			break;
+		if (n <= 0) {
+			/* QEMU closed the socket: the guest stopped or restarts. */
+			log_debug("%s: agent channel closed", a->vm_name);
+			disconnect(a, AGENT_DISCONNECTED, RETRY_MIN_USEC);
+			return 0;
+		}
+		while (a->fd >= 0 && (r = line_buffer_pop(&a->in, &line, &len)) != 0) {
+			if (r < 0) {
+				agent_fail(a, "line longer than the protocol allows");
+				return 0;
+			}
+			handle_line(a, line, len);
+		}
+	}
+	return 0;
+}
+
+static int agent_connect(struct agent *a) {
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, r;
+
+	a->retry = sd_event_source_disable_unref(a->retry);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return log_error_errno(-errno, "%s: socket: %m", a->vm_name);
+	memcpy(sa.sun_path, a->path, strlen(a->path));
+	if (connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0) {
+		r = -errno;
+		close(fd);
+		log_debug_errno(r, "%s: agent channel %s: %m, retrying", a->vm_name, a->path);
+		a->retry_usec = MIN(a->retry_usec ? a->retry_usec * 2 : RETRY_MIN_USEC, RETRY_MAX_USEC);
+		schedule_retry(a, a->retry_usec);
+		return r;
+	}
+	a->fd = fd;
+	a->retry_usec = 0;
+	r = sd_event_add_io(a->event, &a->io, fd, EPOLLIN, on_io, a);
+	if (r < 0) {
+		close(fd);
+		a->fd = -1;
+		return log_error_errno(r, "%s: cannot watch the agent channel: %m", a->vm_name);
+	}
+	set_state(a, AGENT_DISCONNECTED);
+	/* The agent greets each new host connection; ask too, in case it
+	 * missed the moment we connected. */
+	agent_send_cmd(a, (struct hint_cmd) { .name = HINT_CMD_HELLO });
+	return 0;
+}
+
+int agent_new(sd_event *e, const char *socket_path, const char *vm_name,
+	      const struct agent_callbacks *cb, void *userdata, struct agent **ret) {
+	struct agent *a;
+	int r;
+
+	if (strlen(socket_path) >= sizeof a->path)
+		return -ENAMETOOLONG;
+	a = calloc(1, sizeof *a);
+	if (!a)
+		return -ENOMEM;
+	*a = (struct agent) { .event = e, .fd = -1, .state = AGENT_DISCONNECTED, .cb = cb,
+			      .userdata = userdata, .next_cmd_id = 1 };
+	strcpy(a->path, socket_path);
+	a->vm_name = strdup(vm_name);
+	a->out = malloc(AGENT_OUTPUT_MAX);
+	r = line_buffer_init(&a->in, HINT_LINE_MAX);
+	if (!a->vm_name || !a->out || r < 0) {
+		agent_free(a);
+		return -ENOMEM;
+	}
+	agent_connect(a);
+	*ret = a;
+	return 0;
+}
+
+struct agent *agent_free(struct agent *a) {
+	if (!a)
+		return NULL;
+	a->io = sd_event_source_disable_unref(a->io);
+	a->retry = sd_event_source_disable_unref(a->retry);
+	if (a->fd >= 0)
+		close(a->fd);
+	line_buffer_done(&a->in);
+	free(a->out);
+	free(a->vm_name);
+	free(a);
+	return NULL;
+}
+
+enum agent_state agent_get_state(const struct agent *a) {
+	return a->state;
+}
+
+void agent_set_connected(struct agent *a) {
+	a->failure_logged = false;
+	set_state(a, AGENT_CONNECTED);
+}
+
+int agent_send(struct agent *a, const struct hint_msg *m) {
+	_cleanup_free_ char *line = NULL;
+	char err[256];
+	size_t len;
+	int r;
+
+	if (a->fd < 0)
+		return -ENOTCONN;
+	r = hint_msg_format(m, &line, err, sizeof err);
+	if (r < 0)
+		return log_error_errno(r, "%s: cannot format a message: %s", a->vm_name, err);
+	len = strlen(line);
+	if (a->out_len + len > AGENT_OUTPUT_MAX) {
+		log_warning("%s: agent does not read its channel, reconnecting", a->vm_name);
+		disconnect(a, AGENT_DISCONNECTED, RETRY_MIN_USEC);
+		return -ENOBUFS;
+	}
+	memcpy(a->out + a->out_len, line, len);
+	a->out_len += len;
+	r = flush_output(a);
+	if (r < 0) {
+		disconnect(a, AGENT_DISCONNECTED, RETRY_MIN_USEC);
+		return r;
+	}
+	return 0;
+}
+
+int64_t agent_send_cmd(struct agent *a, struct hint_cmd cmd) {
+	struct hint_msg m = { .type = HINT_MSG_CMD, .cmd = cmd };
+	int r;
+
+	m.cmd.id = a->next_cmd_id++;
+	r = agent_send(a, &m);
+	return r < 0 ? r : (int64_t) m.cmd.id;
+}

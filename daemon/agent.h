@@ -1,0 +1,46 @@
+/* agent.h - hintd's connection to one guest's hint-agent.
+ *
+ * The host end of the guest's virtio-serial channel is a unix socket that
+ * QEMU listens on. The connection is non-blocking with bounded buffers both
+ * ways; it is retried with backoff while QEMU or the guest is not there. A
+ * line that is not a valid guest message closes the connection (logged
+ * once) and it is retried later: one guest's garbage never reaches another. */
+#ifndef HINTD_AGENT_H
+#define HINTD_AGENT_H
+
+#include <systemd/sd-event.h>
+#include "model.h"
+#include "protocol.h"
+
+struct agent;
+
+struct agent_callbacks {
+	/* A valid guest message. */
+	void (*message)(struct agent *a, const struct hint_msg *m, void *userdata);
+	/* The connection went down (or came up: state is DISCONNECTED until hello). */
+	void (*state_changed)(struct agent *a, enum agent_state state, void *userdata);
+};
+
+/* Bytes hintd queues for a guest that does not read before giving up. */
+#define AGENT_OUTPUT_MAX (256 * 1024)
+
+int agent_new(sd_event *e, const char *socket_path, const char *vm_name,
+	      const struct agent_callbacks *cb, void *userdata, struct agent **ret);
+struct agent *agent_free(struct agent *a);
+
+enum agent_state agent_get_state(const struct agent *a);
+/* Marks the agent as having said hello. */
+void agent_set_connected(struct agent *a);
+
+/* Queues one message. -ENOTCONN when not connected, -ENOBUFS when the
+ * guest stopped reading (the connection is then closed and retried). */
+int agent_send(struct agent *a, const struct hint_msg *m);
+
+/* Sends a command with a fresh id; returns the id (> 0) or a negative errno. */
+int64_t agent_send_cmd(struct agent *a, struct hint_cmd cmd);
+
+/* Closes the connection after a protocol error (message names it) and
+ * retries in a while. */
+void agent_fail(struct agent *a, const char *message);
+
+#endif /* HINTD_AGENT_H */
