@@ -1,0 +1,570 @@
+/* policy.c - see policy.h. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "macro.h"
+#include "policy.h"
+
+/* Balloon inflation is handed out in slices this big, each to the VM that
+ * deserves it most at that moment, so a tick's cut spreads by shares. */
+#define BALLOON_CHUNK MiB(16)
+
+void policy_config_init(struct policy_config *c) {
+	*c = (struct policy_config) {
+		/* Percentages need the host's size, which is not known here:
+		 * bytes that suit a host of a few GiB up to a few hundred. */
+		.low_watermark = MiB(256),
+		.high_watermark = MiB(512),
+		.psi_limit = 10.0,
+		.discard_unused = DISCARD_ALWAYS,
+		.guest_headroom = MiB(64),
+		.guest_floor = MiB(128),
+		.guest_psi_limit = 10.0,
+		.guest_swapin_limit = 50.0,
+		.guest_refault_limit = 500.0,
+		.balloon_step = MiB(64),
+		.volatile_step = MiB(128),
+		.reverse_holdoff = 30 * USEC_PER_SEC,
+		.idle_tax = 0.75,
+	};
+}
+
+static const char *const action_kind_names[] = {
+	[ACTION_HINTS] = "hints",
+	[ACTION_DROP_CACHE] = "drop_cache",
+	[ACTION_BALLOON] = "balloon",
+};
+
+const char *action_kind_to_string(enum action_kind k) {
+	return (unsigned) k < ELEMENTSOF(action_kind_names) ? action_kind_names[k] : NULL;
+}
+
+void plan_done(struct plan *p) {
+	if (!p)
+		return;
+	free(p->actions);
+	*p = (struct plan) {};
+}
+
+static uint64_t sub_sat(uint64_t a, uint64_t b) {
+	return a > b ? a - b : 0;
+}
+
+/* "180 MiB", or "512 KiB" below a MiB: what a sysadmin reads in a reason. */
+struct size_str {
+	char s[24];
+};
+
+static struct size_str fmt_size(uint64_t bytes) {
+	struct size_str r;
+
+	if (bytes != 0 && bytes < MiB(1))
+		snprintf(r.s, sizeof r.s, "%" PRIu64 " KiB", (bytes + KiB(1) / 2) >> 10);
+	else
+		snprintf(r.s, sizeof r.s, "%" PRIu64 " MiB", (bytes + MiB(1) / 2) >> 20);
+	return r;
+}
+#define SZ(b) (fmt_size(b).s)
+
+_printf_(2, 3) static void reasonf(char buf[static ACTION_REASON_MAX], const char *fmt, ...) {
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, ACTION_REASON_MAX, fmt, ap);
+	va_end(ap);
+}
+
+static int config_check(const struct policy_config *c) {
+	if (c->low_watermark > c->high_watermark)
+		return -EINVAL;
+	/* Written as "not in range" so NaN fails too. */
+	if (!(c->idle_tax >= 0.0 && c->idle_tax < 1.0))
+		return -EINVAL;
+	if (!(c->psi_limit >= 0.0) || !(c->guest_psi_limit >= 0.0) ||
+	    !(c->guest_swapin_limit >= 0.0) || !(c->guest_refault_limit >= 0.0))
+		return -EINVAL;
+	if (c->balloon_step == 0 || c->volatile_step == 0)
+		return -EINVAL;
+	if (c->discard_unused != DISCARD_ALWAYS && c->discard_unused != DISCARD_ON_PRESSURE)
+		return -EINVAL;
+	return 0;
+}
+
+/* What one tick works out per VM before it hands anything out. */
+struct vm_work {
+	bool balloonable;	/* balloon rung allowed, running, sizes known */
+	bool is_short;		/* needs memory back: deflate, never reclaim */
+	bool balloon_done;	/* has its one BALLOON action this tick */
+	uint64_t cap;		/* highest balloon size allowed */
+	uint64_t floor;		/* lowest balloon size allowed */
+	uint64_t pending;	/* balloon size once an in-flight target lands */
+	uint64_t cut;		/* inflation handed out this tick */
+	char why_short[96];
+};
+
+static bool rung_allowed(const struct vm_state *v, enum rung r) {
+	return v->settings.rungs & RUNG_BIT(r);
+}
+
+static bool within(usec_t now, usec_t then, usec_t holdoff) {
+	return then != 0 && sub_sat(now, then) < holdoff;
+}
+
+/* Fills why and returns true when the guest needs memory back now. */
+static bool guest_is_short(const struct policy_config *cfg, const struct vm_state *v,
+			   char *why, size_t why_size) {
+	const struct guest_memory *g = &v->guest;
+
+	if (v->settings.min_memory > 0 && v->balloon_actual < v->settings.min_memory) {
+		snprintf(why, why_size, "below MinMemory: %s < %s", SZ(v->balloon_actual),
+			 SZ(v->settings.min_memory));
+		return true;
+	}
+	if (!g->valid)
+		return false;
+	if (g->available < cfg->guest_headroom) {
+		snprintf(why, why_size, "guest short: available %s < headroom %s",
+			 SZ(g->available), SZ(cfg->guest_headroom));
+		return true;
+	}
+	if (cfg->guest_psi_limit > 0 && g->psi_some_avg10 > cfg->guest_psi_limit) {
+		snprintf(why, why_size, "guest short: PSI some %.1f%% > %.1f%%",
+			 g->psi_some_avg10, cfg->guest_psi_limit);
+		return true;
+	}
+	if (cfg->guest_swapin_limit > 0 && v->swapin_rate > cfg->guest_swapin_limit) {
+		snprintf(why, why_size, "guest short: swap-in %.0f pages/s > %.0f",
+			 v->swapin_rate, cfg->guest_swapin_limit);
+		return true;
+	}
+	if (cfg->guest_refault_limit > 0 && v->refault_rate > cfg->guest_refault_limit) {
+		snprintf(why, why_size, "guest short: refaults %.0f/s > %.0f",
+			 v->refault_rate, cfg->guest_refault_limit);
+		return true;
+	}
+	return false;
+}
+
+/* Lowest balloon size: the guarantee, the global floor, and what the guest
+ * uses now plus its headroom, whichever is highest. */
+static uint64_t vm_floor(const struct policy_config *cfg, const struct vm_state *v) {
+	uint64_t f = MAX(v->settings.min_memory, cfg->guest_floor);
+
+	if (v->guest.valid)
+		f = MAX(f, sub_sat(v->balloon_actual, v->guest.available) + cfg->guest_headroom);
+	return f;
+}
+
+static uint64_t vm_cap(const struct vm_state *v) {
+	if (v->settings.max_memory > 0)
+		return MIN(v->settings.max_memory, v->max_memory);
+	return v->max_memory;
+}
+
+/* ESX's adjusted shares-per-byte ratio at a balloon size of size bytes:
+ * rho = shares / (size * (f + k * (1 - f))), f the active fraction and
+ * k = 1 / (1 - idle_tax), so idle memory costs its owner k times as much and
+ * the VM with the lowest rho gives up memory first. Memory the balloon has
+ * already taken is assumed to have come out of the guest's free pages. */
+static double adjusted_ratio(const struct vm_state *v, uint64_t size, double idle_tax) {
+	double k = 1.0 / (1.0 - idle_tax), f = 1.0;
+
+	if (size == 0)
+		return 0.0;
+	if (v->guest.valid) {
+		uint64_t idle = sub_sat(v->guest.free, sub_sat(v->balloon_actual, size));
+
+		f = 1.0 - (double) MIN(idle, size) / (double) size;
+	}
+	return (double) v->settings.shares / ((double) size * (f + k * (1.0 - f)));
+}
+
+static struct action *plan_add(struct plan *p, size_t vm, enum action_kind kind) {
+	struct action *a = &p->actions[p->n_actions++];
+
+	*a = (struct action) { .vm = vm, .kind = kind };
+	return a;
+}
+
+struct order {
+	size_t i;
+	int priority;
+	double key;
+};
+
+/* Lower priority first, then the larger key first, then vms[] order. */
+static int order_cmp_reclaim(const void *a, const void *b) {
+	const struct order *x = a, *y = b;
+
+	if (x->priority != y->priority)
+		return x->priority < y->priority ? -1 : 1;
+	if (x->key != y->key)
+		return x->key > y->key ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Higher priority first, then the larger key first, then vms[] order. */
+static int order_cmp_give(const void *a, const void *b) {
+	const struct order *x = a, *y = b;
+
+	if (x->priority != y->priority)
+		return x->priority > y->priority ? -1 : 1;
+	if (x->key != y->key)
+		return x->key > y->key ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* The reclaim ladder, one tick. The numbers it assumes (defaults from
+ * policy_config_init()):
+ *
+ *   host free     MemAvailable, or budget limit - usage (0 when over budget).
+ *   reclaim       starts when free < low (256 MiB) or host PSI some avg10
+ *                 > psi_limit (10%); goes on while free < high (512 MiB).
+ *                 need = high - free; while PSI alone is over its limit,
+ *                 at least balloon_step, so reclaim makes progress.
+ *   short guest   available < guest_headroom (64 MiB), PSI some > 10%,
+ *                 swap-in > 50 pages/s, refaults > 500/s, or balloon below
+ *                 its MinMemory. Deflated by balloon_step (64 MiB) up to
+ *                 MaxMemory every tick, even while the host reclaims (need
+ *                 grows by as much); never inflated, never asked to drop
+ *                 cache.
+ *   unused        hints are taken whenever they come (DISCARD_ALWAYS) or
+ *                 only while reclaiming; each hinted byte counts against
+ *                 need. Hints that cannot or may not be discarded are
+ *                 released so the guest gets its pages back.
+ *   volatile      only where the unused rung can take the dropped cache
+ *                 back. Lowest priority first, then most over the fair share
+ *                 (sum of balloon sizes * shares / sum of shares); up to
+ *                 volatile_step (128 MiB) per VM per tick.
+ *   balloon       16 MiB slices to the lowest (priority, ESX adjusted ratio
+ *                 with idle_tax 0.75, i.e. idle memory counts 4x); a target
+ *                 is never more than balloon_step (64 MiB) below the current
+ *                 size (a target still in flight counts towards both the step
+ *                 and need) nor below the floor: max(MinMemory, guest_floor
+ *                 128 MiB, guest used + headroom).
+ *   thrash guard  no inflation within reverse_holdoff (30 s) of a deflation,
+ *                 unless host free < low / 2: running the host out of memory
+ *                 costs more than moving one balloon back. No slack
+ *                 deflation within 30 s of an inflation.
+ *   slack         not reclaiming and free > high: deflate, higher priority
+ *                 first, then most shares per byte, each by up to
+ *                 balloon_step, in total at most free - high.
+ *   otherwise     between the watermarks and not reclaiming: no change.
+ *
+ * The balloon rung gates every balloon change, deflation included, so a VM
+ * with Reclaim= without "balloon" keeps whatever size its admin gave it. */
+int policy_decide(const struct policy_config *cfg, const struct host_state *host,
+		  const struct vm_state *vms, size_t n_vms, struct policy_history *history,
+		  usec_t now, struct plan *ret) {
+	_cleanup_free_ struct action *actions = NULL;
+	_cleanup_free_ struct vm_work *work = NULL;
+	_cleanup_free_ struct order *order = NULL;
+	uint64_t free_bytes, need, slack, deflated = 0, from_hints = 0, from_cache = 0,
+		 from_balloon = 0, to_slack = 0, shares_total = 0, size_total = 0;
+	bool psi_hot, reclaiming, emergency;
+	size_t n_short = 0, n_order;
+	char host_why[96], shorts[80] = "";
+	struct plan p = {};
+	int r;
+
+	if (!cfg || !host || !history || !ret || (n_vms > 0 && (!vms || !history->vm)))
+		return -EINVAL;
+	r = config_check(cfg);
+	if (r < 0)
+		return r;
+
+	/* Every allocation first: past this point nothing fails, so history is
+	 * only ever updated together with a plan. */
+	if (n_vms > 0) {
+		actions = calloc(n_vms * 3, sizeof *actions);
+		work = calloc(n_vms, sizeof *work);
+		order = calloc(n_vms, sizeof *order);
+		if (!actions || !work || !order)
+			return -ENOMEM;
+	}
+	p.actions = actions;
+
+	free_bytes = host->budget_set ? sub_sat(host->budget_limit, host->budget_usage)
+				      : host->mem_available;
+	psi_hot = cfg->psi_limit > 0 && host->psi_some_avg10 > cfg->psi_limit;
+	reclaiming = free_bytes < cfg->low_watermark || psi_hot ||
+		     (history->reclaiming && free_bytes < cfg->high_watermark);
+	need = reclaiming ? sub_sat(cfg->high_watermark, free_bytes) : 0;
+	if (psi_hot)
+		need = MAX(need, cfg->balloon_step);
+	slack = reclaiming ? 0 : sub_sat(free_bytes, cfg->high_watermark);
+	emergency = free_bytes < cfg->low_watermark / 2;
+
+	p.free = free_bytes;
+	p.need = need;
+	p.reclaiming = reclaiming;
+
+	if (free_bytes < cfg->low_watermark)
+		snprintf(host_why, sizeof host_why, "host free %s < low watermark %s",
+			 SZ(free_bytes), SZ(cfg->low_watermark));
+	else if (psi_hot)
+		snprintf(host_why, sizeof host_why, "host PSI some %.1f%% > %.1f%%",
+			 host->psi_some_avg10, cfg->psi_limit);
+	else if (reclaiming)
+		snprintf(host_why, sizeof host_why, "host free %s < high watermark %s",
+			 SZ(free_bytes), SZ(cfg->high_watermark));
+	else
+		snprintf(host_why, sizeof host_why, "host free %s > high watermark %s",
+			 SZ(free_bytes), SZ(cfg->high_watermark));
+
+	for (size_t i = 0; i < n_vms; i++) {
+		const struct vm_state *v = &vms[i];
+		struct vm_work *w = &work[i];
+
+		if (!v->running)
+			continue;
+		shares_total += v->settings.shares;
+		size_total += v->balloon_actual;
+		w->is_short = guest_is_short(cfg, v, w->why_short, sizeof w->why_short);
+		n_short += w->is_short;
+		w->balloonable = rung_allowed(v, RUNG_BALLOON) && v->max_memory > 0 &&
+				 v->balloon_actual > 0;
+		if (!w->balloonable)
+			continue;
+		w->cap = vm_cap(v);
+		w->floor = vm_floor(cfg, v);
+		w->pending = v->balloon_actual;
+		if (v->balloon_target > 0 && v->balloon_target < v->balloon_actual)
+			w->pending = v->balloon_target;	/* inflation still on its way */
+	}
+
+	/* A guest that is short gets memory back before anything else. */
+	for (size_t i = 0; i < n_vms; i++) {
+		const struct vm_state *v = &vms[i];
+		struct vm_work *w = &work[i];
+		uint64_t target, grow;
+		struct action *a;
+
+		if (!w->is_short || !w->balloonable || v->balloon_actual >= w->cap)
+			continue;
+		target = MIN(w->cap, v->balloon_actual + cfg->balloon_step);
+		grow = target - v->balloon_actual;
+		a = plan_add(&p, i, ACTION_BALLOON);
+		a->bytes = target;
+		reasonf(a->reason, "%s: deflate by %s to %s", w->why_short, SZ(grow), SZ(target));
+		w->balloon_done = true;
+		history->vm[i].last_deflate = now;
+		deflated += grow;
+		if (reclaiming)
+			need += grow;
+		else
+			slack = sub_sat(slack, grow);
+	}
+
+	/* A target in flight below the floor (MinMemory raised, guest grew):
+	 * stop the balloon at the floor, or where it is now. */
+	for (size_t i = 0; i < n_vms; i++) {
+		const struct vm_state *v = &vms[i];
+		struct vm_work *w = &work[i];
+		struct action *a;
+
+		if (!w->balloonable || w->balloon_done || w->is_short || w->pending >= w->floor ||
+		    w->pending == v->balloon_actual)
+			continue;
+		w->pending = MIN(v->balloon_actual, w->floor);
+		a = plan_add(&p, i, ACTION_BALLOON);
+		a->bytes = w->pending;
+		reasonf(a->reason, "target %s below floor %s: stop at %s", SZ(v->balloon_target),
+			SZ(w->floor), SZ(w->pending));
+		w->balloon_done = true;
+	}
+
+	/* Rung 1, unused: the standing decision for every VM that sends hints. */
+	for (size_t i = 0; i < n_vms; i++) {
+		const struct vm_state *v = &vms[i];
+		struct action *a;
+
+		if (!v->running || v->agent != AGENT_CONNECTED || !v->module)
+			continue;
+		a = plan_add(&p, i, ACTION_HINTS);
+		if (!v->discard_capable)
+			reasonf(a->reason, "RAM backing not discard-capable: release %s of hints",
+				SZ(v->hinted));
+		else if (!rung_allowed(v, RUNG_UNUSED))
+			reasonf(a->reason, "Reclaim= excludes unused: release %s of hints",
+				SZ(v->hinted));
+		else if (cfg->discard_unused == DISCARD_ON_PRESSURE && !reclaiming)
+			reasonf(a->reason, "host not reclaiming, discard on pressure: release %s "
+				"of hints", SZ(v->hinted));
+		else {
+			a->accept = true;
+			from_hints += v->hinted;
+			need = sub_sat(need, v->hinted);
+			if (reclaiming)
+				reasonf(a->reason, "%s: take %s of unused hints", host_why,
+					SZ(v->hinted));
+			else
+				reasonf(a->reason, "unused pages cost the guest nothing: take %s "
+					"of hints", SZ(v->hinted));
+		}
+	}
+
+	/* Rung 2, volatile: dropped cache comes back as unused hints, so only
+	 * where the unused rung takes them. */
+	n_order = 0;
+	for (size_t i = 0; need > 0 && i < n_vms; i++) {
+		const struct vm_state *v = &vms[i];
+		double fair;
+
+		if (!v->running || work[i].is_short || v->agent != AGENT_CONNECTED ||
+		    !v->module || !v->discard_capable || !rung_allowed(v, RUNG_UNUSED) ||
+		    !rung_allowed(v, RUNG_VOLATILE) || !v->guest.valid || v->guest.volatile_ == 0)
+			continue;
+		fair = shares_total > 0 ? (double) size_total * v->settings.shares / shares_total : 0;
+		order[n_order++] = (struct order) {
+			.i = i,
+			.priority = v->settings.priority,
+			.key = (double) v->balloon_actual - fair,
+		};
+	}
+	if (n_order > 0)
+		qsort(order, n_order, sizeof *order, order_cmp_reclaim);
+	for (size_t j = 0; need > 0 && j < n_order; j++) {
+		const struct vm_state *v = &vms[order[j].i];
+		uint64_t bytes = MIN(MIN(cfg->volatile_step, v->guest.volatile_), need);
+		struct action *a = plan_add(&p, order[j].i, ACTION_DROP_CACHE);
+		double over_mib = order[j].key / (double) MiB(1);
+
+		a->bytes = bytes;
+		reasonf(a->reason, "%s: drop %s of %s clean cache (priority %d, %+.0f MiB "
+			"over fair share)", host_why, SZ(bytes), SZ(v->guest.volatile_),
+			v->settings.priority, over_mib);
+		need -= bytes;
+		from_cache += bytes;
+	}
+
+	/* Rung 3, balloon. Inflation already on its way counts first. */
+	n_order = 0;
+	for (size_t i = 0; need > 0 && i < n_vms; i++) {
+		const struct vm_state *v = &vms[i];
+		struct vm_work *w = &work[i];
+
+		if (!w->balloonable || w->is_short)
+			continue;
+		need = sub_sat(need, v->balloon_actual - w->pending);
+		if (w->balloon_done || (within(now, history->vm[i].last_deflate,
+					       cfg->reverse_holdoff) && !emergency))
+			continue;
+		order[n_order++] = (struct order) { .i = i, .priority = vms[i].settings.priority };
+	}
+	while (need > 0) {
+		size_t best = SIZE_MAX;
+		double best_ratio = 0;
+		uint64_t slice;
+
+		for (size_t j = 0; j < n_order; j++) {
+			const struct vm_state *v = &vms[order[j].i];
+			struct vm_work *w = &work[order[j].i];
+			uint64_t lowest = MAX(w->floor, sub_sat(v->balloon_actual, cfg->balloon_step));
+			double ratio;
+
+			if (w->pending - w->cut <= lowest)
+				continue;
+			ratio = adjusted_ratio(v, w->pending - w->cut, cfg->idle_tax);
+			if (best == SIZE_MAX || order[j].priority < order[best].priority ||
+			    (order[j].priority == order[best].priority && ratio < best_ratio)) {
+				best = j;
+				best_ratio = ratio;
+			}
+		}
+		if (best == SIZE_MAX)
+			break;
+
+		const struct vm_state *v = &vms[order[best].i];
+		struct vm_work *w = &work[order[best].i];
+		uint64_t lowest = MAX(w->floor, sub_sat(v->balloon_actual, cfg->balloon_step));
+
+		slice = MIN(MIN(BALLOON_CHUNK, need), w->pending - w->cut - lowest);
+		w->cut += slice;
+		need -= slice;
+		from_balloon += slice;
+	}
+	for (size_t j = 0; j < n_order; j++) {
+		size_t i = order[j].i;
+		const struct vm_state *v = &vms[i];
+		struct vm_work *w = &work[i];
+		uint64_t target = w->pending - w->cut;
+		struct action *a;
+
+		if (w->cut == 0)
+			continue;
+		a = plan_add(&p, i, ACTION_BALLOON);
+		a->bytes = target;
+		reasonf(a->reason, "%s: inflate by %s to %s (priority %d, ratio %.2g); floor %s",
+			host_why, SZ(v->balloon_actual - target), SZ(target), v->settings.priority,
+			adjusted_ratio(v, w->pending, cfg->idle_tax), SZ(w->floor));
+		w->balloon_done = true;
+		history->vm[i].last_inflate = now;
+	}
+
+	/* Slack: give memory back, most deserving first, never past free - high. */
+	n_order = 0;
+	for (size_t i = 0; slack > 0 && i < n_vms; i++) {
+		const struct vm_state *v = &vms[i];
+		struct vm_work *w = &work[i];
+
+		if (!w->balloonable || w->balloon_done || w->is_short)
+			continue;
+		/* Deflation already on its way counts against slack. */
+		if (v->balloon_target > v->balloon_actual)
+			w->pending = MIN(v->balloon_target, w->cap);
+		slack = sub_sat(slack, sub_sat(w->pending, v->balloon_actual));
+		if (v->balloon_actual >= w->cap ||
+		    within(now, history->vm[i].last_inflate, cfg->reverse_holdoff))
+			continue;
+		order[n_order++] = (struct order) {
+			.i = i,
+			.priority = v->settings.priority,
+			.key = adjusted_ratio(v, v->balloon_actual, cfg->idle_tax),
+		};
+	}
+	if (n_order > 0)
+		qsort(order, n_order, sizeof *order, order_cmp_give);
+	for (size_t j = 0; slack > 0 && j < n_order; j++) {
+		size_t i = order[j].i;
+		const struct vm_state *v = &vms[i];
+		struct vm_work *w = &work[i];
+		uint64_t highest = MIN(w->cap, v->balloon_actual + cfg->balloon_step), give;
+		struct action *a;
+
+		if (w->pending >= highest)
+			continue;
+		give = MIN(highest - w->pending, slack);
+		a = plan_add(&p, i, ACTION_BALLOON);
+		a->bytes = w->pending + give;
+		reasonf(a->reason, "%s: deflate by %s to %s (priority %d); cap %s", host_why,
+			SZ(a->bytes - v->balloon_actual), SZ(a->bytes), v->settings.priority,
+			SZ(w->cap));
+		history->vm[i].last_deflate = now;
+		slack -= give;
+		to_slack += give;
+	}
+
+	if (n_short > 0)
+		snprintf(shorts, sizeof shorts, "; %zu short guest%s given %s", n_short,
+			 n_short == 1 ? "" : "s", SZ(deflated));
+
+	if (reclaiming)
+		reasonf(p.reason, "%s: need %s; hints %s, cache %s, balloon %s%s%s%s", host_why,
+			SZ(p.need + deflated), SZ(from_hints), SZ(from_cache), SZ(from_balloon),
+			need > 0 ? ", unmet " : "", need > 0 ? SZ(need) : "", shorts);
+	else if (free_bytes > cfg->high_watermark)
+		reasonf(p.reason, "%s: give back %s%s", host_why, SZ(to_slack), shorts);
+	else
+		reasonf(p.reason, "host free %s between watermarks %s and %s: no reclaim%s",
+			SZ(free_bytes), SZ(cfg->low_watermark), SZ(cfg->high_watermark), shorts);
+
+	history->reclaiming = reclaiming;
+	TAKE_PTR(actions);
+	*ret = p;
+	return 0;
+}
