@@ -186,42 +186,41 @@ static int device_open(const char *path) {
 	return fd < 0 ? -errno : fd;
 }
 
-/* Looks for the module again: it may have been loaded (or refused) since. */
+/* Looks for the module again: it may have been loaded since, or the hook it
+ * needs freed (the module retries taking it on every open). */
 static void module_probe(void) {
 	char status[HINT_STRING_MAX] = "", path[256];
-	uint64_t g;
-	int fd, r;
+	uint64_t order;
+	int fd;
 
 	snprintf(path, sizeof path, "%s/status", PAGEHINT_SYSFS_DIR);
-	r = read_one_line(path, status, sizeof status);
-	if (r == 0 && strncmp(status, "active", 6) != 0) {
-		/* Loaded but refusing to run: its reason is the best one. */
-		if (a.dev_fd >= 0)
-			close(TAKE_FD(a.dev_fd));
-		a.module = false;
-		hint_strlcpy_utf8(a.module_status, sizeof a.module_status, status);
-		return;
-	}
-
 	if (a.dev_fd < 0) {
 		fd = device_open(a.device_path);
 		if (fd < 0) {
 			char why[HINT_STRING_MAX];
 
-			snprintf(why, sizeof why, "%s: %s", a.device_path, strerror(-fd));
+			/* A module that refuses to run says why in its status;
+			 * that beats "Operation not supported". */
+			if (read_one_line(path, status, sizeof status) == 0 && strncmp(status, "active", 6) != 0)
+				snprintf(why, sizeof why, "%s", status);
+			else
+				snprintf(why, sizeof why, "%s: %s", a.device_path, strerror(-fd));
 			a.module = false;
 			hint_strlcpy_utf8(a.module_status, sizeof a.module_status, why);
 			return;
 		}
 		a.dev_fd = fd;
 	}
+	if (read_one_line(path, status, sizeof status) < 0)
+		snprintf(status, sizeof status, "active");
 	a.module = true;
-	hint_strlcpy_utf8(a.module_status, sizeof a.module_status, status[0] ? status : "active");
+	hint_strlcpy_utf8(a.module_status, sizeof a.module_status, status);
 
-	snprintf(path, sizeof path, "%s/granularity", PAGEHINT_SYSFS_DIR);
-	if (read_u64_file(path, &g) == 0 && g >= HINT_GRANULARITY_MIN && g <= HINT_GRANULARITY_MAX &&
-	    !(g & (g - 1)))
-		a.granularity = g;
+	snprintf(path, sizeof path, "%s/order", PAGEHINT_SYSFS_DIR);
+	if (read_u64_file(path, &order) == 0 && order < 30 &&
+	    ((uint64_t) sysconf(_SC_PAGESIZE) << order) >= HINT_GRANULARITY_MIN &&
+	    ((uint64_t) sysconf(_SC_PAGESIZE) << order) <= HINT_GRANULARITY_MAX)
+		a.granularity = (uint64_t) sysconf(_SC_PAGESIZE) << order;
 	else if (a.granularity == 0)
 		a.granularity = DEFAULT_GRANULARITY;
 }

@@ -205,7 +205,7 @@ int stats_read_module(const char *dir, struct hint_stats *s) {
 		char path[512];
 		uint64_t v;
 
-		snprintf(path, sizeof path, "%s/%s", dir, files[i].file);
+		snprintf(path, sizeof path, "%s/%s_bytes", dir, files[i].file);
 		if (read_u64_file(path, &v) < 0)
 			continue;
 		*(uint64_t *) ((char *) s + files[i].offset) = clamp(v);

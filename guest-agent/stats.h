@@ -14,8 +14,8 @@ int stats_read_meminfo(const char *path, struct hint_stats *s);
 int stats_read_psi(const char *path, struct hint_stats *s);
 /* /proc/vmstat counters into s->vmstat. */
 int stats_read_vmstat(const char *path, struct hint_stats *s);
-/* The module's page states and counters, from files named after the
- * protocol fields in dir; sets has_pages/has_module when found. */
+/* The module's page states and counters, from dir/<field>_bytes (field as
+ * in the protocol); sets has_pages/has_module when found. */
 int stats_read_module(const char *dir, struct hint_stats *s);
 /* Everything above with the standard paths; only meminfo is required. */
 int stats_collect(struct hint_stats *s, bool module);
