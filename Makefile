@@ -101,7 +101,9 @@ $(BUILD)/lab/vmlinuz:
 	@mkdir -p $(dir $@)
 	cp /boot/vmlinuz-$(GUEST_KVER) $@
 
-$(BUILD)/lab/initrd.img: tests/lab/init tests/lab/mkinitrd $(LAB_PROGS) $(PROGRAMS) $(MODULE)
+GUEST_PROGS = $(patsubst tests/lab/guest/%.c,$(BUILD)/lab/%,$(LAB_SRC)) \
+              $(if $(AGENT_SRC),$(BUILD)/hint-agent)
+$(BUILD)/lab/initrd.img: tests/lab/init tests/lab/mkinitrd $(GUEST_PROGS) $(MODULE)
 	tests/lab/mkinitrd $(GUEST_KVER) $@ $(BUILD)
 
 $(BUILD)/lab/data.img: tests/lab/mkdata

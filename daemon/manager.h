@@ -1,0 +1,98 @@
+/* manager.h - hintd's state and its one event loop.
+ *
+ * Each tick: collect (host, libvirt, agents) into the model, let policy turn
+ * the model into a plan, carry the plan out (discard, cache drops, balloon
+ * targets). Agent messages are handled as they arrive: hint batches are
+ * claimed, punched and acknowledged at once when the VM's plan allows it. */
+#ifndef HINTD_MANAGER_H
+#define HINTD_MANAGER_H
+
+#include <libvirt/libvirt.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+#include "agent.h"
+#include "backing.h"
+#include "batches.h"
+#include "config.h"
+#include "model.h"
+#include "policy.h"
+#include "ram-map.h"
+#include "virt.h"
+
+struct manager;
+
+struct vm {
+	struct manager *manager;
+	virDomainPtr dom;
+	struct virt_domain_info info;
+	pid_t qemu_pid;
+	bool manage;			/* Manage=no: watched, never touched */
+
+	/* Discard path: open backing and a validated map, or the reason why not. */
+	struct backing backing;
+	struct ram_map map;
+	char discard_reason[256];
+
+	struct agent *agent;
+	struct batch_table batches;
+	bool accept_hints;		/* the plan's decision for the unused rung */
+	int64_t drop_cache_id;		/* drop_cache command awaiting its reply */
+	usec_t drop_cache_sent;
+
+	struct vm_state state;		/* the model policy and D-Bus read */
+	struct policy_vm_history history;
+	uint64_t last_swapin, last_majfault, last_refault;
+	usec_t last_counters;
+	char last_decision[ACTION_REASON_MAX];
+	usec_t last_decision_usec;	/* CLOCK_REALTIME of the last action */
+};
+
+struct manager {
+	sd_event *event;
+	sd_event_source *tick;
+	sd_bus *bus;
+
+	char *config_path, *config_dir;
+	struct hintd_config *config;
+	struct policy_config policy;	/* config's, with watermarks resolved */
+	struct policy_history history;
+	bool reclaiming;
+	bool dry_run;
+
+	char *uri;
+	virConnectPtr conn;
+	int lifecycle_callback;
+	sd_event_source *reconnect;
+
+	struct vm **vms;
+	size_t n_vms;
+
+	struct host_state host;
+	const char *meminfo_path, *psi_path;
+	uint64_t reclaimed[_RUNG_MAX];	/* bytes, all VMs, since start */
+	char plan_reason[ACTION_REASON_MAX];
+	usec_t last_tick;
+};
+
+int manager_new(sd_event *e, const char *config_path, const char *config_dir,
+		struct hintd_config *config, bool dry_run, struct manager **ret);
+struct manager *manager_free(struct manager *m);
+
+/* Connects to libvirt and starts ticking. */
+int manager_start(struct manager *m);
+
+/* Loads the configuration again; keeps the old one when the new is bad. */
+int manager_reload(struct manager *m, char **ret_error);
+
+/* Releases every held batch and forgets VMs (SIGTERM). */
+void manager_stop(struct manager *m);
+
+struct vm *manager_find_vm(struct manager *m, const char *name);
+
+/* One tick, now (also used by the reclaim-now D-Bus method). */
+int manager_tick(struct manager *m);
+
+/* The state as text: what `hintctl dump` prints. */
+int manager_dump(struct manager *m, char **ret);
+
+#endif /* HINTD_MANAGER_H */
