@@ -79,6 +79,9 @@ static void handle_line(struct agent *a, const char *line, size_t len) {
 	char err[256];
 	int r;
 
+	/* Empty lines are resync points (docs/protocol.md): ignored. */
+	if (len == 0 || (len == 1 && line[0] == '\r'))
+		return;
 	r = hint_msg_parse(line, len, &m, err, sizeof err);
 	if (r < 0) {
 		agent_fail(a, err);
