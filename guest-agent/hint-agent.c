@@ -727,17 +727,15 @@ static int parse_args(int argc, char *argv[]) {
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, ":", options, NULL)) >= 0) {
 		switch (c) {
 		case 'p':
-			if (!*optarg)
-				goto empty;
-			a.port_path = optarg;
-			break;
 		case 'd':
-			if (!*optarg)
-				goto empty;
-			a.device_path = optarg;
+			if (!*optarg) {
+				log_error("--%s: needs a non-empty path", c == 'p' ? "port" : "device");
+				return -EINVAL;
+			}
+			*(c == 'p' ? &a.port_path : &a.device_path) = optarg;
 			break;
 		case 'i': {
 			char *end;
@@ -776,10 +774,6 @@ static int parse_args(int argc, char *argv[]) {
 		return -EINVAL;
 	}
 	return 1;
-
-empty:
-	log_error("%s: needs a non-empty path", argv[optind - 1]);
-	return -EINVAL;
 }
 
 int main(int argc, char *argv[]) {

@@ -423,7 +423,7 @@ static int parse_args(int argc, char *argv[]) {
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, ":", options, NULL)) >= 0) {
 		switch (c) {
 		case 's': p.socket_path = optarg; break;
 		case 'l': p.listen_path = optarg; break;
@@ -450,8 +450,11 @@ static int parse_args(int argc, char *argv[]) {
 		case 'h':
 			help();
 			return 0;
+		case ':':
+			log_error("%s: needs an argument", argv[optind - 1]);
+			return -EINVAL;
 		default:
-			log_error("%s: unknown option or missing argument (see --help)", argv[optind - 1]);
+			log_error("%s: unknown option (see --help)", argv[optind - 1]);
 			return -EINVAL;
 		}
 	}
