@@ -464,6 +464,32 @@ TEST(bad_dropins) {
 		       "Prioriy=5: unknown key in [VM web]");
 }
 
+TEST(man_page_example) {
+	/* The EXAMPLE of hintd.conf(5), as printed there. */
+	_cleanup_config_free_ struct hintd_config *c =
+		load_good(CONFIG_FIXTURE("man-example/hintd.conf"),
+			  CONFIG_FIXTURE("man-example/hintd.conf.d"));
+	struct vm_settings s;
+	bool manage;
+
+	if (!c)
+		{ FAIL_AT("no config"); return; }
+	CHECK_EQ_U64(c->budget, 0);
+	CHECK_STREQ(c->budget_cgroup, "/machine.slice");
+	CHECK(c->policy.idle_tax == 0.5);
+	config_vm_settings(c, "db-test", &s, &manage);
+	CHECK_EQ_U64(s.min_memory, GiB(8));
+	CHECK_EQ_INT(s.shares, 4000);
+	CHECK_EQ_INT(s.priority, -50);
+	CHECK_EQ_INT(s.rungs, RUNG_BIT(RUNG_UNUSED) | RUNG_BIT(RUNG_VOLATILE));
+	CHECK(manage);
+	config_vm_settings(c, "web1", &s, &manage);
+	CHECK_EQ_U64(s.min_memory, GiB(1));
+	CHECK_EQ_INT(s.shares, 1000);
+	config_vm_settings(c, "build", &s, &manage);
+	CHECK(!manage);
+}
+
 /* ---- files written by the tests ------------------------------------------ */
 
 static char tmpdir[] = "/tmp/test-config-XXXXXX";
@@ -649,6 +675,76 @@ TEST(unreadable) {
 	CHECK(e && strstr(e, "cannot open directory"));
 	free(e);
 	CHECK(c == (struct hintd_config *) 0x1);
+}
+
+/* etc/hintd.conf loads, and with every "#Key=" line uncommented it still
+ * gives the built-in defaults: the defaults it shows are the real ones. */
+TEST(shipped_config_shows_defaults) {
+	_cleanup_config_free_ struct hintd_config *def = load_good(NULL, NULL);
+	_cleanup_config_free_ struct hintd_config *shipped = load_good("etc/hintd.conf", NULL);
+	_cleanup_config_free_ struct hintd_config *c = NULL;
+	_cleanup_free_ char *text = NULL, *path = NULL;
+	_cleanup_fclose_ FILE *f = fopen("etc/hintd.conf", "re");
+	size_t len = 0, n;
+	char line[512], *e = NULL;
+	struct vm_settings s, vdef;
+	bool manage = false;
+
+	CHECK(shipped);
+	if (!f || !def)
+		{ FAIL_AT("cannot read etc/hintd.conf"); return; }
+	text = calloc(1, 65536);
+	if (!text)
+		abort();
+	while (fgets(line, sizeof line, f)) {
+		const char *p = line[0] == '#' && (line[1] == '[' || (line[1] >= 'A' && line[1] <= 'Z')) ?
+				line + 1 : line;
+		n = strlen(p);
+		if (len + n >= 65536)
+			abort();
+		memcpy(text + len, p, n);
+		len += n;
+	}
+	CHECK(strstr(text, "\n[VM *]\n"));
+	path = write_file(text, len);
+	CHECK_EQ_INT(config_load(path, NULL, &c, &e), 0);
+	if (e)
+		FAIL_AT("%s", e);
+	free(e);
+	unlink(path);
+	if (!c)
+		return;
+
+	CHECK_STREQ(c->uri, def->uri);
+	CHECK_EQ_U64(c->tick_interval_usec, def->tick_interval_usec);
+	CHECK_EQ_U64(c->budget, def->budget);
+	CHECK(!c->budget_cgroup);
+	CHECK(!c->admin_group);
+	CHECK(c->low_watermark.is_percent && def->low_watermark.is_percent);
+	CHECK_EQ_INT(c->low_watermark.permyriad, def->low_watermark.permyriad);
+	CHECK(c->high_watermark.is_percent && def->high_watermark.is_percent);
+	CHECK_EQ_INT(c->high_watermark.permyriad, def->high_watermark.permyriad);
+	CHECK(c->dry_run == def->dry_run);
+	CHECK(c->policy.psi_limit == def->policy.psi_limit);
+	CHECK_EQ_INT(c->policy.discard_unused, def->policy.discard_unused);
+	CHECK_EQ_U64(c->policy.guest_headroom, def->policy.guest_headroom);
+	CHECK_EQ_U64(c->policy.guest_floor, def->policy.guest_floor);
+	CHECK_EQ_U64(c->policy.balloon_step, def->policy.balloon_step);
+	CHECK_EQ_U64(c->policy.volatile_step, def->policy.volatile_step);
+	CHECK_EQ_U64(c->policy.reverse_holdoff, def->policy.reverse_holdoff);
+	CHECK(c->policy.idle_tax == def->policy.idle_tax);
+	CHECK(c->policy.guest_psi_limit == def->policy.guest_psi_limit);
+	CHECK(c->policy.guest_swapin_limit == def->policy.guest_swapin_limit);
+	CHECK(c->policy.guest_refault_limit == def->policy.guest_refault_limit);
+
+	vm_settings_init(&vdef);
+	config_vm_settings(c, "any", &s, &manage);
+	CHECK_EQ_U64(s.min_memory, vdef.min_memory);
+	CHECK_EQ_U64(s.max_memory, vdef.max_memory);
+	CHECK_EQ_INT(s.shares, vdef.shares);
+	CHECK_EQ_INT(s.priority, vdef.priority);
+	CHECK_EQ_INT(s.rungs, vdef.rungs);
+	CHECK(manage);
 }
 
 TEST(resolve_watermarks) {
