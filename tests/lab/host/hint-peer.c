@@ -39,6 +39,7 @@ static struct {
 	const char *listen_path;
 	const char *memfd_path;
 	bool punch;
+	bool claim_only;	/* claim batches and never answer: they stay in flight */
 	double duration_s;
 	const char *cmd_text;
 	bool quiet_stats;
@@ -141,7 +142,7 @@ static void on_hints(const struct hint_hints *h) {
 	printf("hints batch=%" PRIu64 " ranges=%u bytes=%" PRIu64 " granularity=%" PRIu64 " ttl_ms=%" PRIu64 "\n",
 	       h->batch, h->n_ranges, bytes, h->granularity, h->ttl_ms);
 
-	if (!p.punch) {
+	if (!p.punch && !p.claim_only) {
 		/* Not punching: hand the pages back at once rather than let
 		 * them sit out until the ttl passes. */
 		send_ack(h->batch, false);
@@ -152,7 +153,7 @@ static void on_hints(const struct hint_hints *h) {
 			slot = &p.pending[i];
 			break;
 		}
-	if (!slot || !ranges_ok(h)) {
+	if (!slot || (p.punch && !ranges_ok(h))) {
 		if (!slot)
 			printf("error batch=%" PRIu64 " more than %u batches in flight\n", h->batch,
 			       HINT_MAX_BATCHES_IN_FLIGHT);
@@ -181,6 +182,10 @@ static void on_claimed(const struct hint_claimed *c) {
 	b->used = false;
 	if (!c->ok) {
 		p.refused++;	/* back in the guest already: hands off */
+		return;
+	}
+	if (p.claim_only) {
+		printf("held batch=%" PRIu64 "\n", c->batch);
 		return;
 	}
 	if (now_ms() - b->claimed_at_ms > HINT_PUNCH_DEADLINE_MS) {
@@ -396,6 +401,8 @@ static void help(void) {
 	       "  --memfd PATH       the guest's RAM file (/proc/PID/fd/N); gpa == offset\n"
 	       "  --punch            claim each batch, punch it out of --memfd, ack it;\n"
 	       "                     without it every batch is declined (ack discarded:false)\n"
+	       "  --claim-only       claim each batch and never answer, so batches stay\n"
+	       "                     in flight (for testing what the guest does then)\n"
 	       "  --cmd 'NAME [KEY=VALUE]'  send one command, print its reply, e.g.\n"
 	       "                     'drop_cache bytes=64M', 'reporting enable=0',\n"
 	       "                     'granularity bytes=4096', 'stats_interval ms=500',\n"
@@ -414,6 +421,7 @@ static int parse_args(int argc, char *argv[]) {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "memfd", required_argument, NULL, 'm' },
 		{ "punch", no_argument, NULL, 'P' },
+		{ "claim-only", no_argument, NULL, 'C' },
 		{ "cmd", required_argument, NULL, 'c' },
 		{ "duration", required_argument, NULL, 'D' },
 		{ "quiet-stats", no_argument, NULL, 'q' },
@@ -429,6 +437,7 @@ static int parse_args(int argc, char *argv[]) {
 		case 'l': p.listen_path = optarg; break;
 		case 'm': p.memfd_path = optarg; break;
 		case 'P': p.punch = true; break;
+		case 'C': p.claim_only = true; break;
 		case 'q': p.quiet_stats = true; break;
 		case 'c':
 			p.cmd_text = optarg;
