@@ -134,9 +134,10 @@ check-asan: $(ASAN_BINS)
 check-bats: all
 	@BUILD=$(CURDIR)/$(BUILD) prove --exec bats tests/bats/*.bats
 
-# Real guests: one test file at a time; the lab is torn down whatever happens.
+# Real guests: one test file at a time, one VM suite per machine (the lock),
+# and the lab is torn down whatever happens.
 check-vm: all lab-image
-	@BUILD=$(CURDIR)/$(BUILD) prove --exec bats tests/vm/*.bats; \
+	@BUILD=$(CURDIR)/$(BUILD) flock /tmp/hintd-vm.lock prove --exec bats tests/vm/*.bats; \
 		rc=$$?; BUILD=$(CURDIR)/$(BUILD) tests/lab/lab down; exit $$rc
 
 demo: deps
