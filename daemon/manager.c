@@ -14,6 +14,8 @@
 
 #define LIBVIRT_RETRY_USEC (5 * USEC_PER_SEC)
 #define BALLOON_STATS_PERIOD_SEC 2
+/* How often a guest is asked to report its free memory at once. */
+#define GIVE_INTERVAL_USEC (3 * USEC_PER_SEC)
 /* A drop_cache command not answered in this long is forgotten. */
 #define DROP_CACHE_TIMEOUT_USEC (30 * USEC_PER_SEC)
 
@@ -364,6 +366,12 @@ static void collect_vm(struct manager *m, struct vm *vm, usec_t now) {
 	batch_table_expire(&vm->batches, now);
 	s->hinted = batch_table_reported_bytes(&vm->batches);
 
+	/* Of the guest's free memory, at least free - (RAM - backed) is backed. */
+	s->unused_backed = 0;
+	if (s->agent == AGENT_CONNECTED && s->module && s->discard_capable && s->guest.valid &&
+	    s->backed + s->guest.free > s->max_memory)
+		s->unused_backed = s->backed + s->guest.free - s->max_memory;
+
 	if (s->guest.valid) {
 		usec_t dt = vm->last_counters ? now - vm->last_counters : 0;
 		s->swapin_rate = rate(s->guest.pswpin, vm->last_swapin, dt);
@@ -418,6 +426,14 @@ static void apply_action(struct manager *m, struct vm *vm, const struct action *
 	switch (a->kind) {
 	case ACTION_HINTS:
 		vm->accept_hints = a->accept;
+		/* Under pressure, ask the guest to report its free memory now
+		 * rather than at the kernel's own pace. */
+		if (a->accept && m->reclaiming && vm->state.unused_backed >= MiB(16) && vm->agent &&
+		    !m->dry_run && now_usec(m) - vm->give_sent > GIVE_INTERVAL_USEC) {
+			agent_send_cmd(vm->agent, (struct hint_cmd) {
+				.name = HINT_CMD_GIVE, .bytes = vm->state.unused_backed });
+			vm->give_sent = now_usec(m);
+		}
 		return;
 	case ACTION_DROP_CACHE:
 		if (!vm->agent || vm->drop_cache_id >= 0 || m->dry_run)
@@ -480,7 +496,6 @@ int manager_tick(struct manager *m) {
 			hist[n] = m->vms[i]->history;
 			index[n++] = i;
 		}
-	m->history.reclaiming = m->reclaiming;
 	m->history.vm = hist;
 	r = policy_decide(&m->policy, &m->host, states, n, &m->history, now, &plan);
 	if (r < 0)

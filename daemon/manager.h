@@ -36,6 +36,7 @@ struct vm {
 	struct agent *agent;
 	struct batch_table batches;
 	bool accept_hints;		/* the plan's decision for the unused rung */
+	usec_t give_sent;		/* last on-demand report asked for */
 	int64_t drop_cache_id;		/* drop_cache command awaiting its reply */
 	usec_t drop_cache_sent;
 

@@ -75,6 +75,8 @@ struct vm_state {
 	uint64_t balloon_target;	/* what hintd last asked for; 0 = never */
 	uint64_t backed;		/* host memory behind the guest's RAM, measured */
 	uint64_t hinted;		/* reported unused bytes waiting for a decision */
+	uint64_t unused_backed;		/* free in the guest yet backed on the host: the
+					 * unused rung returns it as the guest reports it */
 	enum agent_state agent;
 	bool module;			/* the agent has pagehint.ko */
 	bool discard_capable;		/* RAM backing open and layout known */

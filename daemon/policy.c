@@ -29,6 +29,7 @@ void policy_config_init(struct policy_config *c) {
 		.balloon_step = MiB(64),
 		.volatile_step = MiB(128),
 		.reverse_holdoff = 30 * USEC_PER_SEC,
+		.cheap_rung_grace = 5 * USEC_PER_SEC,
 		.idle_tax = 0.75,
 	};
 }
@@ -228,8 +229,10 @@ static int order_cmp_give(const void *a, const void *b) {
  *                 at least balloon_step, so reclaim makes progress.
  *   short guest   available < guest_headroom (64 MiB), PSI some > 10%,
  *                 swap-in > 50 pages/s, refaults > 500/s, or balloon below
- *                 its MinMemory. Deflated by balloon_step (64 MiB) up to
- *                 MaxMemory every tick, even while the host reclaims (need
+ *                 its MinMemory. Deflated by the most of balloon_step
+ *                 (64 MiB), a quarter of its cap and twice what it lacks
+ *                 below the headroom, up to MaxMemory, every tick, even
+ *                 while the host reclaims (need
  *                 grows by as much); never inflated, never asked to drop
  *                 cache.
  *   unused        hints are taken whenever they come (DISCARD_ALWAYS) or
@@ -265,7 +268,7 @@ int policy_decide(const struct policy_config *cfg, const struct host_state *host
 	_cleanup_free_ struct order *order = NULL;
 	uint64_t free_bytes, need, slack, deflated = 0, from_hints = 0, from_cache = 0,
 		 from_balloon = 0, to_slack = 0, shares_total = 0, size_total = 0;
-	bool psi_hot, reclaiming, emergency;
+	bool psi_hot, reclaiming, emergency, in_grace;
 	size_t n_short = 0, n_order;
 	char host_why[96], shorts[80] = "";
 	struct plan p = {};
@@ -298,6 +301,13 @@ int policy_decide(const struct policy_config *cfg, const struct host_state *host
 		need = MAX(need, cfg->balloon_step);
 	slack = reclaiming ? 0 : sub_sat(free_bytes, cfg->high_watermark);
 	emergency = free_bytes < cfg->low_watermark / 2;
+	/* The cheap rungs deliver within seconds (the guest reports free chunks
+	 * ~2 s after they appear; dropped cache becomes free at once). For a
+	 * short grace, all they can give counts as coming before any balloon
+	 * moves; after it, only what is in flight, so memory that never comes
+	 * back (fragmented, refused) cannot hold the balloon off for good. */
+	in_grace = reclaiming && !emergency &&
+		   (!history->reclaiming || now - history->reclaim_since < cfg->cheap_rung_grace);
 
 	p.free = free_bytes;
 	p.need = need;
@@ -346,7 +356,13 @@ int policy_decide(const struct policy_config *cfg, const struct host_state *host
 
 		if (!w->is_short || !w->balloonable || v->balloon_actual >= w->cap)
 			continue;
-		target = MIN(w->cap, v->balloon_actual + cfg->balloon_step);
+		/* Deflating costs the host ~0.2 s; a guest that runs out costs a
+		 * process. Give at least a quarter of its size, or twice what it
+		 * lacks, rather than one step a tick while it allocates. */
+		grow = MAX(cfg->balloon_step, w->cap / 4);
+		if (v->guest.valid && v->guest.available < cfg->guest_headroom)
+			grow = MAX(grow, 2 * (cfg->guest_headroom - v->guest.available));
+		target = MIN(w->cap, v->balloon_actual + grow);
 		grow = target - v->balloon_actual;
 		a = plan_add(&p, i, ACTION_BALLOON);
 		a->bytes = target;
@@ -396,9 +412,10 @@ int policy_decide(const struct policy_config *cfg, const struct host_state *host
 			reasonf(a->reason, "host not reclaiming, discard on pressure: release %s "
 				"of hints", SZ(v->hinted));
 		else {
+			uint64_t coming = v->hinted + (in_grace ? v->unused_backed : 0);
 			a->accept = true;
-			from_hints += v->hinted;
-			need = sub_sat(need, v->hinted);
+			from_hints += coming;
+			need = sub_sat(need, coming);
 			if (reclaiming)
 				reasonf(a->reason, "%s: take %s of unused hints", host_why,
 					SZ(v->hinted));
@@ -438,8 +455,11 @@ int policy_decide(const struct policy_config *cfg, const struct host_state *host
 		reasonf(a->reason, "%s: drop %s of %s clean cache (priority %d, %+.0f MiB "
 			"over fair share)", host_why, SZ(bytes), SZ(v->guest.volatile_),
 			v->settings.priority, over_mib);
-		need -= bytes;
-		from_cache += bytes;
+		/* Within the grace, the rest of its cache counts too: it is asked
+		 * for step by step over the next ticks. */
+		uint64_t coming = in_grace ? MIN(v->guest.volatile_, need) : bytes;
+		need -= coming;
+		from_cache += coming;
 	}
 
 	/* Rung 3, balloon. Inflation already on its way counts first. */
@@ -563,6 +583,8 @@ int policy_decide(const struct policy_config *cfg, const struct host_state *host
 		reasonf(p.reason, "host free %s between watermarks %s and %s: no reclaim%s",
 			SZ(free_bytes), SZ(cfg->low_watermark), SZ(cfg->high_watermark), shorts);
 
+	if (reclaiming && !history->reclaiming)
+		history->reclaim_since = now;
 	history->reclaiming = reclaiming;
 	TAKE_PTR(actions);
 	*ret = p;

@@ -33,6 +33,9 @@ struct policy_config {
 	uint64_t balloon_step;		/* largest balloon change per VM per tick */
 	uint64_t volatile_step;		/* largest cache drop asked per VM per tick */
 	usec_t reverse_holdoff;		/* a balloon does not change direction sooner */
+	usec_t cheap_rung_grace;	/* after reclaim starts, wait this long for what
+					 * the unused and volatile rungs can still give
+					 * before inflating balloons for it */
 	double idle_tax;		/* 0..0.99: idle memory counts this much less */
 };
 
@@ -47,6 +50,7 @@ struct policy_vm_history {
 
 struct policy_history {
 	bool reclaiming;		/* between low and high watermark, going up */
+	usec_t reclaim_since;		/* when the current reclaim started */
 	struct policy_vm_history *vm;	/* n_vms entries, zeroed for a new VM */
 };
 

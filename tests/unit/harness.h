@@ -40,9 +40,9 @@ static inline void harness_register(const char *name, void (*fn)(void)) {
 
 #define FAIL_AT(...)                                                             \
 	do {                                                                     \
-		fprintf(stderr, "  %s:%d: ", __FILE__, __LINE__);               \
-		fprintf(stderr, __VA_ARGS__);                                    \
-		fputc('\n', stderr);                                             \
+		printf("  %s:%d: ", __FILE__, __LINE__);                        \
+		printf(__VA_ARGS__);                                             \
+		putchar('\n');                                                   \
 		harness_current_failed = 1;                                      \
 	} while (0)
 
@@ -84,6 +84,9 @@ static inline void harness_register(const char *name, void (*fn)(void)) {
 static inline int run_tests(void) {
 	int passed = 0, failed = 0;
 
+	/* One stream, line by line: failures stay next to their test and the
+	 * summary is always the last line, even when a sanitizer also writes. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (int i = 0; i < harness_count; i++) {
 		harness_current_failed = 0;
 		harness_tests[i].fn();

@@ -225,6 +225,34 @@ TEST(hints_cover_need_no_balloon) {
 	plan_done(&p);
 }
 
+TEST(unused_backed_waited_for_only_within_the_grace) {
+	struct policy_config c = config();
+	struct host_state h = host_free(MiB(200));	/* need 312 MiB */
+	struct vm_state vms[1] = { vm_new("a", GiB(2)) };
+	struct hist hist;
+	struct plan p;
+
+	hist_init(&hist);
+	vms[0].unused_backed = MiB(400);
+	decide(&c, &h, vms, 1, &hist, NOW, &p);
+	CHECK_EQ_INT(hints(&p, 0), 1);
+	CHECK_EQ_INT(count(&p, ACTION_BALLOON), 0);
+	plan_done(&p);
+	decide(&c, &h, vms, 1, &hist, NOW + c.cheap_rung_grace - 1, &p);
+	CHECK_EQ_INT(count(&p, ACTION_BALLOON), 0);
+	plan_done(&p);
+	/* It did not come: the balloon moves. */
+	decide(&c, &h, vms, 1, &hist, NOW + c.cheap_rung_grace, &p);
+	CHECK_EQ_INT(count(&p, ACTION_BALLOON), 1);
+	plan_done(&p);
+	/* In an emergency nobody waits. */
+	hist_init(&hist);
+	h = host_free(MiB(100));
+	decide(&c, &h, vms, 1, &hist, NOW, &p);
+	CHECK_EQ_INT(count(&p, ACTION_BALLOON), 1);
+	plan_done(&p);
+}
+
 TEST(volatile_before_balloon) {
 	struct policy_config c = config();
 	struct host_state h = host_free(MiB(200));	/* need 312 MiB */
@@ -237,7 +265,18 @@ TEST(volatile_before_balloon) {
 	vms[0].guest.volatile_ = MiB(300);
 	vms[1].guest.volatile_ = MiB(300);
 	decide(&c, &h, vms, 2, &hist, NOW, &p);
-	/* 50 from hints, then 128 + 128 of cache, then 6 from a balloon. */
+	/* Reclaim just started: within the grace, all of a's cache counts as
+	 * coming (50 hinted + 300 cached >= 312), so a is asked for one step
+	 * and no balloon moves. */
+	CHECK_EQ_INT(hints(&p, 0), 1);
+	CHECK_EQ_U64(drop(&p, 0), MiB(128));
+	CHECK_EQ_INT(count(&p, ACTION_DROP_CACHE), 1);
+	CHECK_EQ_INT(count(&p, ACTION_BALLOON), 0);
+	plan_done(&p);
+
+	/* Past the grace only what a tick asks counts: 50 from hints, then
+	 * 128 + 128 of cache, then 6 from a balloon. */
+	decide(&c, &h, vms, 2, &hist, NOW + c.cheap_rung_grace, &p);
 	CHECK_EQ_INT(hints(&p, 0), 1);
 	CHECK_EQ_U64(drop(&p, 0), MiB(128));
 	CHECK_EQ_U64(drop(&p, 1), MiB(128));
@@ -339,7 +378,8 @@ TEST(min_memory_guarantee) {
 	/* Below it (raised over D-Bus): given back, even under pressure. */
 	vms[0].settings.min_memory = GiB(2);
 	decide(&c, &h, vms, 1, &hist, NOW + SEC(21), &p);
-	CHECK_EQ_U64(balloon_target(&p, 0), GiB(2) - MiB(36));
+	/* A quarter of its 4 GiB cap at once: the guarantee is met in one tick. */
+	CHECK(balloon_target(&p, 0) >= GiB(2));
 	CHECK(strstr(reason(&p, 0, ACTION_BALLOON), "below MinMemory"));
 	plan_done(&p);
 }
@@ -500,9 +540,9 @@ TEST(short_guest_deflated_first) {
 		uint64_t available;
 		double psi, swapin, refault;
 	} table[] = {
-		{ "guest short: available 40 MiB < headroom 64 MiB: deflate by 64 MiB",
+		{ "guest short: available 40 MiB < headroom 64 MiB: deflate by",
 		  MiB(40), 0, 0, 0 },
-		{ "guest short: PSI some 25.0% > 10.0%: deflate by 64 MiB", GiB(1), 25, 0, 0 },
+		{ "guest short: PSI some 25.0% > 10.0%: deflate by", GiB(1), 25, 0, 0 },
 		{ "guest short: swap-in 80 pages/s > 50: deflate", GiB(1), 0, 80, 0 },
 		{ "guest short: refaults 900/s > 500: deflate", GiB(1), 0, 0, 900 },
 	};
@@ -527,7 +567,8 @@ TEST(short_guest_deflated_first) {
 		/* First action of the plan, never inflated, no cache asked. */
 		a = &p.actions[0];
 		CHECK(a->vm == 0 && a->kind == ACTION_BALLOON);
-		CHECK_EQ_U64(a->bytes, GiB(2) + MiB(64));
+		/* A quarter of its 4 GiB cap: one decisive step, not 64 MiB a tick. */
+		CHECK_EQ_U64(a->bytes, GiB(3));
 		CHECK(strstr(a->reason, table[t].why));
 		CHECK(!find(&p, 0, ACTION_DROP_CACHE));
 		CHECK_EQ_U64(hist.vm[0].last_deflate, NOW);
