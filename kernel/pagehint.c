@@ -232,12 +232,41 @@ static bool ph_chunk_acked(const struct ph_chunk *c)
 	return false;
 }
 
+/* When full, the oldest entry goes: forgetting one only costs a re-punch. */
 static void ph_remember_acked(const struct ph_batch *b)
 {
 	unsigned int i;
 
-	for (i = 0; i < b->nr_chunks && ph.nr_acked < PH_ACKED_CACHE; i++)
+	for (i = 0; i < b->nr_chunks; i++) {
+		if (ph.nr_acked == PH_ACKED_CACHE) {
+			memmove(&ph.acked[0], &ph.acked[1],
+				sizeof(ph.acked[0]) * (PH_ACKED_CACHE - 1));
+			ph.nr_acked--;
+		}
 		ph.acked[ph.nr_acked++] = b->chunks[i];
+	}
+}
+
+/* The core marks these Reported now: no need to remember them. */
+static void ph_forget_acked(struct scatterlist *sgl, unsigned int nents)
+{
+	struct scatterlist *sg;
+	unsigned int i, j, n = 0;
+
+	for (j = 0; j < ph.nr_acked; j++) {
+		bool found = false;
+
+		for_each_sg(sgl, sg, nents, i) {
+			if (page_to_pfn(sg_page(sg)) == ph.acked[j].pfn &&
+			    get_order(sg->length) == ph.acked[j].order) {
+				found = true;
+				break;
+			}
+		}
+		if (!found)
+			ph.acked[n++] = ph.acked[j];
+	}
+	ph.nr_acked = n;
 }
 
 /**
@@ -454,7 +483,7 @@ static int ph_report(struct page_reporting_dev_info *prdev,
 
 	/* Every chunk was discarded: they get marked Reported. */
 	if (!err)
-		ph.nr_acked = 0;
+		ph_forget_acked(sgl, nents);
 
 	spin_lock(&ph.lock);
 	ph.isolated_bytes = 0;
@@ -1090,7 +1119,7 @@ static int __init ph_init(void)
 
 	mutex_lock(&ph.reg_mutex);
 	if (ph_register())
-		pr_err("not activated: %s\n", ph.status);
+		pr_err("%s\n", ph.status);
 	mutex_unlock(&ph.reg_mutex);
 
 	ph.shrinker.count_objects = ph_shrink_count;
@@ -1109,8 +1138,8 @@ static int __init ph_init(void)
 	if (err)
 		goto err_unregister_oom;
 
-	pr_info("%s: chunks of order %u, ttl %u ms, at most %lu bytes held, %s\n",
-		ph.status, ph.order, ph.ttl_ms, max_held_bytes,
+	pr_info("loaded: chunks of order %u, ttl %u ms, at most %lu bytes held, %s\n",
+		ph.order, ph.ttl_ms, max_held_bytes,
 		ph.continuous ? "continuous" : "on demand");
 	return 0;
 
