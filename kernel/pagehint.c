@@ -145,13 +145,12 @@ static struct pagehint {
 
 	/*
 	 * reg_mutex protects the registration with the reporting core
-	 * (registered, prdev.order, status) and serialises the kicks of its
-	 * work with page_reporting_unregister(). Never taken by ph_report(),
-	 * which page_reporting_unregister() waits for.
+	 * (registered, prdev.order) and serialises the kicks of its work with
+	 * page_reporting_unregister(). Never taken by ph_report(), which
+	 * page_reporting_unregister() waits for.
 	 */
 	struct mutex reg_mutex;
 	bool registered;
-	char status[160];
 
 	/*
 	 * lock protects the batch, the mode, the open flag and the counters
@@ -159,6 +158,7 @@ static struct pagehint {
 	 * worker, shrinker, OOM notifier); never held while sleeping.
 	 */
 	spinlock_t lock;
+	char status[160];		/* written under reg_mutex and lock */
 	struct ph_batch cur;
 	u32 last_id;
 	unsigned int order;		/* chunk order of the registration */
@@ -511,31 +511,35 @@ static int ph_register(void)
 	/*
 	 * With page poisoning, free pages hold a pattern that is checked when
 	 * they are allocated; a discarded page reads back as zeroes and would
-	 * be reported as memory corruption.
+	 * be reported as memory corruption. (init_on_free is fine: it expects
+	 * zeroes, which is what a discarded page reads back as.)
 	 */
 	if (page_poisoning_enabled()) {
-		snprintf(ph.status, sizeof(ph.status),
-			 "inactive: page poisoning is on (page_poison=1); discarded pages would fail the poison check");
-		return -EOPNOTSUPP;
+		err = -EOPNOTSUPP;
+		goto out_status;
 	}
 
 	ph.prdev.report = ph_report;
 	ph.prdev.order = ph.order;
 	err = page_reporting_register(&ph.prdev);
-	if (err == -EBUSY) {
+	if (!err)
+		ph.registered = true;
+
+out_status:
+	spin_lock(&ph.lock);
+	if (err == -EOPNOTSUPP)
+		snprintf(ph.status, sizeof(ph.status),
+			 "inactive: page poisoning is on (page_poison=1); discarded pages would fail the poison check");
+	else if (err == -EBUSY)
 		snprintf(ph.status, sizeof(ph.status),
 			 "inactive: the free page reporting hook is taken by another driver (virtio-balloon free page reporting?)");
-		return err;
-	}
-	if (err) {
+	else if (err)
 		snprintf(ph.status, sizeof(ph.status),
 			 "inactive: page_reporting_register failed (%d)", err);
-		return err;
-	}
-
-	ph.registered = true;
-	snprintf(ph.status, sizeof(ph.status), "active");
-	return 0;
+	else
+		snprintf(ph.status, sizeof(ph.status), "active");
+	spin_unlock(&ph.lock);
+	return err;
 }
 
 /**
@@ -770,6 +774,10 @@ static bool ph_readable(void)
 	return ret;
 }
 
+/*
+ * read(), poll() and write() run in process context and take ph.lock only;
+ * read() sleeps (interruptibly) until a batch is queued unless O_NONBLOCK.
+ */
 static ssize_t ph_read(struct file *file, char __user *buf, size_t count,
 		       loff_t *ppos)
 {
@@ -992,12 +1000,12 @@ static void ph_page_states(struct ph_page_states *s)
 static ssize_t status_show(struct kobject *kobj, struct kobj_attribute *attr,
 			   char *buf)
 {
-	ssize_t len;
+	char status[sizeof(ph.status)];
 
-	mutex_lock(&ph.reg_mutex);
-	len = sysfs_emit(buf, "%s\n", ph.status);
-	mutex_unlock(&ph.reg_mutex);
-	return len;
+	spin_lock(&ph.lock);
+	memcpy(status, ph.status, sizeof(status));
+	spin_unlock(&ph.lock);
+	return sysfs_emit(buf, "%s\n", status);
 }
 
 /* A u64 read under ph.lock, one attribute each. */

@@ -17,6 +17,32 @@
  *
  * The host punches a range only between 2 and 3, so a page the guest may use
  * again is never discarded.
+ *
+ * What pagehint.ko answers (errno of the failing call):
+ *   open()   EBUSY another process has the device open, or the free page
+ *            reporting hook is taken (tried again on every open);
+ *            EOPNOTSUPP page poisoning is on. The reason is in
+ *            PAGEHINT_SYSFS_DIR/status.
+ *   read()   EINVAL count < sizeof(struct pagehint_batch); EAGAIN with
+ *            O_NONBLOCK and nothing queued. Blocks otherwise; poll() gives
+ *            POLLIN when a batch is queued.
+ *   write()  EINVAL count != sizeof(struct pagehint_cmd), unknown op, or
+ *            an argument out of range; per op:
+ *     CLAIM     ENOENT not held (expired, released, dropped). Claiming a
+ *               claimed batch again succeeds and changes nothing.
+ *     ACK       ENOENT not held; EINVAL not claimed.
+ *     RELEASE   ENOENT not held; allowed before CLAIM too.
+ *     REPORTING arg 0 or 1. Off also drops a batch not yet claimed. The mode
+ *               (like ORDER and TTL) is kept across close and open.
+ *     ORDER     arg 1..10; EINVAL if a chunk would exceed max_held_bytes;
+ *               EBUSY while a claimed batch is in flight. Batches may hold
+ *               chunks larger than the granularity (up to order 10).
+ *     TTL       arg 10..60000 ms, for batches queued from then on.
+ *     GIVE      arg bytes: sets (replaces) the on-demand budget and starts a
+ *               pass at once; with reporting on it only starts a pass.
+ *   Batches are dropped (never to be claimed) when the device is closed,
+ *   reporting goes off or the guest runs short of memory; a claimed batch
+ *   is never taken back before ACK, RELEASE or PAGEHINT_CLAIM_TIMEOUT_MS.
  */
 #ifndef PAGEHINT_UAPI_H
 #define PAGEHINT_UAPI_H
