@@ -50,6 +50,9 @@ ASAN_BINS  = $(patsubst tests/unit/%.c,$(BUILD)/asan/%,$(UNIT_SRC))
         install clean lab-down lab-image
 all: $(PROGRAMS) $(LAB_PROGS) $(MODULE)
 
+# Objects are intermediate files make would delete; keep them for quick rebuilds.
+.SECONDARY:
+
 deps:
 	@scripts/deps
 

@@ -14,8 +14,20 @@
 
 #define LIBVIRT_RETRY_USEC (5 * USEC_PER_SEC)
 #define BALLOON_STATS_PERIOD_SEC 2
-/* How often a guest is asked to report its free memory at once. */
-#define GIVE_INTERVAL_USEC (3 * USEC_PER_SEC)
+/* While the host reclaims or a balloon is inflated, a guest may start
+ * allocating at any moment: tick and hear from ballooned guests faster. */
+#define FAST_TICK_USEC (250 * USEC_PER_MSEC)
+#define FAST_STATS_MS 250
+#define NORMAL_STATS_MS 1000
+/* A guest with an agent channel gets this long to say hello before policy
+ * decides about it: without its hints and cache, the balloon would be the
+ * only rung left. */
+#define AGENT_SETTLE_USEC (5 * USEC_PER_SEC)
+/* A guest with this much free memory still backed is asked to report it at
+ * once, at most every GIVE_INTERVAL_USEC: the kernel reports free memory
+ * 2 s after it appears, and at most 32 chunks per order per pass. */
+#define GIVE_MIN_BYTES MiB(32)
+#define GIVE_INTERVAL_USEC (1 * USEC_PER_SEC)
 /* A drop_cache command not answered in this long is forgotten. */
 #define DROP_CACHE_TIMEOUT_USEC (30 * USEC_PER_SEC)
 
@@ -92,6 +104,7 @@ static int vm_new(struct manager *m, virDomainPtr dom, struct vm **ret) {
 	if (!vm)
 		return -ENOMEM;
 	vm->manager = m;
+	vm->added = now_usec(m);
 	vm->backing.fd = -1;
 	vm->drop_cache_id = -1;
 	virDomainRef(dom);
@@ -326,6 +339,7 @@ static void on_agent_state(struct agent *a, enum agent_state s, void *userdata) 
 		vm->state.guest.valid = false;
 		vm->state.module = false;
 		vm->drop_cache_id = -1;
+		vm->fast_stats = false;	/* a new agent starts at its own pace */
 	}
 }
 
@@ -335,6 +349,11 @@ static const struct agent_callbacks agent_callbacks = {
 };
 
 /* ---- collect ------------------------------------------------------------ */
+
+static bool vm_settling(const struct vm *vm, usec_t now) {
+	return vm->agent && agent_get_state(vm->agent) != AGENT_CONNECTED &&
+	       now - vm->added < AGENT_SETTLE_USEC;
+}
 
 static double rate(uint64_t now, uint64_t before, usec_t dt) {
 	return now >= before && dt > 0 ? (double) (now - before) * USEC_PER_SEC / (double) dt : 0;
@@ -426,10 +445,10 @@ static void apply_action(struct manager *m, struct vm *vm, const struct action *
 	switch (a->kind) {
 	case ACTION_HINTS:
 		vm->accept_hints = a->accept;
-		/* Under pressure, ask the guest to report its free memory now
+		/* Taking hints: ask the guest to report its free memory now
 		 * rather than at the kernel's own pace. */
-		if (a->accept && m->reclaiming && vm->state.unused_backed >= MiB(16) && vm->agent &&
-		    !m->dry_run && now_usec(m) - vm->give_sent > GIVE_INTERVAL_USEC) {
+		if (a->accept && vm->state.unused_backed >= GIVE_MIN_BYTES && vm->agent &&
+		    !m->dry_run && now_usec(m) - vm->give_sent >= GIVE_INTERVAL_USEC) {
 			agent_send_cmd(vm->agent, (struct hint_cmd) {
 				.name = HINT_CMD_GIVE, .bytes = vm->state.unused_backed });
 			vm->give_sent = now_usec(m);
@@ -484,18 +503,31 @@ int manager_tick(struct manager *m) {
 	m->policy.low_watermark = low;
 	m->policy.high_watermark = high;
 
-	/* Policy sees only the VMs hintd may touch. */
+	/* Policy sees only the VMs hintd may touch and knows enough about. */
 	states = calloc(m->n_vms + 1, sizeof *states);
 	hist = calloc(m->n_vms + 1, sizeof *hist);
 	if (!states || !hist)
 		return -ENOMEM;
-	size_t n = 0, index[m->n_vms + 1];
-	for (size_t i = 0; i < m->n_vms; i++)
+	size_t n = 0, settling = 0, index[m->n_vms + 1];
+	for (size_t i = 0; i < m->n_vms; i++) {
+		if (vm_settling(m->vms[i], now)) {
+			settling++;
+			continue;
+		}
 		if (m->vms[i]->manage) {
 			states[n] = m->vms[i]->state;
 			hist[n] = m->vms[i]->history;
 			index[n++] = i;
 		}
+	}
+	/* Right after start every agent is settling: decide nothing until
+	 * they have spoken, or the host would be reclaimed by balloon alone. */
+	if (settling > 0 && now - m->connected < AGENT_SETTLE_USEC) {
+		snprintf(m->plan_reason, sizeof m->plan_reason,
+			 "waiting for %zu agent%s to connect", settling, settling == 1 ? "" : "s");
+		m->last_tick = now;
+		return 0;
+	}
 	m->history.vm = hist;
 	r = policy_decide(&m->policy, &m->host, states, n, &m->history, now, &plan);
 	if (r < 0)
@@ -512,11 +544,35 @@ int manager_tick(struct manager *m) {
 	return 0;
 }
 
+/* Inflated by anyone (hintd, an admin, a previous hintd): the guest may run
+ * short as soon as it allocates. */
+static bool vm_ballooned(const struct vm *vm) {
+	return vm->state.balloon_actual + MiB(1) < vm->state.max_memory ||
+	       (vm->state.balloon_target > 0 && vm->state.balloon_target < vm->state.max_memory);
+}
+
+/* Ballooned guests report every FAST_STATS_MS, the others at the normal pace. */
+static void update_stats_pace(struct vm *vm) {
+	bool fast = vm_ballooned(vm);
+
+	if (!vm->agent || agent_get_state(vm->agent) != AGENT_CONNECTED || fast == vm->fast_stats)
+		return;
+	if (agent_send_cmd(vm->agent, (struct hint_cmd) { .name = HINT_CMD_STATS_INTERVAL,
+			   .ms = fast ? FAST_STATS_MS : NORMAL_STATS_MS }) > 0)
+		vm->fast_stats = fast;
+}
+
 static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
 	struct manager *m = userdata;
+	usec_t interval = m->config->tick_interval_usec;
 
 	manager_tick(m);
-	sd_event_source_set_time(s, usec + m->config->tick_interval_usec);
+	for (size_t i = 0; i < m->n_vms; i++) {
+		update_stats_pace(m->vms[i]);
+		if (m->reclaiming || vm_ballooned(m->vms[i]))
+			interval = MIN(interval, FAST_TICK_USEC);
+	}
+	sd_event_source_set_time(s, usec + interval);
 	return sd_event_source_set_enabled(s, SD_EVENT_ON);
 }
 
@@ -611,6 +667,7 @@ static int libvirt_connect(struct manager *m) {
 		virDomainFree(domains[i]);
 	}
 	free(domains);
+	m->connected = now_usec(m);
 	log_info("Connected to %s: %zu running domains", m->uri, m->n_vms);
 	return 0;
 }

@@ -19,6 +19,7 @@ guest_meminfo() { lab run "$1" "awk '\$1 == \"$2:\" { print \$2 }' /proc/meminfo
 
 # Balloon of guest NAME at or below KIB.
 balloon_at_most() { local a; a=$(memstat "$1" actual); [[ -n $a ]] && ((a <= $2)); }
+balloon_at_least() { local a; a=$(memstat "$1" actual); [[ -n $a ]] && ((a >= $2)); }
 # Balloon statistics of guest NAME have arrived.
 memstats_arrived() { [[ -n $(memstat "$1" unused) ]]; }
 
@@ -31,3 +32,44 @@ wait_for() { # SECONDS COMMAND...
 		sleep 0.5
 	done
 }
+
+# hintd on the lab's libvirtd with the hintd.conf text given; its log goes to
+# $BATS_FILE_TMPDIR/hintd.log. The lab stops it too, should a test fail.
+start_hintd() { # CONFIG-TEXT
+	local conf=$BATS_FILE_TMPDIR/hintd.conf
+	HINTD_LOG=$BATS_FILE_TMPDIR/hintd.log
+	printf '%s\n' "$1" > "$conf"
+	echo "---- hintd start: $BATS_TEST_DESCRIPTION" >> "$HINTD_LOG"
+	"$BUILD/hintd" --config "$conf" --config-dir "$BATS_FILE_TMPDIR/no-dropins" \
+		--uri "$(lab uri)" --log-level debug >> "$HINTD_LOG" 2>&1 &
+	HINTD_PID=$!
+	lab track hintd "$HINTD_PID"
+	wait_for 15 grep -q "Connected to" "$HINTD_LOG" || fail "hintd did not connect: $(tail "$HINTD_LOG")"
+}
+
+stop_hintd() {
+	kill -TERM "$HINTD_PID" 2>/dev/null || true
+	wait "$HINTD_PID" 2>/dev/null || true
+}
+
+# Waits until hintd heard the agents of the guests named.
+wait_agents() { # NAME...
+	local g
+	for g in "$@"; do
+		wait_for 20 grep -q "hintd-lab-$g: agent .* connected" "$HINTD_LOG" ||
+			fail "agent of $g did not connect"
+	done
+}
+
+backed_mib() { echo $(($(lab backed "$1") >> 20)); }
+
+# Host memory behind all the guests named, in MiB.
+total_backed_mib() { # NAME...
+	local g sum=0
+	for g in "$@"; do
+		sum=$((sum + $(lab backed "$g")))
+	done
+	echo $((sum >> 20))
+}
+
+balloon_mib() { echo $(($(memstat "$1" actual) / 1024)); }
