@@ -37,9 +37,11 @@ struct vm {
 	struct batch_table batches;
 	bool accept_hints;		/* the plan's decision for the unused rung */
 	usec_t give_sent;		/* last on-demand report asked for */
+	bool fast_stats;		/* agent asked for stats every FAST_STATS_MS */
 	int64_t drop_cache_id;		/* drop_cache command awaiting its reply */
 	usec_t drop_cache_sent;
 
+	usec_t added;			/* when hintd started managing it */
 	struct vm_state state;		/* the model policy and D-Bus read */
 	struct policy_vm_history history;
 	uint64_t last_swapin, last_majfault, last_refault;
@@ -73,6 +75,7 @@ struct manager {
 	uint64_t reclaimed[_RUNG_MAX];	/* bytes, all VMs, since start */
 	char plan_reason[ACTION_REASON_MAX];
 	usec_t last_tick;
+	usec_t connected;		/* when libvirt was (re)connected */
 };
 
 int manager_new(sd_event *e, const char *config_path, const char *config_dir,

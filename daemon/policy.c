@@ -277,6 +277,8 @@ int policy_decide(const struct policy_config *cfg, const struct host_state *host
 	if (!cfg || !host || !history || !ret || (n_vms > 0 && (!vms || !history->vm)))
 		return -EINVAL;
 	r = config_check(cfg);
+	uint64_t cheap_total;
+	usec_t cheap_progress;
 	if (r < 0)
 		return r;
 
@@ -302,12 +304,18 @@ int policy_decide(const struct policy_config *cfg, const struct host_state *host
 	slack = reclaiming ? 0 : sub_sat(free_bytes, cfg->high_watermark);
 	emergency = free_bytes < cfg->low_watermark / 2;
 	/* The cheap rungs deliver within seconds (the guest reports free chunks
-	 * ~2 s after they appear; dropped cache becomes free at once). For a
-	 * short grace, all they can give counts as coming before any balloon
-	 * moves; after it, only what is in flight, so memory that never comes
-	 * back (fragmented, refused) cannot hold the balloon off for good. */
-	in_grace = reclaiming && !emergency &&
-		   (!history->reclaiming || now - history->reclaim_since < cfg->cheap_rung_grace);
+	 * ~2 s after they appear; dropped cache becomes free at once). While
+	 * they make progress, all they can give counts as coming before any
+	 * balloon moves; after cheap_rung_grace without progress, only what is
+	 * in flight, so memory that never comes back (fragmented, refused)
+	 * cannot hold the balloon off for good. */
+	cheap_total = 0;
+	for (size_t i = 0; i < n_vms; i++)
+		cheap_total += vms[i].reclaimed[RUNG_UNUSED] + vms[i].reclaimed[RUNG_VOLATILE];
+	cheap_progress = history->cheap_progress;
+	if (!history->reclaiming || cheap_total > history->cheap_reclaimed)
+		cheap_progress = now;
+	in_grace = reclaiming && !emergency && now - cheap_progress < cfg->cheap_rung_grace;
 
 	p.free = free_bytes;
 	p.need = need;
@@ -585,6 +593,8 @@ int policy_decide(const struct policy_config *cfg, const struct host_state *host
 
 	if (reclaiming && !history->reclaiming)
 		history->reclaim_since = now;
+	history->cheap_reclaimed = cheap_total;
+	history->cheap_progress = cheap_progress;
 	history->reclaiming = reclaiming;
 	TAKE_PTR(actions);
 	*ret = p;

@@ -33,9 +33,10 @@ struct policy_config {
 	uint64_t balloon_step;		/* largest balloon change per VM per tick */
 	uint64_t volatile_step;		/* largest cache drop asked per VM per tick */
 	usec_t reverse_holdoff;		/* a balloon does not change direction sooner */
-	usec_t cheap_rung_grace;	/* after reclaim starts, wait this long for what
-					 * the unused and volatile rungs can still give
-					 * before inflating balloons for it */
+	usec_t cheap_rung_grace;	/* while the unused and volatile rungs deliver,
+					 * wait for what they can still give before
+					 * inflating balloons; give up after this long
+					 * without progress */
 	double idle_tax;		/* 0..0.99: idle memory counts this much less */
 };
 
@@ -51,6 +52,8 @@ struct policy_vm_history {
 struct policy_history {
 	bool reclaiming;		/* between low and high watermark, going up */
 	usec_t reclaim_since;		/* when the current reclaim started */
+	uint64_t cheap_reclaimed;	/* unused + volatile bytes reclaimed, all VMs */
+	usec_t cheap_progress;		/* when that last grew (or reclaim started) */
 	struct policy_vm_history *vm;	/* n_vms entries, zeroed for a new VM */
 };
 

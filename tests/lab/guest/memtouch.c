@@ -2,9 +2,10 @@
  *
  *   memtouch MIB [--hold SEC] [--chunk MIB]
  *
- * Maps MIB of anonymous memory, checks every page reads as zero (fresh pages
- * must), writes a pattern unique to each page, verifies it, optionally holds
- * it for SEC seconds and verifies again, then frees it. Exits 0 and prints
+ * Maps MIB of anonymous memory 8 MiB at a time, as a growing program does,
+ * checks every page reads as zero (fresh pages must), writes a pattern
+ * unique to each page, verifies it, optionally holds it for SEC seconds and
+ * verifies again, then frees it. Exits 0 and prints
  * "memtouch: ok ..." when every page verified, 1 with the first bad page
  * otherwise, 2 on bad arguments or when the memory could not be had. */
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #define PAGE 4096UL
+#define CHUNK (8UL << 20)
 
 static double now(void) {
 	struct timespec ts;
@@ -68,21 +70,29 @@ int main(int argc, char **argv) {
 
 	size_t bytes = mib << 20, pages = bytes / PAGE;
 	double t0 = now();
-	uint64_t *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	/* Reserve the address range, then commit and touch it chunk by chunk. */
+	uint64_t *mem = mmap(NULL, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (mem == MAP_FAILED) {
-		fprintf(stderr, "memtouch: mmap %lu MiB: %s\n", mib, strerror(errno));
+		fprintf(stderr, "memtouch: reserving %lu MiB: %s\n", mib, strerror(errno));
 		return 2;
 	}
-	for (size_t p = 0; p < pages; p++)
-		for (size_t w = 0; w < PAGE / 8; w++)
-			if (mem[p * PAGE / 8 + w] != 0) {
-				fprintf(stderr, "memtouch: fresh page %zu not zero\n", p);
-				return 1;
-			}
-	for (size_t p = 0; p < pages; p++)
-		for (size_t w = 0; w < PAGE / 8; w++)
-			mem[p * PAGE / 8 + w] = pattern(p, w, seed);
+	for (size_t off = 0; off < bytes; off += CHUNK) {
+		size_t len = bytes - off < CHUNK ? bytes - off : CHUNK;
+		char *chunk = (char *) mem + off;
+		if (mprotect(chunk, len, PROT_READ | PROT_WRITE) < 0) {
+			fprintf(stderr, "memtouch: allocating at %zu MiB: %s\n", off >> 20, strerror(errno));
+			return 2;
+		}
+		for (size_t p = off / PAGE; p < (off + len) / PAGE; p++) {
+			for (size_t w = 0; w < PAGE / 8; w++)
+				if (mem[p * PAGE / 8 + w] != 0) {
+					fprintf(stderr, "memtouch: fresh page %zu not zero\n", p);
+					return 1;
+				}
+			for (size_t w = 0; w < PAGE / 8; w++)
+				mem[p * PAGE / 8 + w] = pattern(p, w, seed);
+		}
+	}
 	long bad = verify(mem, pages, seed);
 	if (bad < 0 && hold) {
 		sleep((unsigned) hold);
