@@ -90,6 +90,7 @@ static_assert(PAGE_REPORTING_CAPACITY <= PAGEHINT_MAX_RANGES);
 #define PH_OOM_WAIT		(HZ / 10)
 /* Chunks acked in scatterlists that were not acked as a whole. */
 #define PH_ACKED_CACHE		(2 * PAGE_REPORTING_CAPACITY)
+#define PH_MAX_CHUNK		(PAGE_SIZE << (MAX_ORDER - 1))
 
 static unsigned int order = 9;
 module_param(order, uint, 0444);
@@ -104,11 +105,14 @@ MODULE_PARM_DESC(ttl_ms, "How long a batch waits for CLAIM, in ms (default 2000)
  * 128 MiB is the most the reporting core isolates in one call
  * (PAGE_REPORTING_CAPACITY chunks of order MAX_ORDER - 1 = 32 x 4 MiB), so
  * by default a scatterlist always goes out as one batch. A smaller value
- * splits it into batches that go out one after the other.
+ * splits it into batches that go out one after the other (the rest of the
+ * scatterlist stays isolated meanwhile: isolated_bytes in sysfs). At least
+ * one chunk of order MAX_ORDER - 1, which the core may hand over whatever
+ * the order asked for.
  */
 static unsigned long max_held_bytes = SZ_128M;
 module_param(max_held_bytes, ulong, 0444);
-MODULE_PARM_DESC(max_held_bytes, "Most bytes published at once (default 128 MiB)");
+MODULE_PARM_DESC(max_held_bytes, "Most bytes published at once, at least 4 MiB (default 128 MiB)");
 
 static bool reporting = true;
 module_param(reporting, bool, 0444);
@@ -330,7 +334,8 @@ static void ph_fill_uapi_locked(struct ph_batch *b)
  * @nents: entries in @sgl
  * @next: in: first entry not handled yet; out: first entry not published
  *
- * Chunks the host already discarded (ph.acked) are skipped.
+ * Chunks the host already discarded (ph.acked) are skipped. Nothing is
+ * published unless ph_may_publish_locked() agrees.
  *
  * Context: reporting worker, process context; takes ph.lock.
  * Return: 1 if a batch was published, 0 if nothing is left to publish,
@@ -346,10 +351,6 @@ static int ph_publish(struct scatterlist *sgl, unsigned int nents,
 	int err;
 
 	spin_lock(&ph.lock);
-	err = ph_may_publish_locked(page_zone(sg_page(sgl)));
-	if (err)
-		goto out_unlock;
-
 	room = max_held_bytes;
 	if (!ph.continuous)
 		room = min(room, ph.give_bytes);
@@ -375,9 +376,17 @@ static int ph_publish(struct scatterlist *sgl, unsigned int nents,
 		*next = i + 1;
 	}
 
+	/* The rest was acked before: let the core mark it all Reported. */
+	if (!b->nr_chunks && *next >= nents) {
+		err = 0;
+		goto out_unlock;
+	}
+	err = ph_may_publish_locked(page_zone(sg_page(sgl)));
+	if (err)
+		goto out_unlock;
+	/* The GIVE budget is smaller than the next chunk. */
 	if (!b->nr_chunks) {
-		/* All acked before, or the budget is smaller than a chunk. */
-		err = *next >= nents ? 0 : -ENOSPC;
+		err = -ENOSPC;
 		goto out_unlock;
 	}
 
@@ -605,8 +614,6 @@ static int ph_set_order(unsigned int new_order)
 	int err = 0;
 
 	if (!new_order || new_order >= MAX_ORDER)
-		return -EINVAL;
-	if ((PAGE_SIZE << new_order) > max_held_bytes)
 		return -EINVAL;
 
 	mutex_lock(&ph.reg_mutex);
@@ -1102,9 +1109,9 @@ static int __init ph_init(void)
 		       PH_TTL_MAX_MS);
 		return -EINVAL;
 	}
-	if (max_held_bytes < (PAGE_SIZE << order)) {
-		pr_err("max_held_bytes=%lu: smaller than one chunk (%lu)\n",
-		       max_held_bytes, PAGE_SIZE << order);
+	if (max_held_bytes < PH_MAX_CHUNK) {
+		pr_err("max_held_bytes=%lu: smaller than the largest chunk (%lu)\n",
+		       max_held_bytes, PH_MAX_CHUNK);
 		return -EINVAL;
 	}
 

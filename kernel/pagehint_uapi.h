@@ -34,9 +34,9 @@
  *     RELEASE   ENOENT not held; allowed before CLAIM too.
  *     REPORTING arg 0 or 1. Off also drops a batch not yet claimed. The mode
  *               (like ORDER and TTL) is kept across close and open.
- *     ORDER     arg 1..10; EINVAL if a chunk would exceed max_held_bytes;
- *               EBUSY while a claimed batch is in flight. Batches may hold
- *               chunks larger than the granularity (up to order 10).
+ *     ORDER     arg 1..10 (0 is not a valid order for the kernel's hook);
+ *               EBUSY while a claimed batch is in flight. Ranges may be
+ *               longer than the granularity (chunks up to order 10).
  *     TTL       arg 10..60000 ms, for batches queued from then on.
  *     GIVE      arg bytes: sets (replaces) the on-demand budget and starts a
  *               pass at once; with reporting on it only starts a pass.
