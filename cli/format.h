@@ -1,0 +1,40 @@
+/* format.h - how hintctl writes values for people: sizes ("1.5G", "512M",
+ * or exact bytes), rates, percents, durations and timestamps. Pure. */
+#ifndef HINTCTL_FORMAT_H
+#define HINTCTL_FORMAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Long enough for any value below, including "18446744073709551615B/s". */
+#define CTL_FORMAT_MAX 64
+
+/* Binary units with one letter: "0", "512B", "1.5K", "512M", "1.5G", "12T".
+ * One decimal below 100 units when it is not zero, whole units above;
+ * rounded to nearest, at most 5 characters for anything below 1024P. The
+ * result reads back with parse_size(). exact: the plain number of bytes. */
+char *ctl_format_size(char *buf, size_t size, uint64_t bytes, bool exact);
+
+/* A rate in bytes per second: ctl_format_size() of the rounded rate + "/s". */
+char *ctl_format_rate(char *buf, size_t size, double bytes_per_sec, bool exact);
+
+/* Microseconds as "1s", "500ms", "1.5s", "2min", "90us". */
+char *ctl_format_duration(char *buf, size_t size, uint64_t usec);
+
+/* A CLOCK_REALTIME timestamp in µs as local "YYYY-MM-DD HH:MM:SS", followed
+ * by " (5s ago)" when now_usec is not 0; "never" for 0. */
+char *ctl_format_timestamp(char *buf, size_t size, uint64_t usec, uint64_t now_usec);
+
+/* How long ago, coarse: "5s", "3min", "2h", "4d". */
+char *ctl_format_age(char *buf, size_t size, uint64_t age_usec);
+
+const char *ctl_yes_no(bool b);
+
+/* Fits name into width columns (bytes; names are assumed to be mostly
+ * ASCII, UTF-8 sequences are not cut): unchanged when short enough, else
+ * its head and tail joined by "~" ("web-server-prod-01" in 10 -> "web-s~d-01").
+ * buf must hold width + 1 bytes. */
+char *ctl_truncate_name(char *buf, size_t size, const char *name, size_t width);
+
+#endif /* HINTCTL_FORMAT_H */
