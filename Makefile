@@ -12,6 +12,8 @@ SBINDIR    ?= $(PREFIX)/sbin
 BINDIR     ?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
 MANDIR     ?= $(PREFIX)/share/man
+DBUSPOLICYDIR ?= $(SYSCONFDIR)/dbus-1/system.d
+DBUSIFACEDIR  ?= $(PREFIX)/share/dbus-1/interfaces
 BUILD      ?= build
 
 CC        ?= cc
@@ -160,6 +162,8 @@ install: all
 		s=$${f##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
 		install -m 0644 $$f $(DESTDIR)$(MANDIR)/man$$s/; done
 	$(if $(wildcard etc/hintd.conf),install -D -m 0644 etc/hintd.conf $(DESTDIR)$(SYSCONFDIR)/hintd/hintd.conf)
+	install -D -m 0644 etc/dbus-1/system.d/org.hintd1.conf $(DESTDIR)$(DBUSPOLICYDIR)/org.hintd1.conf
+	install -D -m 0644 docs/org.hintd1.xml $(DESTDIR)$(DBUSIFACEDIR)/org.hintd1.xml
 
 clean:
 	rm -rf $(BUILD)

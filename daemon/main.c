@@ -12,8 +12,6 @@
 #include "macro.h"
 #include "manager.h"
 
-#define HINTD_VERSION "0.1"
-
 /* Exit codes, as hintd(8) lists them. */
 enum {
 	EXIT_OK = 0,
@@ -25,6 +23,8 @@ enum {
 static const char *arg_config = HINTD_CONFIG_PATH;
 static const char *arg_config_dir = HINTD_CONFIG_DROPIN_DIR;
 static const char *arg_uri;
+static const char *arg_bus_address;	/* NULL: the system bus */
+static bool arg_no_bus;
 static bool arg_dry_run;
 static bool arg_check_config;
 
@@ -35,6 +35,9 @@ static void help(void) {
 	       "     --config-dir=DIR    drop-in directory (default %s)\n"
 	       "  -u --uri=URI          libvirt URI (overrides Uri= of [Host])\n"
 	       "  -n --dry-run          decide and log, touch nothing\n"
+	       "     --bus-address=ADDRESS\n"
+	       "                        serve org.hintd1 on this D-Bus bus (default: system bus)\n"
+	       "     --no-bus           no D-Bus service at all\n"
 	       "     --check-config     check the configuration and exit\n"
 	       "     --log-level=LEVEL  debug, info, notice, warning or err (default info)\n"
 	       "  -h --help             show this help\n"
@@ -55,12 +58,21 @@ static int parse_log_level(const char *s) {
 }
 
 static int parse_argv(int argc, char *argv[]) {
-	enum { ARG_CONFIG_DIR = 0x100, ARG_CHECK_CONFIG, ARG_LOG_LEVEL, ARG_VERSION };
+	enum {
+		ARG_CONFIG_DIR = 0x100,
+		ARG_CHECK_CONFIG,
+		ARG_LOG_LEVEL,
+		ARG_VERSION,
+		ARG_BUS_ADDRESS,
+		ARG_NO_BUS,
+	};
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "config-dir", required_argument, NULL, ARG_CONFIG_DIR },
 		{ "uri", required_argument, NULL, 'u' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "bus-address", required_argument, NULL, ARG_BUS_ADDRESS },
+		{ "no-bus", no_argument, NULL, ARG_NO_BUS },
 		{ "check-config", no_argument, NULL, ARG_CHECK_CONFIG },
 		{ "log-level", required_argument, NULL, ARG_LOG_LEVEL },
 		{ "help", no_argument, NULL, 'h' },
@@ -76,6 +88,8 @@ static int parse_argv(int argc, char *argv[]) {
 		case ARG_CONFIG_DIR: arg_config_dir = optarg; break;
 		case 'u': arg_uri = optarg; break;
 		case 'n': arg_dry_run = true; break;
+		case ARG_BUS_ADDRESS: arg_bus_address = optarg; break;
+		case ARG_NO_BUS: arg_no_bus = true; break;
 		case ARG_CHECK_CONFIG: arg_check_config = true; break;
 		case ARG_LOG_LEVEL:
 			level = parse_log_level(optarg);
@@ -95,6 +109,10 @@ static int parse_argv(int argc, char *argv[]) {
 			log_error("hintd: unknown option '%s' (see --help)", argv[optind - 1]);
 			return -EINVAL;
 		}
+	if (arg_no_bus && arg_bus_address) {
+		log_error("hintd: --bus-address and --no-bus exclude each other");
+		return -EINVAL;
+	}
 	if (optind < argc) {
 		log_error("hintd: unexpected argument '%s' (see --help)", argv[optind]);
 		return -EINVAL;
@@ -172,6 +190,8 @@ int main(int argc, char *argv[]) {
 	sd_event_add_signal(event, NULL, SIGHUP, on_sighup, m);
 
 	r = manager_start(m);
+	if (r >= 0 && !arg_no_bus)
+		r = bus_open(m, arg_bus_address);
 	if (r < 0) {
 		manager_free(m);
 		return EXIT_FAILURE_RUNTIME;

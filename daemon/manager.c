@@ -50,6 +50,30 @@ static void vm_note(struct vm *vm, const char *reason) {
 	vm->last_decision_usec = realtime_usec();
 }
 
+static void reclaim_request_clear(struct manager *m) {
+	m->reclaim_request = 0;
+	m->reclaim_any = false;
+	for (size_t i = 0; i < m->n_vms; i++)
+		m->vms[i]->state.reclaim_first = false;
+}
+
+/* Bytes a rung gave back from vm: counted, set against a pending request,
+ * announced. */
+static void account_reclaimed(struct manager *m, struct vm *vm, enum rung rung, uint64_t bytes) {
+	if (bytes == 0)
+		return;
+	vm->state.reclaimed[rung] += bytes;
+	m->reclaimed[rung] += bytes;
+	if (m->reclaim_request > 0 && (m->reclaim_any || vm->state.reclaim_first)) {
+		m->reclaim_request -= MIN(m->reclaim_request, bytes);
+		if (m->reclaim_request == 0) {
+			log_info("Requested reclaim done");
+			reclaim_request_clear(m);
+		}
+	}
+	bus_emit_reclaimed(m, vm, rung, bytes);
+}
+
 /* ---- VMs ---------------------------------------------------------------- */
 
 /* The discard path needs QEMU's pid, its RAM backing and the layout. */
@@ -161,12 +185,14 @@ static void manager_add_domain(struct manager *m, virDomainPtr dom) {
 	if (vm_new(m, dom, &vm) < 0)
 		return;
 	m->vms[m->n_vms++] = vm;
+	bus_machine_added(m, vm);
 }
 
 static void manager_remove_vm(struct manager *m, const char *name) {
 	for (size_t i = 0; i < m->n_vms; i++)
 		if (strcmp(m->vms[i]->info.name, name) == 0) {
 			log_info("%s: stopped, forgetting it", name);
+			bus_machine_removed(m, m->vms[i]);
 			vm_free(m->vms[i]);
 			m->vms[i] = m->vms[--m->n_vms];
 			return;
@@ -202,8 +228,7 @@ static void punch_batch(struct vm *vm, struct batch *b) {
 		freed += f;
 	}
 	batch_table_remove(&vm->batches, id);
-	vm->state.reclaimed[RUNG_UNUSED] += freed;
-	m->reclaimed[RUNG_UNUSED] += freed;
+	account_reclaimed(m, vm, RUNG_UNUSED, freed);
 	/* Acknowledged as discarded even when part failed: what was punched is
 	 * zero now, which is what a free page may hold. */
 	send_ack(vm, id, freed > 0 || ok);
@@ -296,8 +321,7 @@ static void on_reply(struct vm *vm, const struct hint_reply *r) {
 	}
 	for (unsigned i = 0; i < r->n_result; i++)
 		if (strcmp(r->result[i].key, "freed") == 0) {
-			vm->state.reclaimed[RUNG_VOLATILE] += r->result[i].value;
-			m->reclaimed[RUNG_VOLATILE] += r->result[i].value;
+			account_reclaimed(m, vm, RUNG_VOLATILE, r->result[i].value);
 			log_info("%s: guest dropped %" PRIu64 " MiB of clean cache", vm->info.name,
 				 r->result[i].value >> 20);
 		}
@@ -475,18 +499,25 @@ static void apply_action(struct manager *m, struct vm *vm, const struct action *
 			return;
 		if (!m->dry_run && virt_set_balloon(vm->dom, a->bytes) < 0)
 			break;
-		if (a->bytes < vm->state.balloon_actual) {
-			uint64_t cut = vm->state.balloon_actual - a->bytes;
-			vm->state.reclaimed[RUNG_BALLOON] += cut;
-			m->reclaimed[RUNG_BALLOON] += cut;
-		}
 		vm->state.balloon_target = a->bytes;
+		if (a->bytes < vm->state.balloon_actual)
+			account_reclaimed(m, vm, RUNG_BALLOON, vm->state.balloon_actual - a->bytes);
 		changed = true;
 		break;
 	}
 	if (changed || m->dry_run)
 		log_info("%s: %s%s", vm->info.name, m->dry_run ? "(dry run) " : "", a->reason);
 	vm_note(vm, a->reason);
+}
+
+/* Bytes per second each rung gave back since the previous tick. */
+static void update_rates(struct manager *m, usec_t now) {
+	for (unsigned r = 0; r < _RUNG_MAX; r++) {
+		m->rate[r] = m->rate_base_usec ? rate(m->reclaimed[r], m->rate_base[r],
+						      now - m->rate_base_usec) : 0;
+		m->rate_base[r] = m->reclaimed[r];
+	}
+	m->rate_base_usec = now;
 }
 
 int manager_tick(struct manager *m) {
@@ -497,11 +528,18 @@ int manager_tick(struct manager *m) {
 	uint64_t low, high;
 	int r;
 
+	update_rates(m, now);
 	for (size_t i = 0; i < m->n_vms; i++)
 		collect_vm(m, m->vms[i], now);
 	r = collect_host(m);
 	if (r < 0)
 		return r;
+	if (m->reclaim_request > 0 && now >= m->reclaim_deadline) {
+		log_info("Requested reclaim lapsed with %" PRIu64 " MiB not reclaimed",
+			 m->reclaim_request >> 20);
+		reclaim_request_clear(m);
+	}
+	m->host.reclaim_request = m->reclaim_request;
 
 	r = config_resolve_watermarks(m->config,
 				      m->host.budget_set ? m->host.budget_limit : m->host.mem_total,
@@ -540,7 +578,10 @@ int manager_tick(struct manager *m) {
 	r = policy_decide(&m->policy, &m->host, states, n, &m->history, now, &plan);
 	if (r < 0)
 		return log_error_errno(r, "Policy refused to decide: %m");
-	m->reclaiming = m->history.reclaiming;
+	if (m->reclaiming != m->history.reclaiming) {
+		m->reclaiming = m->history.reclaiming;
+		bus_emit_pressure_changed(m, m->reclaiming, plan.free, plan.need);
+	}
 	snprintf(m->plan_reason, sizeof m->plan_reason, "%s", plan.reason);
 
 	for (size_t i = 0; i < n; i++)
@@ -575,6 +616,7 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
 	usec_t interval = m->config->tick_interval_usec;
 
 	manager_tick(m);
+	bus_emit_changes(m);
 	for (size_t i = 0; i < m->n_vms; i++) {
 		update_stats_pace(m->vms[i]);
 		if (m->reclaiming || vm_ballooned(m->vms[i]))
@@ -621,8 +663,10 @@ static void schedule_reconnect(struct manager *m) {
 }
 
 static void forget_all_vms(struct manager *m) {
-	while (m->n_vms > 0)
+	while (m->n_vms > 0) {
+		bus_machine_removed(m, m->vms[m->n_vms - 1]);
 		vm_free(m->vms[--m->n_vms]);
+	}
 }
 
 /* Runs from the loop, not inside libvirt's close callback, which must not
@@ -741,6 +785,42 @@ int manager_reload(struct manager *m, char **ret_error) {
 	return 0;
 }
 
+int manager_set_vm_settings(struct manager *m, struct vm *vm, const struct vm_settings *s,
+			    bool manage) {
+	if (s->shares < 1 || s->shares > 10000 || s->priority < -100 || s->priority > 100 ||
+	    (s->rungs & ~RUNGS_ALL) ||
+	    (s->min_memory > 0 && s->max_memory > 0 && s->min_memory > s->max_memory))
+		return -EINVAL;
+	vm->state.settings = *s;
+	if (vm->manage != manage)
+		log_info("%s: %s", vm->info.name, manage ? "managed again" : "no longer managed");
+	vm->manage = manage;
+	log_info("%s: settings changed: MinMemory %" PRIu64 " MiB, MaxMemory %" PRIu64
+		 " MiB, Shares %u, Priority %d, Manage %s", vm->info.name, s->min_memory >> 20,
+		 s->max_memory >> 20, s->shares, s->priority, manage ? "yes" : "no");
+	return 0;
+}
+
+int manager_request_reclaim(struct manager *m, struct vm *vm, uint64_t bytes) {
+	usec_t now = now_usec(m);
+
+	if (bytes == 0)
+		return -EINVAL;
+	m->reclaim_request = m->reclaim_request + bytes >= bytes ? m->reclaim_request + bytes
+								 : UINT64_MAX;
+	m->reclaim_deadline = now + RECLAIM_REQUEST_USEC;
+	if (vm)
+		vm->state.reclaim_first = true;
+	else
+		m->reclaim_any = true;
+	log_info("Reclaim of %" PRIu64 " MiB requested from %s", bytes >> 20,
+		 vm ? vm->info.name : "all VMs");
+	/* Decide at once rather than at the next tick. */
+	if (m->tick)
+		sd_event_source_set_time(m->tick, now);
+	return 0;
+}
+
 void manager_stop(struct manager *m) {
 	/* Batches reported but not yet claimed go straight back to their guests;
 	 * claimed ones were punched synchronously, so none is half-handled. */
@@ -756,6 +836,7 @@ void manager_stop(struct manager *m) {
 struct manager *manager_free(struct manager *m) {
 	if (!m)
 		return NULL;
+	bus_close(m);
 	forget_all_vms(m);
 	free(m->vms);
 	m->tick = sd_event_source_disable_unref(m->tick);
@@ -774,16 +855,6 @@ struct manager *manager_free(struct manager *m) {
 	sd_event_unref(m->event);
 	free(m);
 	return NULL;
-}
-
-static const char *agent_state_str(enum agent_state s) {
-	switch (s) {
-	case AGENT_ABSENT: return "absent";
-	case AGENT_DISCONNECTED: return "disconnected";
-	case AGENT_CONNECTED: return "connected";
-	case AGENT_FAILED: return "failed";
-	}
-	return "?";
 }
 
 int manager_dump(struct manager *m, char **ret) {
@@ -805,13 +876,16 @@ int manager_dump(struct manager *m, char **ret) {
 		m->reclaimed[RUNG_UNUSED] >> 20, m->reclaimed[RUNG_VOLATILE] >> 20,
 		m->reclaimed[RUNG_BALLOON] >> 20);
 	fprintf(f, "plan: %s\n", m->plan_reason);
+	if (m->reclaim_request > 0)
+		fprintf(f, "requested reclaim: %" PRIu64 " MiB still to come from %s\n",
+			m->reclaim_request >> 20, m->reclaim_any ? "any VM" : "the VMs named");
 	for (size_t i = 0; i < m->n_vms; i++) {
 		const struct vm *vm = m->vms[i];
 		const struct vm_state *s = &vm->state;
 		fprintf(f, "vm %s: max %" PRIu64 " MiB, actual %" PRIu64 " MiB, backed %" PRIu64
 			" MiB, agent %s, module %s, discard %s%s%s\n",
 			s->name, s->max_memory >> 20, s->balloon_actual >> 20, s->backed >> 20,
-			agent_state_str(s->agent), s->module ? "yes" : "no",
+			agent_state_to_string(s->agent), s->module ? "yes" : "no",
 			s->discard_capable ? "yes" : "no", vm->discard_reason[0] ? ": " : "",
 			vm->discard_reason);
 		if (vm->last_decision[0])

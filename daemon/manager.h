@@ -13,11 +13,14 @@
 #include "agent.h"
 #include "backing.h"
 #include "batches.h"
+#include "bus.h"
 #include "config.h"
 #include "model.h"
 #include "policy.h"
 #include "ram-map.h"
 #include "virt.h"
+
+#define HINTD_VERSION "0.1"
 
 struct manager;
 
@@ -48,6 +51,10 @@ struct vm {
 	usec_t last_counters;
 	char last_decision[ACTION_REASON_MAX];
 	usec_t last_decision_usec;	/* CLOCK_REALTIME of the last action */
+
+	/* D-Bus: the properties as read now, and as last announced. */
+	struct bus_machine_props bus_now, bus_sent;
+	bool bus_announced;
 };
 
 struct manager {
@@ -73,9 +80,20 @@ struct manager {
 	struct host_state host;
 	const char *meminfo_path, *psi_path;
 	uint64_t reclaimed[_RUNG_MAX];	/* bytes, all VMs, since start */
+	uint64_t rate_base[_RUNG_MAX];	/* reclaimed[] at the previous tick */
+	usec_t rate_base_usec;		/* when that was; 0 = no tick yet */
+	double rate[_RUNG_MAX];		/* bytes/s over the last tick */
+	/* A reclaim asked for over D-Bus: bytes still to come, from every VM
+	 * (reclaim_any) and/or those with state.reclaim_first, until when. */
+	uint64_t reclaim_request;
+	bool reclaim_any;
+	usec_t reclaim_deadline;
 	char plan_reason[ACTION_REASON_MAX];
 	usec_t last_tick;
 	usec_t connected;		/* when libvirt was (re)connected */
+
+	struct bus_manager_props bus_now, bus_sent;
+	bool bus_announced;
 };
 
 int manager_new(sd_event *e, const char *config_path, const char *config_dir,
@@ -93,8 +111,22 @@ void manager_stop(struct manager *m);
 
 struct vm *manager_find_vm(struct manager *m, const char *name);
 
-/* One tick, now (also used by the reclaim-now D-Bus method). */
+/* One tick, now. */
 int manager_tick(struct manager *m);
+
+/* Replaces a running VM's settings and Manage= until the configuration is
+ * reloaded, hintd restarts or the domain stops. s must be valid (shares
+ * 1..10000, priority -100..100, min <= max when both are set): -EINVAL
+ * otherwise, and nothing changes. */
+int manager_set_vm_settings(struct manager *m, struct vm *vm, const struct vm_settings *s,
+			    bool manage);
+
+/* Asks the next ticks to reclaim bytes more than the watermarks need, from
+ * vm first (or as policy chooses when vm is NULL), and ticks at once. The
+ * request shrinks by what is reclaimed (from vm, when named) and lapses
+ * RECLAIM_REQUEST_USEC after the last request. -EINVAL for 0 bytes. */
+#define RECLAIM_REQUEST_USEC (30 * USEC_PER_SEC)
+int manager_request_reclaim(struct manager *m, struct vm *vm, uint64_t bytes);
 
 /* The state as text: what `hintctl dump` prints. */
 int manager_dump(struct manager *m, char **ret);

@@ -15,6 +15,16 @@ const char *rung_to_string(enum rung r) {
 	return (unsigned) r < _RUNG_MAX ? rung_names[r] : NULL;
 }
 
+const char *agent_state_to_string(enum agent_state s) {
+	switch (s) {
+	case AGENT_ABSENT: return "absent";
+	case AGENT_DISCONNECTED: return "disconnected";
+	case AGENT_CONNECTED: return "connected";
+	case AGENT_FAILED: return "failed";
+	}
+	return "?";
+}
+
 /* Matches [p, p + n) against a rung name; -EINVAL when none. */
 static int rung_from_item(const char *p, size_t n) {
 	for (unsigned i = 0; i < _RUNG_MAX; i++)

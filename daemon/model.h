@@ -48,6 +48,8 @@ struct host_state {
 	bool budget_set;		/* a fixed size or a cgroup limit applies */
 	uint64_t budget_limit;
 	uint64_t budget_usage;		/* cgroup usage, or the VMs' backed total */
+	uint64_t reclaim_request;	/* bytes asked for over D-Bus, not yet reclaimed:
+					 * reclaim is on while it is > 0, need grows by it */
 };
 
 /* What a guest's agent (or the balloon driver) says about its memory. */
@@ -67,6 +69,9 @@ enum agent_state {
 	AGENT_FAILED,		/* protocol errors: connection closed, retried later */
 };
 
+/* "absent", "disconnected", "connected", "failed": as D-Bus and the dump show it. */
+const char *agent_state_to_string(enum agent_state s);
+
 struct vm_state {
 	char name[128];
 	bool running;
@@ -84,6 +89,8 @@ struct vm_state {
 	/* Rates per second over the last tick, from the counters above. */
 	double swapin_rate, majfault_rate, refault_rate;
 	struct vm_settings settings;
+	bool reclaim_first;		/* named by a pending reclaim request: first in
+					 * the volatile and balloon order */
 	/* Bytes given back to the host, per rung, since hintd started. */
 	uint64_t reclaimed[_RUNG_MAX];
 };

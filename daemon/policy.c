@@ -193,14 +193,18 @@ static struct action *plan_add(struct plan *p, size_t vm, enum action_kind kind)
 
 struct order {
 	size_t i;
+	bool first;	/* reclaim_first: ahead of everything else */
 	int priority;
 	double key;
 };
 
-/* Lower priority first, then the larger key first, then vms[] order. */
+/* Named by a reclaim request first, then lower priority, then the larger
+ * key, then vms[] order. */
 static int order_cmp_reclaim(const void *a, const void *b) {
 	const struct order *x = a, *y = b;
 
+	if (x->first != y->first)
+		return x->first ? -1 : 1;
 	if (x->priority != y->priority)
 		return x->priority < y->priority ? -1 : 1;
 	if (x->key != y->key)
@@ -227,6 +231,10 @@ static int order_cmp_give(const void *a, const void *b) {
  *                 > psi_limit (10%); goes on while free < high (512 MiB).
  *                 need = high - free; while PSI alone is over its limit,
  *                 at least balloon_step, so reclaim makes progress.
+ *   request       a reclaim asked for over D-Bus (host->reclaim_request)
+ *                 keeps reclaim on and adds to need until the manager has
+ *                 seen that many bytes come back; VMs it names
+ *                 (reclaim_first) come first for cache and balloon.
  *   short guest   available < guest_headroom (64 MiB), PSI some > 10%,
  *                 swap-in > 50 pages/s, refaults > 500/s, or balloon below
  *                 its MinMemory. Deflated by the most of balloon_step
@@ -296,11 +304,12 @@ int policy_decide(const struct policy_config *cfg, const struct host_state *host
 	free_bytes = host->budget_set ? sub_sat(host->budget_limit, host->budget_usage)
 				      : host->mem_available;
 	psi_hot = cfg->psi_limit > 0 && host->psi_some_avg10 > cfg->psi_limit;
-	reclaiming = free_bytes < cfg->low_watermark || psi_hot ||
+	reclaiming = free_bytes < cfg->low_watermark || psi_hot || host->reclaim_request > 0 ||
 		     (history->reclaiming && free_bytes < cfg->high_watermark);
 	need = reclaiming ? sub_sat(cfg->high_watermark, free_bytes) : 0;
 	if (psi_hot)
 		need = MAX(need, cfg->balloon_step);
+	need = need + host->reclaim_request >= need ? need + host->reclaim_request : UINT64_MAX;
 	slack = reclaiming ? 0 : sub_sat(free_bytes, cfg->high_watermark);
 	emergency = free_bytes < cfg->low_watermark / 2;
 	/* The cheap rungs deliver within seconds (the guest reports free chunks
@@ -327,6 +336,9 @@ int policy_decide(const struct policy_config *cfg, const struct host_state *host
 	else if (psi_hot)
 		snprintf(host_why, sizeof host_why, "host PSI some %.1f%% > %.1f%%",
 			 host->psi_some_avg10, cfg->psi_limit);
+	else if (host->reclaim_request > 0)
+		snprintf(host_why, sizeof host_why, "reclaim of %s requested",
+			 SZ(host->reclaim_request));
 	else if (reclaiming)
 		snprintf(host_why, sizeof host_why, "host free %s < high watermark %s",
 			 SZ(free_bytes), SZ(cfg->high_watermark));
@@ -447,6 +459,7 @@ int policy_decide(const struct policy_config *cfg, const struct host_state *host
 		fair = shares_total > 0 ? (double) size_total * v->settings.shares / shares_total : 0;
 		order[n_order++] = (struct order) {
 			.i = i,
+			.first = v->reclaim_first,
 			.priority = v->settings.priority,
 			.key = (double) v->balloon_actual - fair,
 		};
@@ -482,7 +495,11 @@ int policy_decide(const struct policy_config *cfg, const struct host_state *host
 		if (w->balloon_done || (within(now, history->vm[i].last_deflate,
 					       cfg->reverse_holdoff) && !emergency))
 			continue;
-		order[n_order++] = (struct order) { .i = i, .priority = vms[i].settings.priority };
+		order[n_order++] = (struct order) {
+			.i = i,
+			.first = vms[i].reclaim_first,
+			.priority = vms[i].settings.priority,
+		};
 	}
 	while (need > 0) {
 		size_t best = SIZE_MAX;
@@ -498,8 +515,10 @@ int policy_decide(const struct policy_config *cfg, const struct host_state *host
 			if (w->pending - w->cut <= lowest)
 				continue;
 			ratio = adjusted_ratio(v, w->pending - w->cut, cfg->idle_tax);
-			if (best == SIZE_MAX || order[j].priority < order[best].priority ||
-			    (order[j].priority == order[best].priority && ratio < best_ratio)) {
+			if (best == SIZE_MAX || (order[j].first && !order[best].first) ||
+			    (order[j].first == order[best].first &&
+			     (order[j].priority < order[best].priority ||
+			      (order[j].priority == order[best].priority && ratio < best_ratio)))) {
 				best = j;
 				best_ratio = ratio;
 			}

@@ -534,6 +534,99 @@ TEST(priority_order) {
 	plan_done(&p);
 }
 
+TEST(reclaim_request_forces_reclaim) {
+	/* Host free well above the high watermark: nothing to do until a
+	 * reclaim is requested; then reclaim is on, need is the request, and
+	 * it comes from the cheapest rung that has it. */
+	struct policy_config c = config();
+	struct host_state h = host_free(GiB(4));
+	struct vm_state vms[1] = { vm_new("a", GiB(2)) };
+	struct hist hist;
+	struct plan p;
+
+	hist_init(&hist);
+	vms[0].balloon_target = GiB(2);
+	decide(&c, &h, vms, 1, &hist, NOW, &p);
+	CHECK(!p.reclaiming);
+	CHECK_EQ_U64(p.need, 0);
+	plan_done(&p);
+
+	h.reclaim_request = MiB(48);
+	decide(&c, &h, vms, 1, &hist, NOW + SEC(1), &p);
+	CHECK(p.reclaiming);
+	CHECK(hist.h.reclaiming);
+	CHECK_EQ_U64(p.need, MiB(48));
+	CHECK_EQ_U64(balloon_target(&p, 0), GiB(2) - MiB(48));
+	CHECK(strstr(reason(&p, 0, ACTION_BALLOON), "reclaim of 48 MiB requested: inflate by 48 MiB"));
+	CHECK(strstr(p.reason, "reclaim of 48 MiB requested"));
+	plan_done(&p);
+
+	/* Hints cover it: no balloon. */
+	vms[0].hinted = MiB(64);
+	decide(&c, &h, vms, 1, &hist, NOW + SEC(2), &p);
+	CHECK(p.reclaiming);
+	CHECK_EQ_INT(hints(&p, 0), 1);
+	CHECK_EQ_INT(count(&p, ACTION_BALLOON), 0);
+	plan_done(&p);
+
+	/* Below the high watermark, the request adds to the need. */
+	vms[0].hinted = 0;
+	h.mem_available = MiB(500);	/* need 12 MiB + 20 MiB */
+	h.reclaim_request = MiB(20);
+	hist_init(&hist);
+	decide(&c, &h, vms, 1, &hist, NOW, &p);
+	CHECK(p.reclaiming);
+	CHECK_EQ_U64(p.need, MiB(32));
+	plan_done(&p);
+
+	/* Request met (cleared by the manager), host above high: reclaim stops. */
+	h.mem_available = GiB(4);
+	h.reclaim_request = 0;
+	decide(&c, &h, vms, 1, &hist, NOW + SEC(1), &p);
+	CHECK(!p.reclaiming);
+	CHECK(!hist.h.reclaiming);
+	plan_done(&p);
+}
+
+TEST(reclaim_first_goes_first) {
+	/* Three equal VMs; "c" would come last. Named by a request, it is asked
+	 * for cache first, and its balloon moves before the others'. */
+	struct policy_config c = config();
+	struct host_state h = host_free(GiB(4));
+	struct vm_state vms[3] = { vm_new("a", GiB(2)), vm_new("b", GiB(2)),
+				   vm_new("c", GiB(2)) };
+	struct hist hist;
+	struct plan p;
+
+	hist_init(&hist);
+	vms[0].settings.priority = -10;	/* the one policy would pick */
+	for (size_t i = 0; i < 3; i++)
+		vms[i].guest.volatile_ = MiB(100);
+	h.reclaim_request = MiB(40);
+	decide(&c, &h, vms, 3, &hist, NOW, &p);
+	CHECK_EQ_U64(drop(&p, 0), MiB(40));
+	CHECK_EQ_INT(count(&p, ACTION_DROP_CACHE), 1);
+	plan_done(&p);
+
+	vms[2].reclaim_first = true;
+	hist_init(&hist);
+	decide(&c, &h, vms, 3, &hist, NOW, &p);
+	CHECK_EQ_U64(drop(&p, 2), MiB(40));
+	CHECK_EQ_INT(count(&p, ACTION_DROP_CACHE), 1);
+	plan_done(&p);
+
+	/* No cache: the balloon of "c" first, up to its step, then "a". */
+	for (size_t i = 0; i < 3; i++)
+		vms[i].guest.volatile_ = 0;
+	h.reclaim_request = MiB(80);
+	hist_init(&hist);
+	decide(&c, &h, vms, 3, &hist, NOW, &p);
+	CHECK_EQ_U64(balloon_target(&p, 2), GiB(2) - MiB(64));
+	CHECK_EQ_U64(balloon_target(&p, 0), GiB(2) - MiB(16));
+	CHECK(!find(&p, 1, ACTION_BALLOON));
+	plan_done(&p);
+}
+
 TEST(short_guest_deflated_first) {
 	static const struct {
 		const char *why;

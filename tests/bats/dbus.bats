@@ -1,0 +1,362 @@
+#!/usr/bin/env bats
+# hintd's D-Bus API (docs/dbus-api.md) on a private dbus-daemon, against
+# libvirt's test driver: one running domain "test", 8 GiB maximum, a balloon,
+# no memfd backing and no agent. Every process is stopped by its PID.
+load /usr/lib/bats/bats-support/load.bash
+load /usr/lib/bats/bats-assert/load.bash
+
+setup() {
+	TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+	BUILD=${BUILD:-$TOP/build}
+	HINTD=$BUILD/hintd
+	PIDS=()
+	# The socket must be reachable by nobody: not under BATS_TEST_TMPDIR.
+	B=$(mktemp -d /tmp/hintd-bus.XXXXXX)
+	chmod 755 "$B"
+	ADDR=unix:path=$B/bus
+	CONF=$BATS_TEST_TMPDIR/hintd.conf
+	printf '[Host]\nUri=test:///default\n' > "$CONF"
+}
+
+teardown() {
+	local i pid
+	# Last started first: hintd before its bus.
+	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+		pid=${PIDS[i]}
+		kill "$pid" 2>/dev/null || true
+		# Children of this shell are waited for; the forked dbus-daemon is
+		# polled until it is gone (or a zombie left to its reaper).
+		wait "$pid" 2>/dev/null || true
+		for _ in $(seq 50); do
+			[ -e "/proc/$pid" ] && [ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" != Z ] ||
+				break
+			sleep 0.1
+		done
+	done
+	rm -rf "$B"
+}
+
+# Starts a dbus-daemon with CONFIG (default tests/lab/test-bus.conf) at $ADDR.
+start_bus() {
+	local pid
+	pid=$(dbus-daemon --config-file="${1:-$TOP/tests/lab/test-bus.conf}" --address="$ADDR" \
+		--fork --print-pid=1)
+	PIDS+=("$pid")
+}
+
+bus() { busctl --address="$ADDR" "$@"; }
+nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+mgr() { bus call -- org.hintd1 /org/hintd1 org.hintd1.Manager "$@"; }
+mgr_prop() { bus get-property org.hintd1 /org/hintd1 org.hintd1.Manager "$@"; }
+vm_prop() { bus get-property org.hintd1 /org/hintd1/machine/test org.hintd1.Machine "$@"; }
+
+# "ERROR-NAME: message" of a call that fails: busctl prints the name only
+# in its debug log.
+bus_error() {
+	SYSTEMD_LOG_LEVEL=debug "$@" 2>&1 |
+		sed -n 's/.*type=error .* error-name=\([^ ]*\) error-message=\(.*\)/\1: \2/p'
+}
+
+# Starts hintd on the bus with $CONF and ARGS, and waits until it owns org.hintd1.
+start_hintd() {
+	"$HINTD" -c "$CONF" --config-dir="$BATS_TEST_TMPDIR/none" --bus-address="$ADDR" "$@" \
+		> "$BATS_TEST_TMPDIR/hintd.log" 2>&1 &
+	HINTD_PID=$!
+	PIDS+=("$HINTD_PID")
+	for _ in $(seq 100); do
+		if bus call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
+			NameHasOwner s org.hintd1 2>/dev/null | grep -q true; then
+			return 0
+		fi
+		kill -0 "$HINTD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$BATS_TEST_TMPDIR/hintd.log" >&2
+	return 1
+}
+
+# The <interface name="NAME"> element of an introspection document on stdin.
+xml_interface() {
+	sed -n "/<interface name=\"$1\">/,/<\/interface>/p"
+}
+
+@test "hintd says which bus it cannot use and exits 1" {
+	run "$HINTD" -c "$CONF" --config-dir="$BATS_TEST_TMPDIR/none" --bus-address="$ADDR"
+	assert_equal "$status" 1
+	assert_output --partial "Failed to connect to $ADDR"
+
+	start_bus
+	start_hintd
+	run "$HINTD" -c "$CONF" --config-dir="$BATS_TEST_TMPDIR/none" --bus-address="$ADDR"
+	assert_equal "$status" 1
+	assert_output --partial "Failed to own org.hintd1 on $ADDR"
+	assert_output --partial "another hintd"
+
+	run "$HINTD" --no-bus --bus-address="$ADDR"
+	assert_equal "$status" 2
+	assert_output --partial "exclude each other"
+}
+
+@test "hintd --no-bus runs without any bus and stops cleanly" {
+	"$HINTD" -c "$CONF" --config-dir="$BATS_TEST_TMPDIR/none" --no-bus \
+		> "$BATS_TEST_TMPDIR/hintd.log" 2>&1 &
+	local pid=$!
+	PIDS+=("$pid")
+	sleep 1
+	kill -0 "$pid"
+	kill "$pid"
+	local rc=0
+	wait "$pid" || rc=$?
+	assert_equal "$rc" 0
+	run cat "$BATS_TEST_TMPDIR/hintd.log"
+	assert_output --partial "hintd 0.1 running"
+}
+
+@test "Manager properties are readable" {
+	start_bus
+	start_hintd
+	run mgr_prop Version DryRun TickIntervalUSec
+	assert_success
+	assert_output $'s "0.1"\nb false\nt 1000000'
+	run mgr_prop MemoryTotal
+	assert_output --regexp '^t [1-9][0-9]+$'
+	run mgr_prop BudgetLimit Reclaiming
+	assert_output $'t 0\nb false'
+	run bus call org.hintd1 /org/hintd1 org.freedesktop.DBus.Properties GetAll s org.hintd1.Manager
+	assert_success
+	for p in Version DryRun TickIntervalUSec MemoryTotal MemoryAvailable PressureSomeAvg10 \
+		PressureFullAvg10 BudgetLimit BudgetUsage Free LowWatermark HighWatermark Reclaiming \
+		ReclaimedUnused ReclaimedVolatile ReclaimedBalloon RateUnused RateVolatile \
+		RateBalloon Plan; do
+		assert_output --partial "\"$p\""
+	done
+	assert_output --regexp '^a\{sv\} 20 '
+}
+
+@test "GetManagedObjects lists the machine, without memfd and agent, with the reason" {
+	start_bus
+	start_hintd
+	run bus call org.hintd1 /org/hintd1 org.freedesktop.DBus.ObjectManager GetManagedObjects
+	assert_success
+	assert_output --partial '"/org/hintd1/machine/test"'
+	assert_output --partial '"org.hintd1.Machine" 27 "Name" s "test"'
+	run vm_prop Name Running MaxMemory DiscardCapable AgentState Module Managed Shares Reclaim
+	assert_output $'s "test"\nb true\nt 8589934592\nb false\ns "absent"\nb false\nb true\nu 1000\nas 3 "unused" "volatile" "balloon"'
+	run vm_prop DiscardReason
+	assert_output --partial "not a shared file mapping"
+}
+
+@test "GetMachine returns the object path, NoSuchMachine for an unknown name" {
+	start_bus
+	start_hintd
+	run mgr GetMachine s test
+	assert_success
+	assert_output 'o "/org/hintd1/machine/test"'
+	run bus_error mgr GetMachine s nosuch
+	assert_output "org.hintd1.Error.NoSuchMachine: No running domain 'nosuch' is known to hintd."
+}
+
+@test "SetMachine changes settings, all or nothing, and names what is wrong" {
+	start_bus
+	start_hintd
+	run mgr SetMachine 'sa{sv}' test 3 Shares u 2500 Priority i -5 Reclaim as 2 balloon unused
+	assert_success
+	run vm_prop Shares Priority Reclaim
+	assert_output $'u 2500\ni -5\nas 2 "unused" "balloon"'
+
+	run bus_error mgr SetMachine 'sa{sv}' test 2 Priority i 7 Shares u 0
+	assert_output "org.freedesktop.DBus.Error.InvalidArgs: Shares must be 1..10000, not 0."
+	run bus_error mgr SetMachine 'sa{sv}' test 1 Priority i 101
+	assert_output --partial "InvalidArgs: Priority must be -100..100"
+	run bus_error mgr SetMachine 'sa{sv}' test 1 Frobnicate u 1
+	assert_output --partial "InvalidArgs: Unknown setting 'Frobnicate'"
+	run bus_error mgr SetMachine 'sa{sv}' test 1 Shares s many
+	assert_output --partial "InvalidArgs: Shares must be of type 'u', not 's'."
+	run bus_error mgr SetMachine 'sa{sv}' test 1 Reclaim as 1 swap
+	assert_output --partial "InvalidArgs: Reclaim: unknown rung 'swap'"
+	run bus_error mgr SetMachine 'sa{sv}' test 2 MinMemory t 4294967296 MaxMemory t 1073741824
+	assert_output --partial "InvalidArgs: MinMemory (4294967296) is larger than MaxMemory"
+	run bus_error mgr SetMachine 'sa{sv}' nosuch 1 Shares u 1
+	assert_output --partial "NoSuchMachine"
+	# Nothing of the refused calls was applied.
+	run vm_prop Shares Priority MinMemory MaxMemorySetting
+	assert_output $'u 2500\ni -5\nt 0\nt 0'
+
+	run mgr SetMachine 'sa{sv}' test 2 Manage b false Reclaim as 0
+	assert_success
+	run vm_prop Managed Reclaim
+	assert_output $'b false\nas 0'
+}
+
+@test "Reclaim asks for bytes, a balloon gives them, signals and properties follow" {
+	printf '[VM test]\nMaxMemory=2G\n' >> "$CONF"
+	start_bus
+	start_hintd
+	run bus_error mgr Reclaim st test 0
+	assert_output "org.freedesktop.DBus.Error.InvalidArgs: bytes must be more than 0."
+	run bus_error mgr Reclaim st nosuch 1
+	assert_output --partial "NoSuchMachine"
+
+	bus monitor org.hintd1 > "$BATS_TEST_TMPDIR/monitor" 2>&1 &
+	local monitor=$!
+	PIDS+=("$monitor")
+	sleep 0.5
+	run mgr Reclaim st test 67108864
+	assert_success
+	assert_output "t 67108864"
+	for _ in $(seq 50); do
+		[ "$(vm_prop ReclaimedBalloon)" = "t 67108864" ] && break
+		sleep 0.1
+	done
+	run vm_prop ReclaimedBalloon BalloonTarget
+	assert_output $'t 67108864\nt 2080374784'
+	run mgr_prop ReclaimedBalloon
+	assert_output "t 67108864"
+	sleep 0.6	# the next tick: PropertiesChanged, reclaim over
+	kill "$monitor"
+	wait "$monitor" || true
+	run grep -A6 'Member=Reclaimed' "$BATS_TEST_TMPDIR/monitor"
+	assert_output --partial 'STRING "test";'
+	assert_output --partial 'STRING "balloon";'
+	assert_output --partial 'UINT64 67108864;'
+	run grep -c 'Member=PressureChanged' "$BATS_TEST_TMPDIR/monitor"
+	assert_output 2
+	run grep -A30 'Path=/org/hintd1/machine/test  Interface=org.freedesktop.DBus.Properties  Member=PropertiesChanged' \
+		"$BATS_TEST_TMPDIR/monitor"
+	assert_output --partial 'STRING "BalloonTarget";'
+	run grep -c 'STRING "RateBalloon";' "$BATS_TEST_TMPDIR/monitor"
+	assert [ "$output" -ge 1 ]
+	run cat "$BATS_TEST_TMPDIR/hintd.log"
+	assert_output --partial "Requested reclaim done"
+}
+
+@test "Reload: a broken file is BadConfig with file:line and keeps the old configuration" {
+	printf '[Host]\nUri=test:///default\nTickInterval=2s\n' > "$CONF"
+	start_bus
+	start_hintd
+	run mgr SetMachine 'sa{sv}' test 1 Shares u 42
+	assert_success
+
+	printf '[Host]\nUri=test:///default\nTickInterval=forever\n' > "$CONF"
+	run bus_error mgr Reload
+	assert_output --partial "org.hintd1.Error.BadConfig: Configuration not reloaded, the old one is kept: $CONF:3"
+	assert_output --partial "TickInterval"
+	run mgr_prop TickIntervalUSec
+	assert_output "t 2000000"
+	run vm_prop Shares
+	assert_output "u 42"
+
+	# A good file applies, and settings changed over D-Bus give way to it.
+	printf '[Host]\nUri=test:///default\nTickInterval=500ms\n[VM test]\nShares=7\n' > "$CONF"
+	run mgr Reload
+	assert_success
+	run mgr_prop TickIntervalUSec
+	assert_output "t 500000"
+	run vm_prop Shares
+	assert_output "u 7"
+}
+
+@test "Dump returns the state as text" {
+	start_bus
+	start_hintd
+	run mgr Dump
+	assert_success
+	assert_output --regexp '^s "host: total [0-9]+ MiB'
+	assert_output --partial 'vm test: max 8192 MiB'
+	assert_output --partial 'discard no: guest RAM is not a shared file mapping'
+}
+
+@test "an unprivileged caller may read but not change; AdminGroup members may" {
+	start_bus
+	start_hintd
+	run nobody busctl --address="$ADDR" get-property org.hintd1 /org/hintd1/machine/test \
+		org.hintd1.Machine Shares
+	assert_success
+	assert_output "u 1000"
+	run nobody busctl --address="$ADDR" call org.hintd1 /org/hintd1 org.hintd1.Manager Dump
+	assert_success
+	run nobody busctl --address="$ADDR" call org.hintd1 /org/hintd1 org.hintd1.Manager GetMachine s test
+	assert_success
+
+	run bus_error nobody busctl --address="$ADDR" call org.hintd1 /org/hintd1 \
+		org.hintd1.Manager SetMachine 'sa{sv}' test 1 Shares u 5
+	assert_output "org.freedesktop.DBus.Error.AccessDenied: Changing a machine's settings is allowed to root only (AdminGroup= in hintd.conf can allow a group)."
+	run bus_error nobody busctl --address="$ADDR" call org.hintd1 /org/hintd1 \
+		org.hintd1.Manager Reclaim st "" 1048576
+	assert_output --partial "AccessDenied: Reclaiming is allowed to root only"
+	run bus_error nobody busctl --address="$ADDR" call org.hintd1 /org/hintd1 \
+		org.hintd1.Manager Reload
+	assert_output --partial "AccessDenied: Reloading the configuration is allowed to root only"
+	run vm_prop Shares
+	assert_output "u 1000"
+
+	printf '[Host]\nUri=test:///default\nAdminGroup=nogroup\n' > "$CONF"
+	run mgr Reload
+	assert_success
+	run nobody busctl --address="$ADDR" call org.hintd1 /org/hintd1 org.hintd1.Manager \
+		SetMachine 'sa{sv}' test 1 Shares u 5
+	assert_success
+	run vm_prop Shares
+	assert_output "u 5"
+	# A supplementary group counts too; another group does not.
+	run setpriv --reuid=nobody --regid=daemon --groups=nogroup busctl --address="$ADDR" \
+		call org.hintd1 /org/hintd1 org.hintd1.Manager SetMachine 'sa{sv}' test 1 Shares u 6
+	assert_success
+	run bus_error setpriv --reuid=nobody --regid=daemon --clear-groups busctl --address="$ADDR" \
+		call org.hintd1 /org/hintd1 org.hintd1.Manager SetMachine 'sa{sv}' test 1 Shares u 9
+	assert_output --partial "AccessDenied: Changing a machine's settings is allowed to root and to members of group 'nogroup'"
+	run vm_prop Shares
+	assert_output "u 6"
+}
+
+@test "introspection matches docs/org.hintd1.xml" {
+	start_bus
+	start_hintd
+	local iface
+	for iface in org.hintd1.Manager:/org/hintd1 org.hintd1.Machine:/org/hintd1/machine/test; do
+		run diff -u <(xml_interface "${iface%%:*}" < "$TOP/docs/org.hintd1.xml") \
+			<(bus introspect --xml-interface org.hintd1 "${iface#*:}" | xml_interface "${iface%%:*}")
+		assert_success
+	done
+	run xml_interface org.hintd1.Manager < "$TOP/docs/org.hintd1.xml"
+	assert_output --partial '<method name="SetMachine">'
+}
+
+@test "the shipped bus policy lets root own org.hintd1 and anyone call it" {
+	# A bus with the system bus's defaults: nothing may be owned, no method
+	# called, except what the policy file allows.
+	cat > "$BATS_TEST_TMPDIR/system.conf" <<-EOF
+	<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+	 "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+	<busconfig>
+	  <type>system</type>
+	  <listen>unix:tmpdir=/tmp</listen>
+	  <auth>EXTERNAL</auth>
+	  <policy context="default">
+	    <allow user="*"/>
+	    <deny own="*"/>
+	    <deny send_type="method_call"/>
+	    <allow send_type="signal"/>
+	    <allow send_requested_reply="true" send_type="method_return"/>
+	    <allow send_requested_reply="true" send_type="error"/>
+	    <allow receive_type="method_call"/>
+	    <allow receive_type="method_return"/>
+	    <allow receive_type="error"/>
+	    <allow receive_type="signal"/>
+	    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+	    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
+	  </policy>
+	  <include>$TOP/etc/dbus-1/system.d/org.hintd1.conf</include>
+	</busconfig>
+	EOF
+	start_bus "$BATS_TEST_TMPDIR/system.conf"
+	start_hintd
+	run nobody busctl --address="$ADDR" get-property org.hintd1 /org/hintd1 org.hintd1.Manager Version
+	assert_success
+	assert_output 's "0.1"'
+	run nobody busctl --address="$ADDR" call org.hintd1 /org/hintd1 org.hintd1.Manager Dump
+	assert_success
+	run bus_error nobody busctl --address="$ADDR" call org.freedesktop.DBus /org/freedesktop/DBus \
+		org.freedesktop.DBus RequestName su org.hintd1 0
+	assert_output --partial "AccessDenied"
+}
