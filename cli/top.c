@@ -98,11 +98,6 @@ int verb_top(const struct ctl_options *opts, double interval_sec) {
 		log_error("hintctl: top: --json is not supported; use monitor or status --json");
 		return CTL_EXIT_USAGE;
 	}
-	if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
-		log_error("hintctl: top needs a terminal");
-		return CTL_EXIT_USAGE;
-	}
-
 	/* The first read happens before the screen is taken, so a missing
 	 * hintd is an ordinary error with an exit code. */
 	r = ctl_bus_connect(opts, &t.bus);
@@ -116,6 +111,11 @@ int verb_top(const struct ctl_options *opts, double interval_sec) {
 			ret = ctl_bus_fail(opts, r, &error, "reading hintd's state", NULL);
 			goto out;
 		}
+	}
+	if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
+		log_error("hintctl: top needs a terminal");
+		ret = CTL_EXIT_USAGE;
+		goto out;
 	}
 	t.cur_at = now_monotonic_sec();
 	next = t.cur_at + interval_sec;
