@@ -146,6 +146,10 @@ static int vm_new(struct manager *m, virDomainPtr dom, struct vm **ret) {
 
 	vm_open_discard_path(vm);
 	batch_table_init(&vm->batches, 0, NULL);
+	/* Until the first plan, take hints as policy would without pressure:
+	 * releasing them makes the guest offer the same chunks first on every
+	 * later pass, which stalls its reporting. */
+	vm->accept_hints = m->policy.discard_unused == DISCARD_ALWAYS;
 
 	if (vm->info.agent_socket[0]) {
 		r = agent_new(m->event, vm->info.agent_socket, vm->info.name, &agent_callbacks, vm, &vm->agent);

@@ -223,6 +223,10 @@ static int order_cmp_give(const void *a, const void *b) {
 	return x->i < y->i ? -1 : x->i > y->i;
 }
 
+/* Less clean cache than this is not worth a request: the guest would drop
+ * it all (and its own working files with it) for next to nothing. */
+#define VOLATILE_MIN_BYTES MiB(4)
+
 /* The reclaim ladder, one tick. The numbers it assumes (defaults from
  * policy_config_init()):
  *
@@ -277,6 +281,8 @@ int policy_decide(const struct policy_config *cfg, const struct host_state *host
 	uint64_t free_bytes, need, slack, deflated = 0, from_hints = 0, from_cache = 0,
 		 from_balloon = 0, to_slack = 0, shares_total = 0, size_total = 0;
 	bool psi_hot, reclaiming, emergency, in_grace;
+	uint64_t cheap_total;
+	usec_t cheap_progress;
 	size_t n_short = 0, n_order;
 	char host_why[96], shorts[80] = "";
 	struct plan p = {};
@@ -285,8 +291,6 @@ int policy_decide(const struct policy_config *cfg, const struct host_state *host
 	if (!cfg || !host || !history || !ret || (n_vms > 0 && (!vms || !history->vm)))
 		return -EINVAL;
 	r = config_check(cfg);
-	uint64_t cheap_total;
-	usec_t cheap_progress;
 	if (r < 0)
 		return r;
 
@@ -454,7 +458,8 @@ int policy_decide(const struct policy_config *cfg, const struct host_state *host
 
 		if (!v->running || work[i].is_short || v->agent != AGENT_CONNECTED ||
 		    !v->module || !v->discard_capable || !rung_allowed(v, RUNG_UNUSED) ||
-		    !rung_allowed(v, RUNG_VOLATILE) || !v->guest.valid || v->guest.volatile_ == 0)
+		    !rung_allowed(v, RUNG_VOLATILE) || !v->guest.valid ||
+		    v->guest.volatile_ < VOLATILE_MIN_BYTES)
 			continue;
 		fair = shares_total > 0 ? (double) size_total * v->settings.shares / shares_total : 0;
 		order[n_order++] = (struct order) {

@@ -76,6 +76,7 @@
 #include <linux/vmstat.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+#include <linux/workqueue.h>
 
 #include "pagehint_uapi.h"
 
@@ -190,6 +191,7 @@ static struct pagehint {
 	 * call at a time, and reset under reg_mutex while unregistered.
 	 */
 	struct ph_chunk acked[PH_ACKED_CACHE];
+	unsigned long acked_at[PH_ACKED_CACHE];	/* jiffies of each ack */
 	unsigned int nr_acked;
 
 	struct shrinker shrinker;
@@ -226,13 +228,23 @@ static unsigned long ph_drop_locked(void)
 
 /* ---- the reporting side --------------------------------------------- */
 
+/*
+ * An entry only vouches for a chunk briefly: once the guest may have
+ * allocated it (the host backs it again) and freed it, skipping it would
+ * leave it backed and let the core mark it Reported, so it is never hinted
+ * again until its next free. Retries of one pass follow each other within
+ * milliseconds; PH_ACKED_TRUST_MS is ample for them.
+ */
+#define PH_ACKED_TRUST_MS 500
+
 static bool ph_chunk_acked(const struct ph_chunk *c)
 {
 	unsigned int i;
 
 	for (i = 0; i < ph.nr_acked; i++)
 		if (ph.acked[i].pfn == c->pfn && ph.acked[i].order == c->order)
-			return true;
+			return time_before(jiffies, ph.acked_at[i] +
+					   msecs_to_jiffies(PH_ACKED_TRUST_MS));
 	return false;
 }
 
@@ -245,8 +257,11 @@ static void ph_remember_acked(const struct ph_batch *b)
 		if (ph.nr_acked == PH_ACKED_CACHE) {
 			memmove(&ph.acked[0], &ph.acked[1],
 				sizeof(ph.acked[0]) * (PH_ACKED_CACHE - 1));
+			memmove(&ph.acked_at[0], &ph.acked_at[1],
+				sizeof(ph.acked_at[0]) * (PH_ACKED_CACHE - 1));
 			ph.nr_acked--;
 		}
+		ph.acked_at[ph.nr_acked] = jiffies;
 		ph.acked[ph.nr_acked++] = b->chunks[i];
 	}
 }
@@ -267,8 +282,10 @@ static void ph_forget_acked(struct scatterlist *sgl, unsigned int nents)
 				break;
 			}
 		}
-		if (!found)
+		if (!found) {
+			ph.acked_at[n] = ph.acked_at[j];
 			ph.acked[n++] = ph.acked[j];
+		}
 	}
 	ph.nr_acked = n;
 }
@@ -1092,6 +1109,41 @@ static const struct attribute_group ph_attr_group = {
 /* ---- module ---------------------------------------------------------- */
 
 /*
+ * The core starts a pass PAGE_REPORTING_DELAY (2 s) after a free and takes
+ * at most PAGE_REPORTING_CAPACITY chunks per order a pass, then waits again.
+ * A guest that frees hundreds of MiB at once would wait seconds for its
+ * hints. The watch reads the free page counter every PH_WATCH_MS and starts
+ * a pass as soon as PH_WATCH_BYTES more are free than when it last looked
+ * and kicked; chunks coming back from a batch raise the counter too, so the
+ * next pass follows the last one without the core's delay.
+ */
+#define PH_WATCH_MS	200
+#define PH_WATCH_BYTES	(32UL << 20)
+
+static struct delayed_work ph_watch;
+static unsigned long ph_watch_base;	/* free pages at the last kick (watch only) */
+
+static void ph_watch_fn(struct work_struct *work)
+{
+	unsigned long free = global_zone_page_state(NR_FREE_PAGES);
+	bool wanted;
+
+	spin_lock(&ph.lock);
+	wanted = ph.open && ph.continuous;
+	spin_unlock(&ph.lock);
+
+	if (free < ph_watch_base || !wanted) {
+		ph_watch_base = free;
+	} else if (free - ph_watch_base >= (PH_WATCH_BYTES >> PAGE_SHIFT)) {
+		mutex_lock(&ph.reg_mutex);
+		ph_kick();
+		mutex_unlock(&ph.reg_mutex);
+		ph_watch_base = free;
+	}
+	schedule_delayed_work(&ph_watch, msecs_to_jiffies(PH_WATCH_MS));
+}
+
+/*
  * Refusal: with page poisoning on, or with the hook taken, the module loads
  * but stays inactive: status says why, pr_err says it once, and open()
  * fails (-EOPNOTSUPP, -EBUSY). A taken hook is tried again on every open().
@@ -1153,6 +1205,10 @@ static int __init ph_init(void)
 	if (err)
 		goto err_unregister_oom;
 
+	INIT_DELAYED_WORK(&ph_watch, ph_watch_fn);
+	ph_watch_base = global_zone_page_state(NR_FREE_PAGES);
+	schedule_delayed_work(&ph_watch, msecs_to_jiffies(PH_WATCH_MS));
+
 	pr_info("loaded: chunks of order %u, ttl %u ms, at most %lu bytes held, %s\n",
 		ph.order, ph.ttl_ms, max_held_bytes,
 		ph.continuous ? "continuous" : "on demand");
@@ -1181,6 +1237,8 @@ err_put_kobj:
 static void __exit ph_exit(void)
 {
 	misc_deregister(&ph_misc);
+	/* Before reg_mutex: the watch takes it. */
+	cancel_delayed_work_sync(&ph_watch);
 
 	mutex_lock(&ph.reg_mutex);
 	if (ph.registered) {

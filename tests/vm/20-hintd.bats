@@ -45,7 +45,7 @@ budget_config() { # FREE_MIB [EXTRA-CONFIG [LOW HIGH]]
 		done
 		sleep 2
 	done
-	run grep -E "inflate|deflate" "$HINTD_LOG"
+	run hintd_logged "inflate\|deflate"
 	assert_failure
 }
 
@@ -99,12 +99,12 @@ budget_config() { # FREE_MIB [EXTRA-CONFIG [LOW HIGH]]
 	done
 	echo "a's backing: ${before} MiB, ${returned} MiB returned before any balloon moved" >&3
 	((returned >= 160)) || fail "only ${returned} MiB of cache returned"
-	grep -q "hintd-lab-a: guest dropped" "$HINTD_LOG"
+	hintd_logged "hintd-lab-a: guest dropped"
 }
 
 @test "c: a guest without the agent is ballooned, never below its MinMemory" {
-	start_hintd "$(budget_config -400 '[VM hintd-lab-c]
-MinMemory=300M')"
+	# A budget far below what three guests need: every balloon is used.
+	start_hintd "$(printf '[Host]\nBudget=200M\nLowWatermark=100M\nHighWatermark=150M\n[VM hintd-lab-c]\nMinMemory=300M')"
 	lowest=512
 	for _ in $(seq 40); do
 		m=$(balloon_mib c)
@@ -117,7 +117,7 @@ MinMemory=300M')"
 }
 
 @test "d: a ballooned guest that starts allocating is deflated before it runs out" {
-	start_hintd "$(budget_config -400)"
+	start_hintd "$(printf '[Host]\nBudget=200M\nLowWatermark=100M\nHighWatermark=150M')"
 	# Wait until a is ballooned well below what the workload needs.
 	wait_for 40 balloon_at_most a $((320 * 1024)) || fail "a was not ballooned: $(balloon_mib a) MiB"
 	echo "a ballooned to $(balloon_mib a) MiB" >&3
@@ -127,5 +127,5 @@ MinMemory=300M')"
 	assert_line --index 0 --partial "memtouch: ok 320 MiB"
 	assert_line --index 1 "0"
 	run lab run a 'grep -E "^(SwapTotal|SwapFree):" /proc/meminfo'
-	grep -q "hintd-lab-a: guest short" "$HINTD_LOG"
+	hintd_logged "hintd-lab-a: guest short"
 }

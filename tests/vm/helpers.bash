@@ -35,16 +35,25 @@ wait_for() { # SECONDS COMMAND...
 
 # hintd on the lab's libvirtd with the hintd.conf text given; its log goes to
 # $BATS_FILE_TMPDIR/hintd.log. The lab stops it too, should a test fail.
-start_hintd() { # CONFIG-TEXT
-	local conf=$BATS_FILE_TMPDIR/hintd.conf
+start_hintd() {
+	local conf=$BATS_FILE_TMPDIR/hintd.conf from
 	HINTD_LOG=$BATS_FILE_TMPDIR/hintd.log
 	printf '%s\n' "$1" > "$conf"
 	echo "---- hintd start: $BATS_TEST_DESCRIPTION" >> "$HINTD_LOG"
+	from=$(wc -l < "$HINTD_LOG")
+	HINTD_LOG_FROM=$from
 	"$BUILD/hintd" --config "$conf" --config-dir "$BATS_FILE_TMPDIR/no-dropins" \
 		--uri "$(lab uri)" --log-level debug >> "$HINTD_LOG" 2>&1 &
 	HINTD_PID=$!
 	lab track hintd "$HINTD_PID"
-	wait_for 15 grep -q "Connected to" "$HINTD_LOG" || fail "hintd did not connect: $(tail "$HINTD_LOG")"
+	# Only this start's part of the log counts, and hintd must still run.
+	wait_for 15 hintd_connected "$from" ||
+		fail "hintd did not connect: $(tail -n +"$from" "$HINTD_LOG" | tail -5)"
+}
+
+hintd_connected() { # FROM-LINE
+	kill -0 "$HINTD_PID" 2>/dev/null || return 1
+	tail -n +"$1" "$HINTD_LOG" | grep -q "Connected to"
 }
 
 stop_hintd() {
@@ -52,11 +61,15 @@ stop_hintd() {
 	wait "$HINTD_PID" 2>/dev/null || true
 }
 
+# What the running hintd logged since it started.
+hintd_log() { tail -n +"$HINTD_LOG_FROM" "$HINTD_LOG"; }
+hintd_logged() { hintd_log | grep -q "$1"; }
+
 # Waits until hintd heard the agents of the guests named.
 wait_agents() { # NAME...
 	local g
 	for g in "$@"; do
-		wait_for 20 grep -q "hintd-lab-$g: agent .* connected" "$HINTD_LOG" ||
+		wait_for 20 hintd_logged "hintd-lab-$g: agent .* connected" ||
 			fail "agent of $g did not connect"
 	done
 }
