@@ -125,6 +125,16 @@ $(BUILD)/asan/%: $(call aobj,tests/unit/%.c $(UNIT_LINK))
 	$(CC) $(ALL_CFLAGS) $(SANITIZE) -o $@ $^ $(call pc,libs,$(DAEMON_PKGS) ncursesw) -lm
 
 
+# Benchmarks: each bench/*.c is a program linked with the daemon's objects.
+BENCH_BINS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+$(BUILD)/bench/%: $(call obj,bench/%.c $(DAEMON_SRC) $(COMMON_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(call pc,libs,$(DAEMON_PKGS)) -lm
+
+bench: all lab-image $(BENCH_BINS)
+	BUILD=$(CURDIR)/$(BUILD) bench/run all
+
+
 check: deps
 	$(MAKE) all
 	$(MAKE) check-unit check-asan check-bats check-vm

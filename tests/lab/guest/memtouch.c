@@ -1,14 +1,20 @@
 /* memtouch - a guest workload: allocate, touch, verify and free memory.
  *
- *   memtouch MIB [--hold SEC] [--chunk MIB]
+ *   memtouch MIB [--hold SEC] [--retouch]
  *
  * Maps MIB of anonymous memory 8 MiB at a time, as a growing program does,
  * checks every page reads as zero (fresh pages must), writes a pattern
  * unique to each page, verifies it, optionally holds it for SEC seconds and
  * verifies again, then frees it. Exits 0 and prints
  * "memtouch: ok ..." when every page verified, 1 with the first bad page
- * otherwise, 2 on bad arguments or when the memory could not be had. */
+ * otherwise, 2 on bad arguments or when the memory could not be had.
+ *
+ * With --retouch it then prints "memtouch: holding MIB MiB" and keeps the
+ * memory until SIGTERM or SIGINT; every SIGUSR1 reads and verifies all of
+ * it again and prints "memtouch: retouched MIB MiB in S s" (how long a
+ * program takes to get at its hot set after the host reclaimed memory). */
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,24 +57,35 @@ static unsigned long parse_num(const char *s, const char *what) {
 
 int main(int argc, char **argv) {
 	unsigned long mib = 0, hold = 0;
+	int retouch = 0;
 	uint64_t seed = (uint64_t) getpid() * 2654435761u;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--hold") && i + 1 < argc)
 			hold = parse_num(argv[++i], "--hold seconds");
+		else if (!strcmp(argv[i], "--retouch"))
+			retouch = 1;
 		else if (!mib && argv[i][0] != '-')
 			mib = parse_num(argv[i], "size in MiB");
 		else {
-			fprintf(stderr, "usage: memtouch MIB [--hold SEC]\n");
+			fprintf(stderr, "usage: memtouch MIB [--hold SEC] [--retouch]\n");
 			return 2;
 		}
 	}
 	if (!mib) {
-		fprintf(stderr, "usage: memtouch MIB [--hold SEC]\n");
+		fprintf(stderr, "usage: memtouch MIB [--hold SEC] [--retouch]\n");
 		return 2;
 	}
 
 	size_t bytes = mib << 20, pages = bytes / PAGE;
+	sigset_t signals;
+	sigemptyset(&signals);
+	sigaddset(&signals, SIGUSR1);
+	sigaddset(&signals, SIGTERM);
+	sigaddset(&signals, SIGINT);
+	/* Blocked from the start, so a signal sent early waits for sigwait(). */
+	if (retouch)
+		sigprocmask(SIG_BLOCK, &signals, NULL);
 	double t0 = now();
 	/* Reserve the address range, then commit and touch it chunk by chunk. */
 	uint64_t *mem = mmap(NULL, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -97,6 +114,17 @@ int main(int argc, char **argv) {
 	if (bad < 0 && hold) {
 		sleep((unsigned) hold);
 		bad = verify(mem, pages, seed);
+	}
+	if (bad < 0 && retouch) {
+		int sig = 0;
+		printf("memtouch: holding %lu MiB\n", mib);
+		fflush(stdout);
+		while (bad < 0 && sigwait(&signals, &sig) == 0 && sig == SIGUSR1) {
+			double t = now();
+			bad = verify(mem, pages, seed);
+			printf("memtouch: retouched %lu MiB in %.3f s\n", mib, now() - t);
+			fflush(stdout);
+		}
 	}
 	if (bad >= 0) {
 		fprintf(stderr, "memtouch: page %ld of %zu corrupted\n", bad, pages);
