@@ -135,8 +135,9 @@ bench: all lab-image $(BENCH_BINS)
 	BUILD=$(CURDIR)/$(BUILD) bench/run all
 
 
+# Builds in parallel, then runs the suites one after the other.
 check: deps
-	$(MAKE) all
+	$(MAKE) -j$(shell nproc) all lab-image $(UNIT_BINS) $(ASAN_BINS)
 	$(MAKE) check-unit check-asan check-bats check-vm
 
 check-unit: $(UNIT_BINS)
@@ -152,7 +153,7 @@ check-bats: all
 # Real guests: one test file at a time, one VM suite per machine (the lock),
 # and the lab is torn down whatever happens.
 check-vm: all lab-image
-	@BUILD=$(CURDIR)/$(BUILD) flock /tmp/hintd-vm.lock prove --exec bats tests/vm/*.bats; \
+	@BUILD=$(CURDIR)/$(BUILD) flock /tmp/hintd-vm.lock prove -v --exec bats tests/vm/*.bats; \
 		rc=$$?; BUILD=$(CURDIR)/$(BUILD) tests/lab/lab down; exit $$rc
 
 demo: deps

@@ -43,7 +43,7 @@ start_hintd() {
 	from=$(wc -l < "$HINTD_LOG")
 	HINTD_LOG_FROM=$from
 	"$BUILD/hintd" --config "$conf" --config-dir "$BATS_FILE_TMPDIR/no-dropins" \
-		--uri "$(lab uri)" --log-level debug >> "$HINTD_LOG" 2>&1 &
+		--uri "$(lab uri)" --no-bus --log-level debug >> "$HINTD_LOG" 2>&1 &
 	HINTD_PID=$!
 	lab track hintd "$HINTD_PID"
 	# Only this start's part of the log counts, and hintd must still run.
