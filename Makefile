@@ -48,7 +48,7 @@ MODULE     = $(if $(wildcard kernel/pagehint.c),$(BUILD)/pagehint.ko)
 UNIT_BINS  = $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 ASAN_BINS  = $(patsubst tests/unit/%.c,$(BUILD)/asan/%,$(UNIT_SRC))
 
-.PHONY: all deps check check-unit check-asan check-bats check-vm demo bench fuzz \
+.PHONY: all deps check check-unit check-asan check-bats check-vm check-fuzz demo bench fuzz \
         install clean lab-down lab-image
 all: $(PROGRAMS) $(LAB_PROGS) $(MODULE)
 
@@ -96,6 +96,31 @@ $(BUILD)/pagehint.ko: kernel/pagehint.c kernel/pagehint_uapi.h kernel/Kbuild
 	$(MAKE) -C /lib/modules/$(GUEST_KVER)/build M=$(CURDIR)/kernel modules
 	@mkdir -p $(BUILD) && cp kernel/pagehint.ko $@
 
+# Fuzzing with libFuzzer (clang): each tests/fuzz/fuzz-NAME.c is a target,
+# linked with everything the daemon has but main.c. `make fuzz` runs each for
+# FUZZ_SECONDS; `make check` runs each for a short smoke period.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 10
+FUZZ_CFLAGS   = -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
+                -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_SRC      = $(wildcard tests/fuzz/fuzz-*.c)
+FUZZ_BINS     = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+fobj = $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(1))
+
+$(BUILD)/fuzz/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(call pc,cflags,$(DAEMON_PKGS)) -c -o $@ $<
+
+$(BUILD)/fuzz/%: $(call fobj,tests/fuzz/%.c $(DAEMON_SRC) $(COMMON_SRC))
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(call pc,libs,$(DAEMON_PKGS)) -lm
+
+fuzz: $(FUZZ_BINS)
+	@tests/run-fuzz $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+check-fuzz: $(FUZZ_BINS)
+	@tests/run-fuzz $(FUZZ_SMOKE_SECONDS) $(FUZZ_BINS)
+
 # The lab's guest image: the Debian kernel, an initramfs with the lab programs,
 # hint-agent and pagehint.ko, and a data disk for page cache.
 LAB_IMAGE = $(BUILD)/lab/vmlinuz $(BUILD)/lab/initrd.img $(BUILD)/lab/data.img
@@ -137,8 +162,8 @@ bench: all lab-image $(BENCH_BINS)
 
 # Builds in parallel, then runs the suites one after the other.
 check: deps
-	$(MAKE) -j$(shell nproc) all lab-image $(UNIT_BINS) $(ASAN_BINS)
-	$(MAKE) check-unit check-asan check-bats check-vm
+	$(MAKE) -j$(shell nproc) all lab-image $(UNIT_BINS) $(ASAN_BINS) $(FUZZ_BINS)
+	$(MAKE) check-unit check-asan check-fuzz check-bats check-vm
 
 check-unit: $(UNIT_BINS)
 	@tests/run-unit $(UNIT_BINS)
