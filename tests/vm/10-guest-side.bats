@@ -91,7 +91,8 @@ teardown() {
 	assert_success
 	held=$output
 	echo "held by claimed batches: $held bytes" >&3
-	((held >= 32 << 20)) || fail "only $held bytes in flight"
+	# One batch is in flight at a time; it is claimed and never answered.
+	((held >= 2 << 20)) || fail "only $held bytes in flight"
 	# The agent goes away (closing the device) and the module is removed
 	# while those batches are still claimed.
 	run lab run h 'kill $(pidof hint-agent); sleep 0.5; rmmod pagehint && echo removed'
