@@ -256,7 +256,10 @@ static int order_cmp_give(const void *a, const void *b) {
  *                 (sum of balloon sizes * shares / sum of shares); up to
  *                 volatile_step (128 MiB) per VM per tick.
  *   balloon       16 MiB slices to the lowest (priority, ESX adjusted ratio
- *                 with idle_tax 0.75, i.e. idle memory counts 4x); a target
+ *                 with idle_tax 0.75, i.e. idle memory counts 4x), except
+ *                 that a VM whose ratio is over twice that of one only out
+ *                 of step this tick waits for the next tick (not in an
+ *                 emergency); a target
  *                 is never more than balloon_step (64 MiB) below the current
  *                 size (a target still in flight counts towards both the step
  *                 and need) nor below the floor: max(MinMemory, guest_floor
@@ -507,8 +510,8 @@ int policy_decide(const struct policy_config *cfg, const struct host_state *host
 		};
 	}
 	while (need > 0) {
-		size_t best = SIZE_MAX;
-		double best_ratio = 0;
+		size_t best = SIZE_MAX, waiting = SIZE_MAX;
+		double best_ratio = 0, waiting_ratio = 0;
 		uint64_t slice;
 
 		for (size_t j = 0; j < n_order; j++) {
@@ -517,9 +520,16 @@ int policy_decide(const struct policy_config *cfg, const struct host_state *host
 			uint64_t lowest = MAX(w->floor, sub_sat(v->balloon_actual, cfg->balloon_step));
 			double ratio;
 
-			if (w->pending - w->cut <= lowest)
-				continue;
 			ratio = adjusted_ratio(v, w->pending - w->cut, cfg->idle_tax);
+			if (w->pending - w->cut <= lowest) {
+				/* Out of step this tick, but room above its floor. */
+				if (w->pending - w->cut > w->floor &&
+				    (waiting == SIZE_MAX || ratio < waiting_ratio)) {
+					waiting = j;
+					waiting_ratio = ratio;
+				}
+				continue;
+			}
 			if (best == SIZE_MAX || (order[j].first && !order[best].first) ||
 			    (order[j].first == order[best].first &&
 			     (order[j].priority < order[best].priority ||
@@ -529,6 +539,13 @@ int policy_decide(const struct policy_config *cfg, const struct host_state *host
 			}
 		}
 		if (best == SIZE_MAX)
+			break;
+		/* A VM using its memory far more than one that only ran out of step
+		 * this tick waits: the idle one gives the rest next tick, and a busy
+		 * guest's balloon pages fragment the memory it is about to free.
+		 * Not in an emergency, and never across priorities. */
+		if (!emergency && waiting != SIZE_MAX && order[waiting].priority == order[best].priority &&
+		    order[waiting].first == order[best].first && best_ratio > 2 * waiting_ratio)
 			break;
 
 		const struct vm_state *v = &vms[order[best].i];

@@ -253,6 +253,31 @@ TEST(unused_backed_waited_for_only_within_the_grace) {
 	plan_done(&p);
 }
 
+TEST(busy_vm_waits_while_an_idle_one_has_room) {
+	struct policy_config c = config();
+	struct host_state h = host_free(MiB(150));	/* reclaiming, not an emergency */
+	struct vm_state vms[2] = { vm_new("busy", GiB(1)), vm_new("idle", GiB(2)) };
+	struct hist hist;
+	struct plan p;
+
+	hist_init(&hist);
+	vms[0].guest.free = vms[0].guest.available = MiB(80);	/* using its memory */
+	vms[1].guest.free = vms[1].guest.available = GiB(1) + MiB(800);
+	decide(&c, &h, vms, 2, &hist, NOW + c.cheap_rung_grace * 2, &p);
+	/* need 362 MiB: idle gives its 64 MiB step; busy is left alone. */
+	CHECK_EQ_U64(balloon_target(&p, 1), GiB(2) - MiB(64));
+	CHECK(!find(&p, 0, ACTION_BALLOON));
+	plan_done(&p);
+
+	/* In an emergency everybody gives. */
+	hist_init(&hist);
+	h = host_free(MiB(100));
+	decide(&c, &h, vms, 2, &hist, NOW + c.cheap_rung_grace * 2, &p);
+	CHECK(find(&p, 0, ACTION_BALLOON) != NULL);
+	CHECK(find(&p, 1, ACTION_BALLOON) != NULL);
+	plan_done(&p);
+}
+
 TEST(volatile_before_balloon) {
 	struct policy_config c = config();
 	struct host_state h = host_free(MiB(200));	/* need 312 MiB */
