@@ -26,11 +26,8 @@ void backing_close(struct backing *b);
 /* Bytes of the backing that hold host memory now (st_blocks). */
 int backing_allocated(const struct backing *b, uint64_t *ret_bytes);
 
-/* Bytes within [offset, offset+len) that hold data (SEEK_DATA/SEEK_HOLE). */
-int backing_resident(const struct backing *b, uint64_t offset, uint64_t len, uint64_t *ret_bytes);
-
 /* Punches [offset, offset+len) out of the backing and returns in
- * *ret_freed the bytes that were really backed before. */
+ * *ret_freed the host memory that gave back (the drop in allocated blocks). */
 int backing_discard(const struct backing *b, uint64_t offset, uint64_t len, uint64_t *ret_freed);
 
 /* The QEMU process of the domain with this UUID ("-uuid UUID" on its

@@ -27,6 +27,9 @@
  * once, at most every GIVE_INTERVAL_USEC: the kernel reports free memory
  * 2 s after it appears, and at most 32 chunks per order per pass. */
 #define GIVE_MIN_BYTES MiB(32)
+/* ...once it has stayed free that long: memory a program frees and takes
+ * again at once is not worth discarding and faulting back in. */
+#define GIVE_SETTLE_USEC (1 * USEC_PER_SEC)
 #define GIVE_INTERVAL_USEC (1 * USEC_PER_SEC)
 /* A drop_cache command not answered in this long is forgotten. */
 #define DROP_CACHE_TIMEOUT_USEC (30 * USEC_PER_SEC)
@@ -426,6 +429,10 @@ static void collect_vm(struct manager *m, struct vm *vm, usec_t now) {
 	if (s->agent == AGENT_CONNECTED && s->module && s->discard_capable && s->guest.valid &&
 	    s->backed + s->guest.free > s->max_memory)
 		s->unused_backed = s->backed + s->guest.free - s->max_memory;
+	if (s->unused_backed < GIVE_MIN_BYTES)
+		vm->unused_since = 0;
+	else if (!vm->unused_since)
+		vm->unused_since = now;
 
 	if (s->guest.valid) {
 		usec_t dt = vm->last_counters ? now - vm->last_counters : 0;
@@ -483,8 +490,8 @@ static void apply_action(struct manager *m, struct vm *vm, const struct action *
 		vm->accept_hints = a->accept;
 		/* Taking hints: ask the guest to report its free memory now
 		 * rather than at the kernel's own pace. */
-		if (a->accept && vm->state.unused_backed >= GIVE_MIN_BYTES && vm->agent &&
-		    !m->dry_run && now_usec(m) - vm->give_sent >= GIVE_INTERVAL_USEC) {
+		if (a->accept && vm->unused_since && now_usec(m) - vm->unused_since >= GIVE_SETTLE_USEC &&
+		    vm->agent && !m->dry_run && now_usec(m) - vm->give_sent >= GIVE_INTERVAL_USEC) {
 			agent_send_cmd(vm->agent, (struct hint_cmd) {
 				.name = HINT_CMD_GIVE, .bytes = vm->state.unused_backed });
 			vm->give_sent = now_usec(m);

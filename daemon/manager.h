@@ -40,6 +40,7 @@ struct vm {
 	struct batch_table batches;
 	bool accept_hints;		/* the plan's decision for the unused rung */
 	usec_t give_sent;		/* last on-demand report asked for */
+	usec_t unused_since;		/* free and backed >= GIVE_MIN_BYTES since; 0 = not */
 	bool fast_stats;		/* agent asked for stats every FAST_STATS_MS */
 	int64_t drop_cache_id;		/* drop_cache command awaiting its reply */
 	usec_t drop_cache_sent;

@@ -1113,15 +1113,19 @@ static const struct attribute_group ph_attr_group = {
  * at most PAGE_REPORTING_CAPACITY chunks per order a pass, then waits again.
  * A guest that frees hundreds of MiB at once would wait seconds for its
  * hints. The watch reads the free page counter every PH_WATCH_MS and starts
- * a pass as soon as PH_WATCH_BYTES more are free than when it last looked
- * and kicked; chunks coming back from a batch raise the counter too, so the
- * next pass follows the last one without the core's delay.
+ * a pass once PH_WATCH_BYTES more are free than when it last kicked, and
+ * still are at the next look: memory a program frees and takes again at
+ * once (an allocate/free loop) is left alone, as the core's delay would,
+ * instead of being discarded and faulted back in. Chunks coming back from a
+ * batch raise the counter too, so the next pass follows the last one
+ * without the core's delay.
  */
-#define PH_WATCH_MS	200
+#define PH_WATCH_MS	250
 #define PH_WATCH_BYTES	(32UL << 20)
 
 static struct delayed_work ph_watch;
 static unsigned long ph_watch_base;	/* free pages at the last kick (watch only) */
+static bool ph_watch_seen;		/* the rise was there at the last look too */
 
 static void ph_watch_fn(struct work_struct *work)
 {
@@ -1134,11 +1138,17 @@ static void ph_watch_fn(struct work_struct *work)
 
 	if (free < ph_watch_base || !wanted) {
 		ph_watch_base = free;
-	} else if (free - ph_watch_base >= (PH_WATCH_BYTES >> PAGE_SHIFT)) {
+		ph_watch_seen = false;
+	} else if (free - ph_watch_base < (PH_WATCH_BYTES >> PAGE_SHIFT)) {
+		ph_watch_seen = false;
+	} else if (!ph_watch_seen) {
+		ph_watch_seen = true;
+	} else {
 		mutex_lock(&ph.reg_mutex);
 		ph_kick();
 		mutex_unlock(&ph.reg_mutex);
 		ph_watch_base = free;
+		ph_watch_seen = false;
 	}
 	schedule_delayed_work(&ph_watch, msecs_to_jiffies(PH_WATCH_MS));
 }
