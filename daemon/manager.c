@@ -293,6 +293,7 @@ static void on_claimed(struct vm *vm, const struct hint_claimed *c) {
 static void on_stats(struct vm *vm, const struct hint_stats *s) {
 	struct guest_memory *g = &vm->state.guest;
 
+	vm->agent_stats = true;
 	*g = (struct guest_memory) {
 		.valid = true,
 		.total = s->mem.total, .free = s->mem.free, .available = s->mem.available,
@@ -379,6 +380,7 @@ static void on_agent_state(struct agent *a, enum agent_state s, void *userdata) 
 		vm->state.module = false;
 		vm->drop_cache_id = -1;
 		vm->fast_stats = false;	/* a new agent starts at its own pace */
+		vm->agent_stats = false;
 	}
 }
 
@@ -389,9 +391,9 @@ static const struct agent_callbacks agent_callbacks = {
 
 /* ---- collect ------------------------------------------------------------ */
 
+/* Its agent has not yet told what the guest holds (hello, then stats). */
 static bool vm_settling(const struct vm *vm, usec_t now) {
-	return vm->agent && agent_get_state(vm->agent) != AGENT_CONNECTED &&
-	       now - vm->added < AGENT_SETTLE_USEC;
+	return vm->agent && !vm->agent_stats && now - vm->added < AGENT_SETTLE_USEC;
 }
 
 static double rate(uint64_t now, uint64_t before, usec_t dt) {
@@ -406,11 +408,11 @@ static void collect_vm(struct manager *m, struct vm *vm, usec_t now) {
 		if (ms.actual)
 			s->balloon_actual = ms.actual;
 		/* Without an agent, the balloon driver's numbers are the guest's view. */
-		if (!s->guest.valid && ms.guest_stats) {
+		if (!vm->agent_stats && ms.guest_stats) {
 			s->guest = (struct guest_memory) {
 				.valid = true, .total = ms.actual, .free = ms.unused,
 				.available = ms.usable ? ms.usable : ms.unused,
-				.cached = ms.disk_caches, .unused = ms.unused,
+				.cached = ms.disk_caches, .volatile_ = ms.disk_caches, .unused = ms.unused,
 				.pswpin = ms.swap_in, .pgmajfault = ms.major_fault,
 			};
 			s->guest.stable = ms.actual - MIN(ms.actual, ms.unused + ms.disk_caches);

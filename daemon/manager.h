@@ -46,6 +46,7 @@ struct vm {
 	usec_t drop_cache_sent;
 
 	usec_t added;			/* when hintd started managing it */
+	bool agent_stats;		/* the agent's stats arrived on this connection */
 	struct vm_state state;		/* the model policy and D-Bus read */
 	struct policy_vm_history history;
 	uint64_t last_swapin, last_majfault, last_refault;
