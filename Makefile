@@ -48,7 +48,7 @@ MODULE     = $(if $(wildcard kernel/pagehint.c),$(BUILD)/pagehint.ko)
 UNIT_BINS  = $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 ASAN_BINS  = $(patsubst tests/unit/%.c,$(BUILD)/asan/%,$(UNIT_SRC))
 
-.PHONY: all deps check check-unit check-asan check-bats check-vm check-fuzz demo bench fuzz \
+.PHONY: all deps check check-unit check-asan check-bats check-vm check-fuzz check-bench demo bench fuzz \
         install clean lab-down lab-image
 all: $(PROGRAMS) $(LAB_PROGS) $(MODULE)
 
@@ -159,11 +159,15 @@ $(BUILD)/bench/%: $(call obj,bench/%.c $(DAEMON_SRC) $(COMMON_SRC))
 bench: all lab-image $(BENCH_BINS)
 	BUILD=$(CURDIR)/$(BUILD) bench/run all
 
+# A quick run of the benchmarks that need no guests (the others are skipped).
+check-bench: all $(BENCH_BINS)
+	@BENCH_SMOKE=1 BUILD=$(CURDIR)/$(BUILD) bench/run
+
 
 # Builds in parallel, then runs the suites one after the other.
 check: deps
-	$(MAKE) -j$(shell nproc) all lab-image $(UNIT_BINS) $(ASAN_BINS) $(FUZZ_BINS)
-	$(MAKE) check-unit check-asan check-fuzz check-bats check-vm
+	$(MAKE) -j$(shell nproc) all lab-image $(UNIT_BINS) $(ASAN_BINS) $(FUZZ_BINS) $(BENCH_BINS)
+	$(MAKE) check-unit check-asan check-fuzz check-bats check-bench check-vm
 
 check-unit: $(UNIT_BINS)
 	@tests/run-unit $(UNIT_BINS)
