@@ -12,6 +12,7 @@ SBINDIR    ?= $(PREFIX)/sbin
 BINDIR     ?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
 MANDIR     ?= $(PREFIX)/share/man
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DBUSPOLICYDIR ?= $(SYSCONFDIR)/dbus-1/system.d
 DBUSIFACEDIR  ?= $(PREFIX)/share/dbus-1/interfaces
 BUILD      ?= build
@@ -195,13 +196,15 @@ lab-down:
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
-	$(if $(wildcard $(BUILD)/hintd),install -m 0755 $(BUILD)/hintd $(DESTDIR)$(SBINDIR)/hintd)
-	$(if $(wildcard $(BUILD)/hintctl),install -m 0755 $(BUILD)/hintctl $(DESTDIR)$(BINDIR)/hintctl)
-	$(if $(wildcard $(BUILD)/hint-agent),install -m 0755 $(BUILD)/hint-agent $(DESTDIR)$(SBINDIR)/hint-agent)
+	install -m 0755 $(BUILD)/hintd $(BUILD)/hint-agent $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(BUILD)/hintctl $(DESTDIR)$(BINDIR)/
 	for f in $(wildcard man/*.[0-9]); do \
 		s=$${f##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
 		install -m 0644 $$f $(DESTDIR)$(MANDIR)/man$$s/; done
-	$(if $(wildcard etc/hintd.conf),install -D -m 0644 etc/hintd.conf $(DESTDIR)$(SYSCONFDIR)/hintd/hintd.conf)
+	install -D -m 0644 etc/hintd.conf $(DESTDIR)$(SYSCONFDIR)/hintd/hintd.conf
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|/usr/local/sbin/hintd|$(SBINDIR)/hintd|' etc/systemd/hintd.service \
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/hintd.service
 	install -D -m 0644 etc/dbus-1/system.d/org.hintd1.conf $(DESTDIR)$(DBUSPOLICYDIR)/org.hintd1.conf
 	install -D -m 0644 docs/org.hintd1.xml $(DESTDIR)$(DBUSIFACEDIR)/org.hintd1.xml
 
