@@ -360,3 +360,24 @@ xml_interface() {
 		org.freedesktop.DBus RequestName su org.hintd1 0
 	assert_output --partial "AccessDenied"
 }
+
+@test "--dry-run decides and logs, and changes no balloon" {
+	printf '[VM test]\nMaxMemory=2G\n' >> "$CONF"
+	start_bus
+	start_hintd --dry-run
+	before=$(vm_prop BalloonActual)
+	run mgr_prop DryRun
+	assert_output "b true"
+	run mgr Reclaim st test 67108864
+	assert_success
+	for _ in $(seq 50); do
+		grep -q "(dry run)" "$BATS_TEST_TMPDIR/hintd.log" && break
+		sleep 0.1
+	done
+	run cat "$BATS_TEST_TMPDIR/hintd.log"
+	assert_output --partial "(dry run)"
+	assert_output --partial "inflate"
+	sleep 1
+	run vm_prop BalloonActual
+	assert_output "$before"
+}
