@@ -2,50 +2,17 @@
 # hintd's D-Bus API (docs/dbus-api.md) on a private dbus-daemon, against
 # libvirt's test driver: one running domain "test", 8 GiB maximum, a balloon,
 # no memfd backing and no agent. Every process is stopped by its PID.
-load /usr/lib/bats/bats-support/load.bash
-load /usr/lib/bats/bats-assert/load.bash
+load bus-daemon
 
 setup() {
-	TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-	BUILD=${BUILD:-$TOP/build}
-	HINTD=$BUILD/hintd
-	PIDS=()
-	# The socket must be reachable by nobody: not under BATS_TEST_TMPDIR.
-	B=$(mktemp -d /tmp/hintd-bus.XXXXXX)
-	chmod 755 "$B"
-	ADDR=unix:path=$B/bus
-	CONF=$BATS_TEST_TMPDIR/hintd.conf
-	printf '[Host]\nUri=test:///default\n' > "$CONF"
+	bus_daemon_setup
 }
 
 teardown() {
-	local i pid
-	# Last started first: hintd before its bus.
-	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-		pid=${PIDS[i]}
-		kill "$pid" 2>/dev/null || true
-		# Children of this shell are waited for; the forked dbus-daemon is
-		# polled until it is gone (or a zombie left to its reaper).
-		wait "$pid" 2>/dev/null || true
-		for _ in $(seq 50); do
-			[ -e "/proc/$pid" ] && [ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" != Z ] ||
-				break
-			sleep 0.1
-		done
-	done
-	rm -rf "$B"
-}
-
-# Starts a dbus-daemon with CONFIG (default tests/lab/test-bus.conf) at $ADDR.
-start_bus() {
-	local pid
-	pid=$(dbus-daemon --config-file="${1:-$TOP/tests/lab/test-bus.conf}" --address="$ADDR" \
-		--fork --print-pid=1)
-	PIDS+=("$pid")
+	bus_daemon_teardown
 }
 
 bus() { busctl --address="$ADDR" "$@"; }
-nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 mgr() { bus call -- org.hintd1 /org/hintd1 org.hintd1.Manager "$@"; }
 mgr_prop() { bus get-property org.hintd1 /org/hintd1 org.hintd1.Manager "$@"; }
 vm_prop() { bus get-property org.hintd1 /org/hintd1/machine/test org.hintd1.Machine "$@"; }
@@ -55,24 +22,6 @@ vm_prop() { bus get-property org.hintd1 /org/hintd1/machine/test org.hintd1.Mach
 bus_error() {
 	SYSTEMD_LOG_LEVEL=debug "$@" 2>&1 |
 		sed -n 's/.*type=error .* error-name=\([^ ]*\) error-message=\(.*\)/\1: \2/p'
-}
-
-# Starts hintd on the bus with $CONF and ARGS, and waits until it owns org.hintd1.
-start_hintd() {
-	"$HINTD" -c "$CONF" --config-dir="$BATS_TEST_TMPDIR/none" --bus-address="$ADDR" "$@" \
-		> "$BATS_TEST_TMPDIR/hintd.log" 2>&1 &
-	HINTD_PID=$!
-	PIDS+=("$HINTD_PID")
-	for _ in $(seq 100); do
-		if bus call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
-			NameHasOwner s org.hintd1 2>/dev/null | grep -q true; then
-			return 0
-		fi
-		kill -0 "$HINTD_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	cat "$BATS_TEST_TMPDIR/hintd.log" >&2
-	return 1
 }
 
 # The <interface name="NAME"> element of an introspection document on stdin.

@@ -2,58 +2,20 @@
 # hintctl top in a detached tmux on a private tmux server, against hintd on a
 # private dbus-daemon with libvirt's test driver (one domain, "test"). Every
 # process is stopped by its PID; only this file's tmux server is killed.
-load /usr/lib/bats/bats-support/load.bash
-load /usr/lib/bats/bats-assert/load.bash
+load bus-daemon
 
 setup() {
-	TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-	BUILD=${BUILD:-$TOP/build}
-	HINTD=$BUILD/hintd
-	HINTCTL=$BUILD/hintctl
-	PIDS=()
-	B=$(mktemp -d /tmp/hintctl-top.XXXXXX)
-	ADDR=unix:path=$B/bus
-	CONF=$BATS_TEST_TMPDIR/hintd.conf
-	printf '[Host]\nUri=test:///default\n' > "$CONF"
+	bus_daemon_setup
 	TMUX_SOCKET=hintd-test-$$-$BATS_TEST_NUMBER
 	unset TMUX
 }
 
 teardown() {
-	local pid
 	tmux -L "$TMUX_SOCKET" kill-server 2>/dev/null || true
 	[ -n "${TMUX_PID:-}" ] && PIDS+=("$TMUX_PID")
-	for pid in "${PIDS[@]}"; do
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-		for _ in $(seq 50); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-	done
-	rm -rf "$B"
+	bus_daemon_teardown
 }
 
-start_bus() {
-	local pid
-	pid=$(dbus-daemon --config-file="$TOP/tests/lab/test-bus.conf" --address="$ADDR" \
-		--fork --print-pid=1)
-	PIDS+=("$pid")
-}
-
-start_hintd() {
-	"$HINTD" -c "$CONF" --config-dir="$BATS_TEST_TMPDIR/none" --bus-address="$ADDR" \
-		> "$BATS_TEST_TMPDIR/hintd.log" 2>&1 &
-	HINTD_PID=$!
-	PIDS+=("$HINTD_PID")
-	for _ in $(seq 100); do
-		"$HINTCTL" --bus-address="$ADDR" show test > /dev/null 2>&1 && return 0
-		kill -0 "$HINTD_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	cat "$BATS_TEST_TMPDIR/hintd.log" >&2
-	return 1
-}
 
 t() { tmux -L "$TMUX_SOCKET" "$@"; }
 

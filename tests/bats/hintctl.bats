@@ -3,61 +3,17 @@
 # (one running domain "test", 8 GiB maximum, a balloon, no agent): every
 # command, its output forms and its exit codes. Every process is stopped by
 # its PID.
-load /usr/lib/bats/bats-support/load.bash
-load /usr/lib/bats/bats-assert/load.bash
+load bus-daemon
 
 setup() {
-	TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-	BUILD=${BUILD:-$TOP/build}
-	HINTD=$BUILD/hintd
-	HINTCTL=$BUILD/hintctl
-	PIDS=()
-	# The socket must be reachable by nobody: not under BATS_TEST_TMPDIR.
-	B=$(mktemp -d /tmp/hintctl-bus.XXXXXX)
-	chmod 755 "$B"
-	ADDR=unix:path=$B/bus
-	CONF=$BATS_TEST_TMPDIR/hintd.conf
-	printf '[Host]\nUri=test:///default\n' > "$CONF"
+	bus_daemon_setup
 }
 
 teardown() {
-	local pid
-	for pid in "${PIDS[@]}"; do
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-		# The forked dbus-daemon is not our child: poll until it is gone.
-		for _ in $(seq 50); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-	done
-	rm -rf "$B"
-}
-
-start_bus() {
-	local pid
-	pid=$(dbus-daemon --config-file="$TOP/tests/lab/test-bus.conf" --address="$ADDR" \
-		--fork --print-pid=1)
-	PIDS+=("$pid")
-}
-
-# hintd on the bus with $CONF; waits until hintctl reaches it.
-start_hintd() {
-	"$HINTD" -c "$CONF" --config-dir="$BATS_TEST_TMPDIR/none" --bus-address="$ADDR" "$@" \
-		> "$BATS_TEST_TMPDIR/hintd.log" 2>&1 &
-	HINTD_PID=$!
-	PIDS+=("$HINTD_PID")
-	for _ in $(seq 100); do
-		"$HINTCTL" --bus-address="$ADDR" show test > /dev/null 2>&1 && return 0
-		kill -0 "$HINTD_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	cat "$BATS_TEST_TMPDIR/hintd.log" >&2
-	return 1
+	bus_daemon_teardown
 }
 
 hintctl() { "$HINTCTL" --bus-address="$ADDR" "$@"; }
-nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 
 # Checks that stdin is one JSON document (or, with -l, one per line) and
 # prints the Python expression $1 evaluated on it as d.

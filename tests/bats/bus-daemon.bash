@@ -1,0 +1,65 @@
+# Shared by the bats files that drive hintd over D-Bus: a private
+# dbus-daemon, hintd on it against libvirt's test driver (one running domain
+# "test", 8 GiB maximum, a balloon, no memfd backing, no agent), and a
+# teardown that stops every process started, by PID.
+load /usr/lib/bats/bats-support/load.bash
+load /usr/lib/bats/bats-assert/load.bash
+
+# Sets TOP, BUILD, HINTD, HINTCTL, PIDS, ADDR and CONF for one test.
+bus_daemon_setup() {
+	TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+	BUILD=${BUILD:-$TOP/build}
+	HINTD=$BUILD/hintd
+	HINTCTL=$BUILD/hintctl
+	PIDS=()
+	# The socket must be reachable by nobody: not under BATS_TEST_TMPDIR.
+	BUS_DIR=$(mktemp -d /tmp/hintd-bus.XXXXXX)
+	chmod 755 "$BUS_DIR"
+	ADDR=unix:path=$BUS_DIR/bus
+	CONF=$BATS_TEST_TMPDIR/hintd.conf
+	printf '[Host]\nUri=test:///default\n' > "$CONF"
+}
+
+bus_daemon_teardown() {
+	local i pid
+	# Last started first: hintd before its bus.
+	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+		pid=${PIDS[i]}
+		kill "$pid" 2>/dev/null || true
+		# Children of this shell are waited for; the forked dbus-daemon is
+		# polled until it is gone (or a zombie left to its reaper).
+		wait "$pid" 2>/dev/null || true
+		for _ in $(seq 50); do
+			[ -e "/proc/$pid" ] && [ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" != Z ] ||
+				break
+			sleep 0.1
+		done
+	done
+	rm -rf "$BUS_DIR"
+}
+
+# Starts a dbus-daemon with CONFIG (default tests/lab/test-bus.conf) at $ADDR.
+start_bus() {
+	local pid
+	pid=$(dbus-daemon --config-file="${1:-$TOP/tests/lab/test-bus.conf}" --address="$ADDR" \
+		--fork --print-pid=1)
+	PIDS+=("$pid")
+}
+
+# Starts hintd on the bus with $CONF and ARGS; waits until its machine
+# "test" can be read over the bus.
+start_hintd() {
+	"$HINTD" -c "$CONF" --config-dir="$BATS_TEST_TMPDIR/none" --bus-address="$ADDR" "$@" \
+		> "$BATS_TEST_TMPDIR/hintd.log" 2>&1 &
+	HINTD_PID=$!
+	PIDS+=("$HINTD_PID")
+	for _ in $(seq 100); do
+		"$HINTCTL" --bus-address="$ADDR" show test > /dev/null 2>&1 && return 0
+		kill -0 "$HINTD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$BATS_TEST_TMPDIR/hintd.log" >&2
+	return 1
+}
+
+nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
