@@ -2,11 +2,30 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "batches.h"
 
-void batch_table_init(struct batch_table *t, uint64_t granularity, const struct ram_map *map) {
-	*t = (struct batch_table) { .granularity = granularity, .map = map };
+int batch_table_init(struct batch_table *t, uint64_t granularity, const struct ram_map *map) {
+	struct batch *batches = t->batches;
+
+	if (granularity == 0 || !map) {
+		batch_table_done(t);
+		return 0;
+	}
+	if (!batches)
+		batches = calloc(HINT_MAX_BATCHES_IN_FLIGHT, sizeof *batches);
+	*t = (struct batch_table) { .granularity = granularity, .map = map, .batches = batches };
+	if (!batches) {
+		t->granularity = 0;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void batch_table_done(struct batch_table *t) {
+	free(t->batches);
+	*t = (struct batch_table) { 0 };
 }
 
 struct batch *batch_table_find(struct batch_table *t, uint64_t id) {

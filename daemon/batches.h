@@ -40,10 +40,15 @@ struct batch_table {
 	uint64_t granularity;		/* from hello; 0 = no hints accepted */
 	const struct ram_map *map;	/* NULL = VM not discard capable */
 	size_t n;
-	struct batch batches[HINT_MAX_BATCHES_IN_FLIGHT];
+	/* HINT_MAX_BATCHES_IN_FLIGHT entries, allocated only while hints are
+	 * accepted: most VMs of a big host never send any (13 KiB each). */
+	struct batch *batches;
 };
 
-void batch_table_init(struct batch_table *t, uint64_t granularity, const struct ram_map *map);
+/* (Re)starts the table empty. Hints are accepted when granularity > 0 and
+ * map is set; -ENOMEM leaves the table refusing them. */
+int batch_table_init(struct batch_table *t, uint64_t granularity, const struct ram_map *map);
+void batch_table_done(struct batch_table *t);
 
 /* Admits a "hints" message. 0, or a negative errno with the reason in err:
  * -EPERM (no map or granularity), -EEXIST (id in flight), -ENOSPC (too

@@ -18,7 +18,7 @@ static const char default_tree[] =
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	struct ram_map map;
-	struct batch_table t;
+	_cleanup_(batch_table_done) struct batch_table t = { 0 };
 	const uint8_t *sep = memchr(data, 0, size);
 	size_t tree_len = sep ? (size_t) (sep - data) : 0;
 	char *tree;

@@ -93,7 +93,7 @@ static struct hint_hints hints(uint64_t id, unsigned n, const uint64_t (*r)[2]) 
 
 TEST(batch_admission_rules) {
 	struct ram_map map = pc_map();
-	struct batch_table t;
+	_cleanup_(batch_table_done) struct batch_table t = { 0 };
 	char err[256];
 
 	batch_table_init(&t, MiB(2), &map);
@@ -124,7 +124,7 @@ TEST(batch_admission_rules) {
 
 TEST(batch_table_is_bounded) {
 	struct ram_map map = pc_map();
-	struct batch_table t;
+	_cleanup_(batch_table_done) struct batch_table t = { 0 };
 
 	batch_table_init(&t, MiB(2), &map);
 	for (int i = 0; i < HINT_MAX_BATCHES_IN_FLIGHT; i++) {
@@ -135,8 +135,20 @@ TEST(batch_table_is_bounded) {
 	CHECK_EQ_INT(batch_table_add(&t, &more, 0, NULL, 0), -ENOSPC);
 }
 
+TEST(batch_memory_only_while_hints_are_accepted) {
+	_cleanup_(batch_table_done) struct batch_table t = { 0 };
+	struct ram_map map = pc_map();
+
+	CHECK_EQ_INT(batch_table_init(&t, 0, NULL), 0);
+	CHECK(t.batches == NULL);
+	CHECK_EQ_INT(batch_table_init(&t, MiB(2), &map), 0);
+	CHECK(t.batches != NULL);
+	CHECK_EQ_INT(batch_table_init(&t, MiB(2), NULL), 0);
+	CHECK(t.batches == NULL);
+}
+
 TEST(no_map_no_hints) {
-	struct batch_table t;
+	_cleanup_(batch_table_done) struct batch_table t = { 0 };
 	struct hint_hints h = hints(1, 1, (const uint64_t[][2]) { { MiB(100), MiB(2) } });
 
 	batch_table_init(&t, MiB(2), NULL);
@@ -145,7 +157,7 @@ TEST(no_map_no_hints) {
 
 TEST(punch_only_claimed_batches_within_the_deadline) {
 	struct ram_map map = pc_map();
-	struct batch_table t;
+	_cleanup_(batch_table_done) struct batch_table t = { 0 };
 	int r;
 
 	batch_table_init(&t, MiB(2), &map);
@@ -172,7 +184,7 @@ TEST(punch_only_claimed_batches_within_the_deadline) {
 
 TEST(claim_refused_by_guest_forgets_the_batch) {
 	struct ram_map map = pc_map();
-	struct batch_table t;
+	_cleanup_(batch_table_done) struct batch_table t = { 0 };
 	int r;
 
 	batch_table_init(&t, MiB(2), &map);
@@ -186,7 +198,7 @@ TEST(claim_refused_by_guest_forgets_the_batch) {
 
 TEST(expiry_follows_the_guest_ttl) {
 	struct ram_map map = pc_map();
-	struct batch_table t;
+	_cleanup_(batch_table_done) struct batch_table t = { 0 };
 
 	batch_table_init(&t, MiB(2), &map);
 	struct hint_hints h = hints(1, 1, (const uint64_t[][2]) { { MiB(100), MiB(2) } });
