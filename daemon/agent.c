@@ -10,11 +10,27 @@
 #include "linebuf.h"
 #include "log.h"
 #include "macro.h"
+#include "ratelimit.h"
 
 #define RETRY_MIN_USEC (500 * USEC_PER_MSEC)
 #define RETRY_MAX_USEC (5 * USEC_PER_SEC)
-/* After a protocol error the guest is given time before it is heard again. */
-#define RETRY_AFTER_ERROR_USEC (10 * USEC_PER_SEC)
+
+/* A bad message is dropped and logged, the channel stays open. A guest that
+ * sends more than REJECTS_MAX of them within REJECTS_WINDOW is cut off for
+ * CLOSED_MIN, doubling up to CLOSED_MAX while it keeps at it (forgiven after
+ * FORGIVE without a cut). */
+#define REJECTS_MAX 64
+#define REJECTS_WINDOW_USEC (10 * USEC_PER_SEC)
+#define CLOSED_MIN_USEC (10 * USEC_PER_SEC)
+#define CLOSED_MAX_USEC (160 * USEC_PER_SEC)
+#define FORGIVE_USEC (300 * USEC_PER_SEC)
+/* Log lines one guest can cause. */
+#define LOG_BURST 10
+#define LOG_INTERVAL_USEC (60 * USEC_PER_SEC)
+/* Messages read from one guest per second; past that its channel is not
+ * read until the second is over (virtio-serial then holds the writer up).
+ * A well-behaved agent sends a few: stats, hints and answers. */
+#define LINES_PER_SEC 200
 
 struct agent {
 	sd_event *event;
@@ -27,8 +43,15 @@ struct agent {
 	char *out;
 	size_t out_len;
 	enum agent_state state;
-	bool failure_logged;		/* one log line per run of failures */
 	uint64_t next_cmd_id;
+
+	struct ratelimit log_limit;	/* what this guest can make hintd log */
+	struct ratelimit rejects;	/* bad messages in the current window */
+	usec_t closed_for;		/* last cut-off's length; 0 = none */
+	usec_t closed_at;
+	struct ratelimit lines;		/* input budget */
+	sd_event_source *resume;	/* reading paused until this fires */
+	uint64_t n_rejected;
 	const struct agent_callbacks *cb;
 	void *userdata;
 };
@@ -56,8 +79,15 @@ static void schedule_retry(struct agent *a, usec_t delay) {
 		log_error("%s: cannot schedule a reconnect to the agent", a->vm_name);
 }
 
+static usec_t agent_now(struct agent *a) {
+	uint64_t now;
+	sd_event_now(a->event, CLOCK_MONOTONIC, &now);
+	return now;
+}
+
 static void disconnect(struct agent *a, enum agent_state s, usec_t retry_delay) {
 	a->io = sd_event_source_disable_unref(a->io);
+	a->resume = sd_event_source_disable_unref(a->resume);
 	if (a->fd >= 0)
 		close(a->fd);
 	a->fd = -1;
@@ -67,11 +97,37 @@ static void disconnect(struct agent *a, enum agent_state s, usec_t retry_delay) 
 	schedule_retry(a, retry_delay);
 }
 
-void agent_fail(struct agent *a, const char *message) {
-	if (!a->failure_logged)
-		log_warning("%s: agent protocol error, closing its channel: %s", a->vm_name, message);
-	a->failure_logged = true;
-	disconnect(a, AGENT_FAILED, RETRY_AFTER_ERROR_USEC);
+/* Logs within this guest's allowance, saying how many lines were held back. */
+#define agent_log(a, level, fmt, ...) ({					\
+	unsigned _held;								\
+	if (ratelimit_below(&(a)->log_limit, agent_now(a), &_held))		\
+		log_full_errno(level, 0, "%s: " fmt "%s", (a)->vm_name, ##__VA_ARGS__, \
+			       _held ? " (earlier lines from this guest held back)" : ""); \
+})
+
+void agent_reject(struct agent *a, const char *message) {
+	usec_t now = agent_now(a), closed_for;
+
+	a->n_rejected++;
+	agent_log(a, LOG_WARNING, "message from the guest rejected: %s", message);
+	if (ratelimit_below(&a->rejects, now, NULL))
+		return;
+	/* Too many: stop listening for a while, longer each time. */
+	if (a->closed_for && now - a->closed_at < a->closed_for + FORGIVE_USEC)
+		closed_for = MIN(a->closed_for * 2, CLOSED_MAX_USEC);
+	else
+		closed_for = CLOSED_MIN_USEC;
+	a->closed_for = closed_for;
+	a->closed_at = now;
+	a->rejects = RATELIMIT_INIT(REJECTS_WINDOW_USEC, REJECTS_MAX);
+	log_warning("%s: guest sent more than %d bad messages in %llu s, closing its channel for %llu s",
+		    a->vm_name, REJECTS_MAX, REJECTS_WINDOW_USEC / USEC_PER_SEC,
+		    (unsigned long long) (closed_for / USEC_PER_SEC));
+	disconnect(a, AGENT_FAILED, closed_for);
+}
+
+uint64_t agent_rejected(const struct agent *a) {
+	return a->n_rejected;
 }
 
 static void handle_line(struct agent *a, const char *line, size_t len) {
@@ -84,12 +140,12 @@ static void handle_line(struct agent *a, const char *line, size_t len) {
 		return;
 	r = hint_msg_parse(line, len, &m, err, sizeof err);
 	if (r < 0) {
-		agent_fail(a, err);
+		agent_reject(a, err);
 		return;
 	}
 	if (!hint_msg_type_from_guest(m.type)) {
 		snprintf(err, sizeof err, "a guest may not send \"%s\"", hint_msg_type_to_string(m.type));
-		agent_fail(a, err);
+		agent_reject(a, err);
 		return;
 	}
 	a->cb->message(a, &m, a->userdata);
@@ -107,6 +163,33 @@ static int flush_output(struct agent *a) {
 		a->out_len -= (size_t) n;
 	}
 	return sd_event_source_set_io_events(a->io, EPOLLIN | (a->out_len ? EPOLLOUT : 0));
+}
+
+static int on_resume(sd_event_source *s, uint64_t usec, void *userdata) {
+	struct agent *a = userdata;
+
+	a->resume = sd_event_source_disable_unref(a->resume);
+	if (a->io)
+		sd_event_source_set_enabled(a->io, SD_EVENT_ON);
+	return 0;
+}
+
+/* Counts one message against the guest's budget; false when it is spent,
+ * in which case reading is paused until its window is over. */
+static bool within_budget(struct agent *a) {
+	usec_t now = agent_now(a);
+
+	if (ratelimit_below(&a->lines, now, NULL))
+		return true;
+	if (a->resume)
+		return false;
+	agent_log(a, LOG_WARNING, "guest sends more than %d messages a second, reading paused",
+		  LINES_PER_SEC);
+	sd_event_source_set_enabled(a->io, SD_EVENT_OFF);
+	if (sd_event_add_time(a->event, &a->resume, CLOCK_MONOTONIC,
+			      a->lines.begin_usec + a->lines.interval_usec, 0, on_resume, a) < 0)
+		sd_event_source_set_enabled(a->io, SD_EVENT_ON);
+	return false;
 }
 
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -136,13 +219,17 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
 			disconnect(a, AGENT_DISCONNECTED, RETRY_MIN_USEC);
 			return 0;
 		}
+		/* Lines already read are handled even past the budget: the buffer
+		 * must be empty before the next read. */
 		while (a->fd >= 0 && (r = line_buffer_pop(&a->in, &line, &len)) != 0) {
-			if (r < 0) {
-				agent_fail(a, "line longer than the protocol allows");
-				return 0;
-			}
-			handle_line(a, line, len);
+			within_budget(a);
+			if (r < 0)
+				agent_reject(a, "line longer than the protocol allows (dropped up to its end)");
+			else
+				handle_line(a, line, len);
 		}
+		if (a->resume)
+			break;
 	}
 	return 0;
 }
@@ -190,7 +277,10 @@ int agent_new(sd_event *e, const char *socket_path, const char *vm_name,
 	if (!a)
 		return -ENOMEM;
 	*a = (struct agent) { .event = e, .fd = -1, .state = AGENT_DISCONNECTED, .cb = cb,
-			      .userdata = userdata, .next_cmd_id = 1 };
+			      .userdata = userdata, .next_cmd_id = 1,
+			      .log_limit = RATELIMIT_INIT(LOG_INTERVAL_USEC, LOG_BURST),
+			      .rejects = RATELIMIT_INIT(REJECTS_WINDOW_USEC, REJECTS_MAX),
+			      .lines = RATELIMIT_INIT(USEC_PER_SEC, LINES_PER_SEC) };
 	strcpy(a->path, socket_path);
 	a->vm_name = strdup(vm_name);
 	a->out = malloc(AGENT_OUTPUT_MAX);
@@ -209,6 +299,7 @@ struct agent *agent_free(struct agent *a) {
 		return NULL;
 	a->io = sd_event_source_disable_unref(a->io);
 	a->retry = sd_event_source_disable_unref(a->retry);
+	a->resume = sd_event_source_disable_unref(a->resume);
 	if (a->fd >= 0)
 		close(a->fd);
 	line_buffer_done(&a->in);
@@ -223,7 +314,6 @@ enum agent_state agent_get_state(const struct agent *a) {
 }
 
 void agent_set_connected(struct agent *a) {
-	a->failure_logged = false;
 	set_state(a, AGENT_CONNECTED);
 }
 

@@ -2,9 +2,12 @@
  *
  * The host end of the guest's virtio-serial channel is a unix socket that
  * QEMU listens on. The connection is non-blocking with bounded buffers both
- * ways; it is retried with backoff while QEMU or the guest is not there. A
- * line that is not a valid guest message closes the connection (logged
- * once) and it is retried later: one guest's garbage never reaches another. */
+ * ways; it is retried with backoff while QEMU or the guest is not there.
+ * The guest is untrusted: a line that is not a valid guest message is
+ * dropped with a log line (at most 10 a minute per guest); a guest sending
+ * more than 64 bad ones in 10 s is cut off for 10 s, doubling while it goes
+ * on; more than 200 messages a second pause reading its channel. One
+ * guest's garbage never reaches or slows another. */
 #ifndef HINTD_AGENT_H
 #define HINTD_AGENT_H
 
@@ -39,8 +42,10 @@ int agent_send(struct agent *a, const struct hint_msg *m);
 /* Sends a command with a fresh id; returns the id (> 0) or a negative errno. */
 int64_t agent_send_cmd(struct agent *a, struct hint_cmd cmd);
 
-/* Closes the connection after a protocol error (message names it) and
- * retries in a while. */
-void agent_fail(struct agent *a, const char *message);
+/* Drops a message that breaks the protocol (message says how), logs it
+ * within the guest's allowance, and cuts the guest off when it keeps at it. */
+void agent_reject(struct agent *a, const char *message);
+/* Messages rejected since hintd started watching this guest. */
+uint64_t agent_rejected(const struct agent *a);
 
 #endif /* HINTD_AGENT_H */

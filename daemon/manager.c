@@ -117,6 +117,7 @@ static struct vm *vm_free(struct vm *vm) {
 	if (!vm)
 		return NULL;
 	vm->agent = agent_free(vm->agent);
+	batch_table_done(&vm->batches);
 	backing_close(&vm->backing);
 	if (vm->dom)
 		virDomainFree(vm->dom);
@@ -260,7 +261,7 @@ static void on_hints(struct vm *vm, const struct hint_hints *h) {
 		/* Refused batches are not acknowledged: the guest's ttl gives them
 		 * back. A guest that keeps sending bad ones is closed off. */
 		if (r == -EEXIST || r == -EADDRINUSE || r == -ERANGE || r == -EINVAL)
-			agent_fail(vm->agent, err);
+			agent_reject(vm->agent, err);
 		else
 			log_debug("%s: hints refused: %s", vm->info.name, err);
 		return;
@@ -283,7 +284,7 @@ static void on_claimed(struct vm *vm, const struct hint_claimed *c) {
 	if (r < 0) {
 		char err[128];
 		snprintf(err, sizeof err, "\"claimed\" for batch %" PRIu64 " that was not claimed", c->batch);
-		agent_fail(vm->agent, err);
+		agent_reject(vm->agent, err);
 		return;
 	}
 	if (b)
@@ -341,18 +342,22 @@ static void on_agent_message(struct agent *a, const struct hint_msg *msg, void *
 	switch (msg->type) {
 	case HINT_MSG_HELLO:
 		vm->state.module = msg->hello.module;
-		batch_table_init(&vm->batches, msg->hello.module ? msg->hello.granularity : 0,
-				 vm->state.discard_capable ? &vm->map : NULL);
+		if (batch_table_init(&vm->batches, msg->hello.module ? msg->hello.granularity : 0,
+				     vm->state.discard_capable ? &vm->map : NULL) < 0)
+			log_error("%s: out of memory for hint batches, not taking any", vm->info.name);
+		/* A repeated hello is answered, not logged again: a guest must not
+		 * be able to fill the log with valid messages either. */
+		log_full_errno(agent_get_state(a) == AGENT_CONNECTED ? LOG_DEBUG : LOG_INFO, 0,
+			       "%s: agent %s connected (module: %s)", vm->info.name, msg->hello.agent,
+			       msg->hello.module ? "active" : msg->hello.module_status);
 		agent_set_connected(a);
-		log_info("%s: agent %s connected (module: %s)", vm->info.name, msg->hello.agent,
-			 msg->hello.module ? "active" : msg->hello.module_status);
 		break;
 	case HINT_MSG_STATS:
 		on_stats(vm, &msg->stats);
 		break;
 	case HINT_MSG_HINTS:
 		if (agent_get_state(a) != AGENT_CONNECTED) {
-			agent_fail(a, "hints before hello");
+			agent_reject(a, "hints before hello");
 			return;
 		}
 		on_hints(vm, &msg->hints);
