@@ -258,12 +258,16 @@ static void on_hints(struct vm *vm, const struct hint_hints *h) {
 
 	r = batch_table_add(&vm->batches, h, now_usec(m), err, sizeof err);
 	if (r < 0) {
-		/* Refused batches are not acknowledged: the guest's ttl gives them
-		 * back. A guest that keeps sending bad ones is closed off. */
+		/* Bad batches are not acknowledged: the guest's ttl gives them
+		 * back. A guest that keeps sending bad ones is cut off. */
 		if (r == -EEXIST || r == -EADDRINUSE || r == -ERANGE || r == -EINVAL)
 			agent_reject(vm->agent, err);
-		else
-			log_debug("%s: hints refused: %s", vm->info.name, err);
+		else {
+			/* Too many in flight, or no discard path: a fair request
+			 * declined, so the guest can use the pages at once. */
+			log_debug("%s: hints declined: %s", vm->info.name, err);
+			send_ack(vm, h->batch, false);
+		}
 		return;
 	}
 	if (!vm->accept_hints || m->dry_run || !vm->manage) {

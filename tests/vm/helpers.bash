@@ -86,3 +86,6 @@ total_backed_mib() { # NAME...
 }
 
 balloon_mib() { echo $(($(memstat "$1" actual) / 1024)); }
+
+# A measured figure, shown in the TAP output whether the test passes or not.
+report() { echo "# $*" >&3; }
