@@ -473,10 +473,14 @@ static int collect_host(struct manager *m) {
 	if (m->config->budget_cgroup) {
 		uint64_t usage, limit;
 		r = host_read_cgroup(m->config->budget_cgroup, &usage, &limit);
-		if (r < 0)
-			log_warning_errno(r, "Failed to read budget cgroup %s: %m, using host memory",
+		/* Said once when it goes, once when it is back: not every tick. */
+		if (r < 0 && !m->budget_cgroup_lost)
+			log_warning_errno(r, "Failed to read budget cgroup %s: %m, using host memory until it is back",
 					  m->config->budget_cgroup);
-		else if (limit != UINT64_MAX) {
+		else if (r >= 0 && m->budget_cgroup_lost)
+			log_info("Budget cgroup %s readable again", m->config->budget_cgroup);
+		m->budget_cgroup_lost = r < 0;
+		if (r >= 0 && limit != UINT64_MAX) {
 			h->budget_set = true;
 			h->budget_limit = limit;
 			h->budget_usage = usage;

@@ -81,6 +81,7 @@ struct manager {
 
 	struct host_state host;
 	const char *meminfo_path, *psi_path;
+	bool budget_cgroup_lost;	/* BudgetCgroup= unreadable (logged once) */
 	uint64_t reclaimed[_RUNG_MAX];	/* bytes, all VMs, since start */
 	uint64_t rate_base[_RUNG_MAX];	/* reclaimed[] at the previous tick */
 	usec_t rate_base_usec;		/* when that was; 0 = no tick yet */

@@ -10,6 +10,7 @@ setup() {
 
 teardown() {
 	bus_daemon_teardown
+	[[ -z ${CG_DIR:-} ]] || rmdir "$CG_DIR" 2>/dev/null || true
 }
 
 bus() { busctl --address="$ADDR" "$@"; }
@@ -329,4 +330,45 @@ xml_interface() {
 	sleep 1
 	run vm_prop BalloonActual
 	assert_output "$before"
+}
+
+# A memory cgroup of the test's own with LIMIT bytes: v1, else v2.
+make_budget_cgroup() { # NAME LIMIT
+	if [[ -f /sys/fs/cgroup/memory/memory.usage_in_bytes ]]; then
+		CG_DIR=/sys/fs/cgroup/memory/$1
+		mkdir "$CG_DIR" && echo "$2" > "$CG_DIR/memory.limit_in_bytes"
+	else
+		CG_DIR=/sys/fs/cgroup/$1
+		mkdir "$CG_DIR" && echo "$2" > "$CG_DIR/memory.max"
+	fi
+}
+
+@test "the budget cgroup removed: host memory is used, said once, and the cgroup is picked up again" {
+	local cg=hintd-test-budget-$$ fails
+	make_budget_cgroup "$cg" $((1 << 30))
+	printf 'BudgetCgroup=/%s\n' "$cg" >> "$CONF"
+	start_bus
+	start_hintd
+	run mgr_prop BudgetLimit
+	assert_output "t $((1 << 30))"
+	rmdir "$CG_DIR"
+	for _ in $(seq 50); do
+		[[ $(mgr_prop BudgetLimit) == "t 0" ]] && break
+		sleep 0.1
+	done
+	run mgr_prop BudgetLimit
+	assert_output "t 0"
+	kill -0 "$HINTD_PID"
+	sleep 3	# several ticks without the cgroup: still one line
+	fails=$(grep -c "Failed to read budget cgroup /$cg" "$BATS_TEST_TMPDIR/hintd.log")
+	((fails == 1)) || fail "$fails lines about the missing cgroup"
+	make_budget_cgroup "$cg" $((2 << 30))
+	for _ in $(seq 50); do
+		[[ $(mgr_prop BudgetLimit) == "t $((2 << 30))" ]] && break
+		sleep 0.1
+	done
+	rmdir "$CG_DIR"
+	run mgr_prop BudgetLimit
+	assert_output "t $((2 << 30))"
+	grep -q "Budget cgroup /$cg readable again" "$BATS_TEST_TMPDIR/hintd.log"
 }
