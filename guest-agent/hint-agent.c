@@ -188,6 +188,19 @@ static int device_open(const char *path) {
 
 /* Looks for the module again: it may have been loaded since, or the hook it
  * needs freed (the module retries taking it on every open). */
+/* While no host listens, the module publishes nothing: a batch nobody can
+ * claim only keeps free memory from the guest until its ttl runs out, and
+ * the module would publish the next one at once. */
+static void module_pause(bool paused) {
+	if (a.dev_fd < 0)
+		return;
+	if (paused) {
+		(void) module_cmd(PAGEHINT_CMD_GIVE, 0, 0);
+		(void) module_cmd(PAGEHINT_CMD_REPORTING, 0, 0);
+	} else
+		(void) module_cmd(PAGEHINT_CMD_REPORTING, 0, a.reporting);
+}
+
 static void module_probe(void) {
 	char status[HINT_STRING_MAX] = "", path[256];
 	uint64_t order;
@@ -210,6 +223,7 @@ static void module_probe(void) {
 			return;
 		}
 		a.dev_fd = fd;
+		module_pause(!a.connected);
 	}
 	if (read_one_line(path, status, sizeof status) < 0)
 		snprintf(status, sizeof status, "active");
@@ -554,6 +568,7 @@ static void on_connect(void) {
 	 * in the channel, so the new host's first line is ours. */
 	(void) queue_line("\n");
 	send_hello();
+	module_pause(false);
 	log_info("Host connected; module: %s", a.module_status);
 	send_stats();
 	a.next_stats_ms = now_ms() + a.stats_interval_ms;
@@ -563,12 +578,16 @@ static void on_disconnect(const char *why) {
 	log_info("Host disconnected (%s), waiting for it", why);
 	a.connected = false;
 	a.outq_len = 0;
-	/* Unclaimed batches would only wait for a claim that cannot come.
-	 * Claimed ones stay: the host may be punching them right now, and the
-	 * module's claim timeout returns them if it never acks. */
+	/* Every batch goes back, claimed ones too. The host punches only
+	 * between "claimed ok" and its ack on one connection, and the port
+	 * hangs up only once the host process closed its end (or died): it
+	 * cannot be punching any more. Waiting for the module's claim timeout
+	 * instead would keep the guest out of that memory for 30 s after a
+	 * host crash. */
 	for (size_t i = 0; i < ELEMENTSOF(a.batches); i++)
-		if (a.batches[i].state == BATCH_SENT)
+		if (a.batches[i].state != BATCH_FREE)
 			batch_release(&a.batches[i], "host gone");
+	module_pause(true);
 	if (a.port_is_socket)
 		close(TAKE_FD(a.port_fd));	/* a socket's hangup is final */
 }

@@ -119,6 +119,33 @@ start_agent() { # ARGS...
 	assert_output --partial "expired=0"
 }
 
+@test "claimed batches too go back when the host goes away; no reporting while no host listens" {
+	start_fake --batches 1 --ttl-ms 20000 --duration 6
+	start_agent --device "$D/dev.sock"
+	# A host that claims the batch, then dies before it acks.
+	cat > "$D/claim-and-die" <<-'EOF'
+	#!/bin/sh
+	while read -r l; do
+		case $l in *'"hints"'*)
+			id=$(echo "$l" | sed 's/.*"batch":\([0-9]*\).*/\1/')
+			echo "{\"v\":1,\"type\":\"claim\",\"batch\":$id}"
+			sleep 1
+			exit ;;
+		esac
+	done
+	EOF
+	chmod +x "$D/claim-and-die"
+	run timeout 10 socat "UNIX-LISTEN:$D/port.sock" EXEC:"$D/claim-and-die"
+	wait "$FAKE_PID" || true
+	run cat "$D/fake.log"
+	assert_output --partial "violations=0"
+	# Paused until the host came, resumed for it, paused again after it.
+	run grep -E "^cmd (reporting|claim|release|give)" "$D/fake.log"
+	assert_output "$(printf '%s\n' "cmd give id=0 arg=0" "cmd reporting id=0 arg=0" \
+		"cmd reporting id=0 arg=1" "cmd claim id=1 arg=0" "cmd release id=1 arg=0" \
+		"cmd give id=0 arg=0" "cmd reporting id=0 arg=0")"
+}
+
 @test "bad host messages get an error reply when they carry an id, and no crash" {
 	start_agent --device "$D/nodev"
 	local pid=${PIDS[-1]}
