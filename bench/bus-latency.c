@@ -46,6 +46,7 @@ int main(int argc, char **argv) {
 		r = sd_bus_start(bus);
 	if (r < 0) {
 		fprintf(stderr, "bus-latency: connecting to %s: %s\n", argv[1], strerror(-r));
+		free(ms);
 		return 1;
 	}
 	for (long i = 0; i < calls; i++) {

@@ -37,6 +37,7 @@
 #include <unistd.h>
 #include "backing.h"
 #include "batches.h"
+#include "macro.h"
 #include "protocol.h"
 #include "ram-map.h"
 
@@ -286,7 +287,7 @@ static uint64_t hintd_batch(struct setup *s, struct batch_table *t, const struct
 }
 
 static struct result run_hintd(struct setup *s, uint64_t gran, bool json, bool mincore_accounting) {
-	struct batch_table table;
+	_cleanup_(batch_table_done) struct batch_table table = { 0 };
 	struct work w;
 	uint64_t freed = 0, done = 0;
 	double t0, t = 0;

@@ -40,8 +40,8 @@
 /* Batch ids are the module's, __u32 and nonzero. */
 #define HINT_BATCH_ID_MAX	UINT32_MAX
 /* stats_interval bounds, ms. */
-#define HINT_STATS_INTERVAL_MIN_MS 100
-#define HINT_STATS_INTERVAL_MAX_MS 3600000
+#define HINT_STATS_INTERVAL_MIN_MS 100u
+#define HINT_STATS_INTERVAL_MAX_MS 3600000u
 /* How long a sender waits for a command's reply before giving up on it. */
 #define HINT_REPLY_TIMEOUT_MS	30000
 /* After "claimed ok", the host must start no punch later than this; the

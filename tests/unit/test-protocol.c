@@ -81,13 +81,17 @@ static struct hint_msg sample_hello(void) {
 
 static struct hint_msg sample_stats(bool module) {
 	struct hint_msg m = { .type = HINT_MSG_STATS };
-	uint64_t *p;
+	uint64_t *const mem[] = {
+		&m.stats.mem.total, &m.stats.mem.free, &m.stats.mem.available, &m.stats.mem.cached,
+		&m.stats.mem.active_file, &m.stats.mem.inactive_file, &m.stats.mem.dirty,
+		&m.stats.mem.writeback, &m.stats.mem.mlocked, &m.stats.mem.anon,
+		&m.stats.mem.swap_total, &m.stats.mem.swap_free,
+	};
 
 	m.stats.seq = 42;
 	/* Distinct values everywhere, so a swapped field shows. */
-	p = &m.stats.mem.total;
-	for (unsigned i = 0; i < 12; i++)
-		p[i] = (i + 1) * 4096 * 1000ULL;
+	for (unsigned i = 0; i < ELEMENTSOF(mem); i++)
+		*mem[i] = (i + 1) * 4096 * 1000ULL;
 	m.stats.psi.some_avg10_permyriad = 123;
 	m.stats.psi.full_avg10_permyriad = 45;
 	m.stats.psi.some_total_us = 987654321;

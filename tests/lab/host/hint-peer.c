@@ -527,7 +527,7 @@ int main(int argc, char *argv[]) {
 		if (p.cmd_done && p.duration_s <= 0)
 			break;	/* --cmd alone: done with its reply */
 		if (p.cmd_sent && !p.cmd_done && now >= reply_deadline) {
-			printf("error no reply to the command within %u ms\n", HINT_REPLY_TIMEOUT_MS);
+			printf("error no reply to the command within %u ms\n", (unsigned) HINT_REPLY_TIMEOUT_MS);
 			rc = 1;
 			p.cmd_sent = false;
 			reply_deadline = UINT64_MAX;
@@ -547,7 +547,7 @@ int main(int argc, char *argv[]) {
 		}
 		while ((r = line_buffer_pop(&p.in, &line, &len)) != 0) {
 			if (r < 0) {
-				printf("error line longer than %u bytes dropped\n", HINT_LINE_MAX);
+				printf("error line longer than %u bytes dropped\n", (unsigned) HINT_LINE_MAX);
 				p.errors++;
 			} else
 				handle_line(line, len);
