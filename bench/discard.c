@@ -37,7 +37,6 @@
 #include <unistd.h>
 #include "backing.h"
 #include "batches.h"
-#include "macro.h"
 #include "protocol.h"
 #include "ram-map.h"
 
@@ -287,7 +286,7 @@ static uint64_t hintd_batch(struct setup *s, struct batch_table *t, const struct
 }
 
 static struct result run_hintd(struct setup *s, uint64_t gran, bool json, bool mincore_accounting) {
-	_cleanup_(batch_table_done) struct batch_table table = { 0 };
+	struct batch_table table = { 0 };
 	struct work w;
 	uint64_t freed = 0, done = 0;
 	double t0, t = 0;
@@ -303,6 +302,7 @@ static struct result run_hintd(struct setup *s, uint64_t gran, bool json, bool m
 		t = now_sec() - t0;
 	}
 	work_done(&w);
+	batch_table_done(&table);
 	if (freed != done) {
 		fprintf(stderr, "discard: hintd path accounted %" PRIu64 " of %" PRIu64 " bytes\n", freed, done);
 		exit(1);
