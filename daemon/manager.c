@@ -871,7 +871,9 @@ struct manager *manager_free(struct manager *m) {
 		if (m->lifecycle_callback >= 0)
 			virConnectDomainEventDeregisterAny(m->conn, m->lifecycle_callback);
 		virConnectUnregisterCloseCallback(m->conn, on_libvirt_closed);
-		virConnectClose(m->conn);
+		int refs = virConnectClose(m->conn);
+		if (refs != 0)
+			log_debug("libvirt connection still has %d references at exit", refs);
 	}
 	virt_event_unregister();
 	config_free(m->config);

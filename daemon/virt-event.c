@@ -27,6 +27,7 @@ struct watch {
 
 static sd_event *event;
 static struct watch *watches;
+static struct watch *freeing;		/* removed, free callback still to run */
 static int next_id = 1;
 
 static struct watch *watch_find(int id, bool is_timeout) {
@@ -36,8 +37,8 @@ static struct watch *watch_find(int id, bool is_timeout) {
 	return NULL;
 }
 
-static void watch_unlink(struct watch *w) {
-	for (struct watch **p = &watches; *p; p = &(*p)->next)
+static void list_unlink(struct watch **list, struct watch *w) {
+	for (struct watch **p = list; *p; p = &(*p)->next)
 		if (*p == w) {
 			*p = w->next;
 			return;
@@ -104,22 +105,29 @@ static void update_handle(int id, int events) {
 	sd_event_source_set_enabled(w->source, SD_EVENT_ON);
 }
 
-static int on_deferred_free(sd_event_source *s, void *userdata) {
-	struct watch *w = userdata;
+static void run_free(struct watch *w) {
+	list_unlink(&freeing, w);
 	if (w->ff)
 		w->ff(w->opaque);
 	sd_event_source_disable_unref(w->free_source);
 	free(w);
+}
+
+static int on_deferred_free(sd_event_source *s, void *userdata) {
+	run_free(userdata);
 	return 0;
 }
 
 static int remove_watch(struct watch *w) {
-	watch_unlink(w);
+	list_unlink(&watches, w);
 	w->source = sd_event_source_disable_unref(w->source);
-	if (sd_event_add_defer(event, &w->free_source, on_deferred_free, w) < 0) {
-		/* Out of memory: leak the opaque rather than free it under libvirt. */
-		free(w);
-	}
+	/* Fails once the loop has finished (at exit) or without memory: the
+	 * callback then waits for virt_event_unregister(). Never run it here,
+	 * under libvirt's locks. */
+	if (sd_event_add_defer(event, &w->free_source, on_deferred_free, w) < 0)
+		w->free_source = NULL;
+	w->next = freeing;
+	freeing = w;
 	return 0;
 }
 
@@ -187,6 +195,16 @@ int virt_event_register(sd_event *e) {
 }
 
 void virt_event_unregister(void) {
+	/* The loop will not run again: free callbacks still pending run now,
+	 * outside any libvirt call. They release the connection's last
+	 * references (its client, keepalive and event state). */
+	unsigned pending = 0, left = 0;
+
+	for (; freeing; pending++)
+		run_free(freeing);
+	for (struct watch *w = watches; w; w = w->next)
+		left++;
+	log_debug("libvirt event loop: %u free callbacks run at exit, %u sources left", pending, left);
 	while (watches) {
 		struct watch *w = watches;
 		watches = w->next;

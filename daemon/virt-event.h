@@ -9,7 +9,8 @@
 #include <systemd/sd-event.h>
 
 int virt_event_register(sd_event *e);
-/* Drops every source libvirt left behind (at exit, after virConnectClose). */
+/* At exit, after virConnectClose: runs the free callbacks still pending and
+ * drops every source libvirt left behind. */
 void virt_event_unregister(void);
 
 #endif /* HINTD_VIRT_EVENT_H */

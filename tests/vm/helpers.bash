@@ -42,12 +42,13 @@ start_hintd() {
 	echo "---- hintd start: $BATS_TEST_DESCRIPTION" >> "$HINTD_LOG"
 	from=$(wc -l < "$HINTD_LOG")
 	HINTD_LOG_FROM=$from
-	"$BUILD/hintd" --config "$conf" --config-dir "$BATS_FILE_TMPDIR/no-dropins" \
+	# HINTD_WRAPPER: a command to run hintd under (valgrind).
+	${HINTD_WRAPPER:-} "$BUILD/hintd" --config "$conf" --config-dir "$BATS_FILE_TMPDIR/no-dropins" \
 		--uri "$(lab uri)" --no-bus --log-level debug >> "$HINTD_LOG" 2>&1 &
 	HINTD_PID=$!
 	lab track hintd "$HINTD_PID"
 	# Only this start's part of the log counts, and hintd must still run.
-	wait_for 15 hintd_connected "$from" ||
+	wait_for "${HINTD_START_TIMEOUT:-15}" hintd_connected "$from" ||
 		fail "hintd did not connect: $(tail -n +"$from" "$HINTD_LOG" | tail -5)"
 }
 
