@@ -241,11 +241,13 @@ static void punch_batch(struct vm *vm, struct batch *b) {
 	 * zero now, which is what a free page may hold. */
 	send_ack(vm, id, freed > 0 || ok);
 	/* The kernel reports a few dozen chunks a pass, then waits 2 s: while
-	 * much is still free and backed, ask for the next pass at once. */
+	 * much is still free and backed, ask for the next pass at once. A big
+	 * batch says so too, before the guest's next stats can: it was likely
+	 * cut at the pass's limit. */
 	vm->state.unused_backed = vm->state.unused_backed > freed ? vm->state.unused_backed - freed : 0;
-	if (vm->state.unused_backed >= GIVE_MIN_BYTES && !m->dry_run) {
+	if ((vm->state.unused_backed >= GIVE_MIN_BYTES || freed >= GIVE_MIN_BYTES) && !m->dry_run) {
 		agent_send_cmd(vm->agent, (struct hint_cmd) {
-			.name = HINT_CMD_GIVE, .bytes = vm->state.unused_backed });
+			.name = HINT_CMD_GIVE, .bytes = MAX(vm->state.unused_backed, freed) });
 		vm->give_sent = now_usec(m);
 	}
 	log_debug("%s: batch %" PRIu64 ": %" PRIu64 " KiB returned", vm->info.name, id, freed >> 10);

@@ -5,6 +5,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <sys/un.h>
 #include <stdint.h>
 #include <libvirt/libvirt.h>
 #include "ram-map.h"
@@ -15,7 +16,9 @@ struct virt_domain_info {
 	uint64_t max_memory;		/* bytes */
 	bool balloon;			/* a virtio memballoon */
 	bool shared_file_backing;	/* memfd/file source with shared access */
-	char agent_socket[PATH_MAX];	/* host end of org.hintd.agent.0, "" when none */
+	/* Host end of org.hintd.agent.0, "" when none (or when longer than a
+	 * unix socket address can be: nothing could connect to it). */
+	char agent_socket[sizeof(((struct sockaddr_un *) 0)->sun_path)];
 };
 
 /* Parses what hintd needs from a domain's live XML. Pure: tests feed XML. */
