@@ -9,10 +9,6 @@ setup_file() {
 	lab start --no-agent --no-module a b
 }
 
-teardown_file() {
-	lab down
-}
-
 @test "both guests boot to the ready marker on the serial console" {
 	for g in a b; do
 		run lab console "$g" 100

@@ -13,10 +13,6 @@ setup_file() {
 	lab start --cmdline "page_poison=1" poisoned
 }
 
-teardown_file() {
-	lab down
-}
-
 # A peer left by a failed test would keep the guest's channel to itself.
 teardown() {
 	[[ -n ${peer:-} ]] && kill "$peer" 2>/dev/null && wait "$peer" 2>/dev/null

@@ -10,10 +10,6 @@ setup_file() {
 	lab start --no-agent c
 }
 
-teardown_file() {
-	lab down
-}
-
 # Every test starts with hintd stopped and every balloon deflated.
 setup() {
 	for g in a b c; do
@@ -22,10 +18,6 @@ setup() {
 	for g in a b c; do
 		wait_for 20 balloon_at_least "$g" $((511 * 1024)) || fail "balloon of $g stays at $(balloon_mib "$g") MiB"
 	done
-}
-
-teardown() {
-	stop_hintd
 }
 
 # A budget that leaves the host FREE_MIB of slack over what the guests hold

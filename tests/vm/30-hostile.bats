@@ -13,17 +13,9 @@ setup_file() {
 	lab start good
 }
 
-teardown_file() {
-	lab down
-}
-
 # A fresh hintd per test: each starts with a full log allowance.
 setup() {
 	start_hintd "[Host]"
-}
-
-teardown() {
-	stop_hintd
 }
 
 rejections() { hintd_log | grep -c "hintd-lab-evil: message from the guest rejected" || true; }

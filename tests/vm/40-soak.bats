@@ -16,14 +16,6 @@ setup_file() {
 	lab start a b
 }
 
-teardown_file() {
-	lab down
-}
-
-teardown() {
-	stop_hintd
-}
-
 soak_config() { # BUDGET_MIB
 	printf '[Host]\nBudget=%sM\nLowWatermark=48M\nHighWatermark=96M\nTickInterval=500ms\n' "$1"
 	printf '[Policy]\nReverseHoldoff=2s\nBalloonStep=64M\n'

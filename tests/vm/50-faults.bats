@@ -11,14 +11,6 @@ setup_file() {
 	lab start a b
 }
 
-teardown_file() {
-	lab down
-}
-
-teardown() {
-	stop_hintd
-}
-
 held_bytes() { lab run "$1" 'cat /sys/kernel/pagehint/held_bytes'; }
 nothing_held() { [[ $(held_bytes "$1") == 0 ]]; }
 backed_at_most() { (($(backed_mib "$1") <= $2)); }

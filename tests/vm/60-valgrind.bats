@@ -12,14 +12,6 @@ setup_file() {
 	lab start --no-agent c
 }
 
-teardown_file() {
-	lab down
-}
-
-teardown() {
-	stop_hintd
-}
-
 @test "hintd is clean under valgrind memcheck with real guests" {
 	local vlog=$BATS_FILE_TMPDIR/valgrind.log budget rc=0
 	HINTD_WRAPPER="valgrind --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=definite

@@ -9,6 +9,11 @@ export LAB_DIR=${LAB_DIR_BASE:-/tmp/hintd-lab}-$(basename "$BATS_TEST_FILENAME" 
 LAB=$TOP/tests/lab/lab
 
 lab() { "$LAB" "$@"; }
+
+# Defaults a test file may override: hintd stopped after each test, the lab
+# torn down after the file, whatever happened.
+teardown() { stop_hintd; }
+teardown_file() { lab down; }
 lab_virsh() { virsh -q -c "$("$LAB" uri)" "$@"; }
 
 # dommemstat FIELD of guest NAME, in KiB ("" when absent).
