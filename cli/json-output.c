@@ -19,6 +19,7 @@ static json_t *property_value(const struct ctl_property *p, const void *obj) {
 	case CTL_PROP_BOOL:
 		return json_boolean(*CFIELD(obj, p, bool));
 	case CTL_PROP_SIZE:
+	case CTL_PROP_COUNT:
 	case CTL_PROP_DURATION:
 	case CTL_PROP_TIMESTAMP:
 		return json_u64(*CFIELD(obj, p, uint64_t));

@@ -60,6 +60,7 @@ const struct ctl_property ctl_machine_properties[] = {
 	{ "Reclaim",                CTL_PROP_STRV,      VM(reclaim) },
 	{ "Managed",                CTL_PROP_BOOL,      VM(managed) },
 	{ "AgentState",             CTL_PROP_STRING,    VM(agent_state) },
+	{ "AgentRejected",          CTL_PROP_COUNT,     VM(agent_rejected) },
 	{ "Module",                 CTL_PROP_BOOL,      VM(module) },
 	{ "DiscardCapable",         CTL_PROP_BOOL,      VM(discard_capable) },
 	{ "DiscardReason",          CTL_PROP_STRING,    VM(discard_reason) },
@@ -73,6 +74,7 @@ const char *ctl_property_signature(enum ctl_property_kind kind) {
 	case CTL_PROP_STRING: return "s";
 	case CTL_PROP_BOOL: return "b";
 	case CTL_PROP_SIZE:
+	case CTL_PROP_COUNT:
 	case CTL_PROP_DURATION:
 	case CTL_PROP_TIMESTAMP: return "t";
 	case CTL_PROP_PERCENT:
@@ -101,6 +103,9 @@ char *ctl_property_format(const struct ctl_property *p, const void *obj, bool ex
 		break;
 	case CTL_PROP_SIZE:
 		ctl_format_size(buf, size, *CFIELD(obj, p, uint64_t), exact);
+		break;
+	case CTL_PROP_COUNT:
+		snprintf(buf, size, "%" PRIu64, *CFIELD(obj, p, uint64_t));
 		break;
 	case CTL_PROP_DURATION:
 		ctl_format_duration(buf, size, *CFIELD(obj, p, uint64_t));
@@ -176,6 +181,7 @@ static int read_one(sd_bus_message *m, const struct ctl_property *p, void *obj) 
 		return 0;
 	}
 	case CTL_PROP_SIZE:
+	case CTL_PROP_COUNT:
 	case CTL_PROP_DURATION:
 	case CTL_PROP_TIMESTAMP:
 		return sd_bus_message_read_basic(m, 't', FIELD(obj, p, uint64_t));

@@ -42,6 +42,7 @@ struct ctl_machine {
 	char **reclaim;				/* allowed rungs, NULL-terminated */
 	bool managed;
 	char *agent_state;
+	uint64_t agent_rejected;		/* messages from its agent refused */
 	bool module, discard_capable;
 	char *discard_reason;
 	char *last_decision;
@@ -58,6 +59,7 @@ enum ctl_property_kind {
 	CTL_PROP_STRING,	/* s */
 	CTL_PROP_BOOL,		/* b */
 	CTL_PROP_SIZE,		/* t, bytes */
+	CTL_PROP_COUNT,		/* t, a number of things */
 	CTL_PROP_DURATION,	/* t, µs */
 	CTL_PROP_TIMESTAMP,	/* t, CLOCK_REALTIME µs */
 	CTL_PROP_PERCENT,	/* d */

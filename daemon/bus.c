@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-bus.h>
+#include "agent.h"
 #include "bus.h"
 #include "log.h"
 #include "macro.h"
@@ -82,6 +83,7 @@ static void machine_props_fill(struct vm *vm, struct bus_machine_props *p) {
 		.module = s->module,
 		.discard_capable = s->discard_capable,
 		.last_decision_usec = vm->last_decision_usec,
+		.agent_rejected = vm->agent ? agent_rejected(vm->agent) : 0,
 	};
 	memcpy(p->reclaimed, s->reclaimed, sizeof p->reclaimed);
 	snprintf(p->name, sizeof p->name, "%s", s->name);
@@ -496,6 +498,7 @@ static const sd_bus_vtable machine_vtable[] = {
 	SD_BUS_PROPERTY("Reclaim", "as", property_get_rungs, MCH(rungs), EMITS),
 	SD_BUS_PROPERTY("Managed", "b", NULL, MCH(managed), EMITS),
 	SD_BUS_PROPERTY("AgentState", "s", property_get_chars, MCH(agent_state), EMITS),
+	SD_BUS_PROPERTY("AgentRejected", "t", NULL, MCH(agent_rejected), EMITS),
 	SD_BUS_PROPERTY("Module", "b", NULL, MCH(module), EMITS),
 	SD_BUS_PROPERTY("DiscardCapable", "b", NULL, MCH(discard_capable), EMITS),
 	SD_BUS_PROPERTY("DiscardReason", "s", property_get_chars, MCH(discard_reason), EMITS),

@@ -52,6 +52,7 @@ struct bus_machine_props {
 	uint32_t rungs;			/* RUNG_BIT()s, shown as an array of names */
 	int managed;
 	char agent_state[16];
+	uint64_t agent_rejected;
 	int module, discard_capable;
 	char discard_reason[256];
 	char last_decision[ACTION_REASON_MAX];

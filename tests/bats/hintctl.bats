@@ -142,11 +142,11 @@ print("ok")'
 	local p
 	for p in Name Running MaxMemory BalloonActual BalloonTarget Backed Unused Volatile Stable \
 		Hinted ReclaimedUnused ReclaimedVolatile ReclaimedBalloon GuestPressureSomeAvg10 \
-		SwapInRate MinMemory MaxMemorySetting Shares Priority Reclaim Managed AgentState \
+		SwapInRate MinMemory MaxMemorySetting Shares Priority Reclaim Managed AgentState AgentRejected \
 		Module DiscardCapable DiscardReason LastDecision LastDecisionTimestamp; do
 		assert_line --regexp "^ *$p: "
 	done
-	assert_equal "${#lines[@]}" 27
+	assert_equal "${#lines[@]}" 28
 	assert_line --regexp '^ +Name: test$'
 	assert_line --regexp '^ +MaxMemory: 8G$'
 	assert_line --regexp '^ +Reclaim: unused,volatile,balloon$'
@@ -273,7 +273,7 @@ print("ok")'
 	run hintctl show test --json
 	assert_success
 	run json 'len(d), d["Name"], type(d["LastDecisionTimestamp"]).__name__' <<< "$output"
-	assert_output "(27, 'test', 'int')"
+	assert_output "(28, 'test', 'int')"
 	run hintctl show --json
 	run json 'len(d), d["TickIntervalUSec"]' <<< "$output"
 	assert_output "(20, 1000000)"

@@ -11,6 +11,7 @@ setup_file() {
 	lab down
 	lab start --no-agent --no-module --mem 384 evil
 	lab start good
+	start_bus
 }
 
 # A fresh hintd per test: each starts with a full log allowance.
@@ -55,6 +56,12 @@ hostile() { # CASE [SECONDS]...
 	hintd_logged "rejected: field \"ranges\": 33 ranges, expected 1..32"
 	# 24 bad messages were sent; the guest's allowance is 10 lines a minute.
 	(($(rejections) == 10)) || fail "$(rejections) rejection lines logged, expected 10"
+	# All of them are counted where a sysadmin looks.
+	local counted
+	counted=$(hintctl show hintd-lab-evil | awk '$1 == "AgentRejected:" { print $2 }')
+	((counted >= 24)) || fail "AgentRejected is ${counted:-missing}, 24 bad messages were sent"
+	run hintctl show hintd-lab-good
+	assert_line --regexp '^ *AgentRejected: 0$'
 	hintd_logged "hints declined: more than 16 batches in flight"
 }
 

@@ -41,15 +41,17 @@ wait_for() { # SECONDS COMMAND...
 # hintd on the lab's libvirtd with the hintd.conf text given; its log goes to
 # $BATS_FILE_TMPDIR/hintd.log. The lab stops it too, should a test fail.
 start_hintd() {
-	local conf=$BATS_FILE_TMPDIR/hintd.conf from
+	local conf=$BATS_FILE_TMPDIR/hintd.conf from bus=(--no-bus)
+	[[ -z ${BUS_ADDRESS:-} ]] || bus=(--bus-address="$BUS_ADDRESS")
 	HINTD_LOG=$BATS_FILE_TMPDIR/hintd.log
 	printf '%s\n' "$1" > "$conf"
 	echo "---- hintd start: $BATS_TEST_DESCRIPTION" >> "$HINTD_LOG"
 	from=$(wc -l < "$HINTD_LOG")
 	HINTD_LOG_FROM=$from
-	# HINTD_WRAPPER: a command to run hintd under (valgrind).
+	# HINTD_WRAPPER: a command to run hintd under (valgrind); BUS_ADDRESS:
+	# a private bus from start_bus, else none.
 	${HINTD_WRAPPER:-} "$BUILD/hintd" --config "$conf" --config-dir "$BATS_FILE_TMPDIR/no-dropins" \
-		--uri "$(lab uri)" --no-bus --log-level debug >> "$HINTD_LOG" 2>&1 &
+		--uri "$(lab uri)" "${bus[@]}" --log-level debug >> "$HINTD_LOG" 2>&1 &
 	HINTD_PID=$!
 	lab track hintd "$HINTD_PID"
 	# Only this start's part of the log counts, and hintd must still run.
@@ -61,6 +63,18 @@ hintd_connected() { # FROM-LINE
 	kill -0 "$HINTD_PID" 2>/dev/null || return 1
 	tail -n +"$1" "$HINTD_LOG" | grep -q "Connected to"
 }
+
+# A private dbus-daemon for this file's hintd (stopped by lab down); sets
+# BUS_ADDRESS.
+start_bus() {
+	local pid
+	export BUS_ADDRESS=unix:path=$LAB_DIR/bus
+	pid=$(dbus-daemon --config-file="$TOP/tests/lab/test-bus.conf" --address="$BUS_ADDRESS" \
+		--fork --print-pid=1)
+	lab track dbus-daemon "$pid"
+}
+
+hintctl() { "$BUILD/hintctl" --bus-address="$BUS_ADDRESS" "$@"; }
 
 stop_hintd() {
 	kill -TERM "$HINTD_PID" 2>/dev/null || true
