@@ -71,18 +71,16 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
 	return 0;
 }
 
-static void schedule_retry(struct agent *a, usec_t delay) {
-	uint64_t now;
-	sd_event_now(a->event, CLOCK_MONOTONIC, &now);
-	a->retry = sd_event_source_disable_unref(a->retry);
-	if (sd_event_add_time(a->event, &a->retry, CLOCK_MONOTONIC, now + delay, 0, on_retry, a) < 0)
-		log_error("%s: cannot schedule a reconnect to the agent", a->vm_name);
-}
-
 static usec_t agent_now(struct agent *a) {
 	uint64_t now;
 	sd_event_now(a->event, CLOCK_MONOTONIC, &now);
 	return now;
+}
+
+static void schedule_retry(struct agent *a, usec_t delay) {
+	a->retry = sd_event_source_disable_unref(a->retry);
+	if (sd_event_add_time(a->event, &a->retry, CLOCK_MONOTONIC, agent_now(a) + delay, 0, on_retry, a) < 0)
+		log_error("%s: cannot schedule a reconnect to the agent", a->vm_name);
 }
 
 static void disconnect(struct agent *a, enum agent_state s, usec_t retry_delay) {

@@ -89,7 +89,6 @@ good_reclaim_seconds() {
 	wait_for 30 backed_at_most good $((base + 40)) || return 1
 	echo $((($(date +%s%N) - t0) / 100000000)) | sed 's/.$/.&/; s/^\./0./'
 }
-backed_at_most() { (($(backed_mib "$1") <= $2)); }
 
 hintd_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$HINTD_PID/stat"; }
 

@@ -13,7 +13,6 @@ setup_file() {
 
 held_bytes() { lab run "$1" 'cat /sys/kernel/pagehint/held_bytes'; }
 nothing_held() { [[ $(held_bytes "$1") == 0 ]]; }
-backed_at_most() { (($(backed_mib "$1") <= $2)); }
 
 # Guest NAME frees MIB of memory it touched; the host must get most of it
 # back within SECONDS.
@@ -29,9 +28,9 @@ reclaim_works() { # NAME MIB SECONDS
 # of it, i.e. with batches in flight.
 free_and_catch_a_batch() { # NAME MIB
 	local from guest=$1
-	from=$(hintd_log | wc -l)
+	from=$(hintd_log_mark)
 	lab run "$guest" "memtouch $2 > /tmp/memtouch.log 2>&1 &"
-	wait_for 20 eval 'hintd_log | tail -n +$from | grep -q "hintd-lab-$guest: batch [0-9]*: [0-9]* KiB returned"' ||
+	wait_for 20 hintd_logged_since "$from" "hintd-lab-$guest: batch [0-9]*: [0-9]* KiB returned" ||
 		fail "no batch of $guest was discarded"
 }
 
@@ -95,13 +94,13 @@ no_oops() { # NAME
 	local from
 	start_hintd "[Host]"
 	wait_agents a b
-	from=$(hintd_log | wc -l)
+	from=$(hintd_log_mark)
 	lab restart-libvirtd
-	wait_for 30 eval 'hintd_log | tail -n +$from | grep -q "Connected to"' ||
+	wait_for 30 hintd_logged_since "$from" "Connected to" ||
 		fail "hintd did not reconnect: $(hintd_log | tail -5)"
-	hintd_log | tail -n +"$from" | grep -q "libvirt connection lost"
+	hintd_logged_since "$from" "libvirt connection lost"
 	kill -0 "$HINTD_PID"
-	wait_for 20 eval 'hintd_log | tail -n +$from | grep -q "hintd-lab-a: agent .* connected"' ||
+	wait_for 20 hintd_logged_since "$from" "hintd-lab-a: agent .* connected" ||
 		fail "the agent of a was not heard again"
 	reclaim_works a 200 15
 	# And the balloon, which goes through libvirt.
@@ -121,9 +120,9 @@ no_oops() { # NAME
 	wait_for 10 hintd_logged "hintd-lab-b: stopped, forgetting it" || fail "b was not forgotten"
 	kill -0 "$HINTD_PID"
 	reclaim_works a 200 15
-	from=$(hintd_log | wc -l)
+	from=$(hintd_log_mark)
 	lab start b
-	wait_for 20 eval 'hintd_log | tail -n +$from | grep -q "hintd-lab-b: agent .* connected (module: active)"' ||
+	wait_for 20 hintd_logged_since "$from" "hintd-lab-b: agent .* connected (module: active)" ||
 		fail "b not picked up"
 	reclaim_works b 200 15
 }
@@ -140,9 +139,9 @@ no_oops() { # NAME
 	no_oops a
 	run lab run a 'memtouch 400'
 	assert_success
-	from=$(hintd_log | wc -l)
+	from=$(hintd_log_mark)
 	lab run a 'insmod /lib/modules/pagehint.ko && (hint-agent > /tmp/hint-agent.log 2>&1 &)'
-	wait_for 20 eval 'hintd_log | tail -n +$from | grep -q "hintd-lab-a: agent .* connected (module: active)"' ||
+	wait_for 20 hintd_logged_since "$from" "hintd-lab-a: agent .* connected (module: active)" ||
 		fail "the new agent was not heard"
 	reclaim_works a 200 15
 	run lab run a 'memtouch 400'

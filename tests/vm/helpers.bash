@@ -84,6 +84,9 @@ stop_hintd() {
 # What the running hintd logged since it started.
 hintd_log() { tail -n +"$HINTD_LOG_FROM" "$HINTD_LOG"; }
 hintd_logged() { hintd_log | grep -q "$1"; }
+# A mark in that log, and PATTERN logged from the mark on.
+hintd_log_mark() { hintd_log | wc -l; }
+hintd_logged_since() { hintd_log | tail -n +"$1" | grep -q "$2"; } # MARK PATTERN
 
 # Waits until hintd heard the agents of the guests named.
 wait_agents() { # NAME...
@@ -95,6 +98,7 @@ wait_agents() { # NAME...
 }
 
 backed_mib() { echo $(($(lab backed "$1") >> 20)); }
+backed_at_most() { (($(backed_mib "$1") <= $2)); } # NAME MIB
 
 # Host memory behind all the guests named, in MiB.
 total_backed_mib() { # NAME...

@@ -266,7 +266,7 @@ static size_t sacrifice_one(double seconds) {
 				fail("sacrifice page %zu acknowledged but not discarded", p);
 			return p;
 		}
-		send_line("{\"v\":1,\"type\":\"claimed\",\"batch\":%u,\"ok\":false}", batch);
+		send_claimed(batch, false);
 	} while (now() < deadline);
 	fail("a proper batch was not claimed within %.0f s", seconds);
 	return 0;
@@ -366,7 +366,7 @@ static void case_claimed_twice(void) {
 static void case_never_reported(void) {
 	send_claimed(next_batch + 500, true);
 	send_claimed(4000000000u, true);
-	send_line("{\"v\":1,\"type\":\"claimed\",\"batch\":%u,\"ok\":true}", 0u);
+	send_claimed(0, true);
 }
 
 static void case_huge(void) {
