@@ -252,7 +252,7 @@ static uint64_t hintd_batch(struct setup *s, struct batch_table *t, const struct
 		exit(1);
 	}
 	uint64_t id = h->batch;
-	if (batch_table_claim_sent(t, id) < 0)
+	if (batch_table_claim_sent(t, id, now_usec()) < 0)
 		exit(1);
 	if (json) {
 		free(format_line(&(struct hint_msg) { .type = HINT_MSG_CLAIM, .claim = { .batch = id } }));

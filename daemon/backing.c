@@ -3,52 +3,97 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include "backing.h"
 #include "macro.h"
 
 #define WHY(r, ...) ({ if (why) snprintf(why, whylen, __VA_ARGS__); (r); })
 
-/* The inode of the shared mapping of exactly ram_bytes in /proc/pid/maps. */
-static int find_ram_mapping(pid_t pid, uint64_t ram_bytes, ino_t *ret_ino) {
-	char path[64], line[512];
-	_cleanup_fclose_ FILE *f = NULL;
-
-	snprintf(path, sizeof path, "/proc/%d/maps", (int) pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof line, f)) {
-		uint64_t start, end, ino;
+int maps_find(const char *text, uint64_t addr, struct maps_entry *ret) {
+	for (const char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		struct maps_entry e = { 0 };
 		char perms[8];
 
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %*s %*s %" SCNu64, &start, &end, perms, &ino) != 4)
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %x:%x %" SCNu64, &e.start, &e.end,
+			   perms, &e.offset, &e.dev_major, &e.dev_minor, &e.ino) != 7)
 			continue;
-		if (perms[3] == 's' && ino != 0 && end - start == ram_bytes) {
-			*ret_ino = (ino_t) ino;
-			return 0;
-		}
+		if (addr < e.start || addr >= e.end)
+			continue;
+		e.shared = strlen(perms) >= 4 && perms[3] == 's';
+		*ret = e;
+		return 0;
 	}
 	return -ENOENT;
 }
 
-int backing_open(pid_t pid, uint64_t ram_bytes, struct backing *ret, char *why, size_t whylen) {
+static int read_text(const char *path, char **ret) {
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t size = 0;
+
+	if (!f)
+		return -errno;
+	if (getdelim(&buf, &size, '\0', f) < 0 && !feof(f)) {
+		free(buf);
+		return -EIO;
+	}
+	*ret = buf ? buf : strdup("");
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* Every anchor must lie in a shared mapping of the same file, at its offset. */
+static int check_anchors(const char *maps, const struct backing_anchor *anchors, size_t n,
+			 struct maps_entry *ret, char *why, size_t whylen) {
+	struct maps_entry first = { 0 };
+
+	for (size_t i = 0; i < n; i++) {
+		struct maps_entry e;
+		uint64_t hva = anchors[i].hva;
+
+		if (maps_find(maps, hva, &e) < 0)
+			return WHY(-ENOENT, "QEMU's guest RAM address 0x%" PRIx64 " is not mapped", hva);
+		if (!e.shared || e.ino == 0)
+			return WHY(-EMEDIUMTYPE, "guest RAM is not a shared file mapping (use <memoryBacking> "
+				   "with <source type='memfd'/> and <access mode='shared'/>)");
+		if (e.offset + (hva - e.start) != anchors[i].offset)
+			return WHY(-EBADSLT, "guest RAM at 0x%" PRIx64 " is at file offset 0x%" PRIx64
+				   ", the memory map says 0x%" PRIx64, hva, e.offset + (hva - e.start),
+				   anchors[i].offset);
+		if (i == 0)
+			first = e;
+		else if (e.ino != first.ino || e.dev_major != first.dev_major || e.dev_minor != first.dev_minor)
+			return WHY(-EXDEV, "guest RAM is mapped from more than one file");
+	}
+	*ret = first;
+	return 0;
+}
+
+int backing_open_mapped(pid_t pid, const struct backing_anchor *anchors, size_t n_anchors,
+			uint64_t size, struct backing *ret, char *why, size_t whylen) {
 	_cleanup_(closedirp_) DIR *d = NULL;
+	_cleanup_free_ char *maps = NULL;
+	struct maps_entry e;
 	struct dirent *de;
 	char path[64];
-	ino_t ino = 0;
+	dev_t dev;
 	int r;
 
-	r = find_ram_mapping(pid, ram_bytes, &ino);
-	if (r == -ENOENT)
-		return WHY(r, "guest RAM is not a shared file mapping (use <memoryBacking> with "
-			   "<source type='memfd'/> and <access mode='shared'/>)");
+	if (n_anchors == 0)
+		return WHY(-EINVAL, "no guest RAM address to check");
+	snprintf(path, sizeof path, "/proc/%d/maps", (int) pid);
+	r = read_text(path, &maps);
 	if (r < 0)
-		return WHY(r, "cannot read /proc/%d/maps: %s", (int) pid, strerror(-r));
+		return WHY(r, "cannot read %s: %s", path, strerror(-r));
+	r = check_anchors(maps, anchors, n_anchors, &e, why, whylen);
+	if (r < 0)
+		return r;
+	dev = makedev(e.dev_major, e.dev_minor);
 
 	snprintf(path, sizeof path, "/proc/%d/fd", (int) pid);
 	d = opendir(path);
@@ -57,19 +102,22 @@ int backing_open(pid_t pid, uint64_t ram_bytes, struct backing *ret, char *why, 
 	while ((de = readdir(d))) {
 		char fdpath[320];
 		struct stat st;
+		int fd;
 
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(fdpath, sizeof fdpath, "%s/%s", path, de->d_name);
-		if (stat(fdpath, &st) < 0 || st.st_ino != ino || !S_ISREG(st.st_mode))
+		if (stat(fdpath, &st) < 0 || st.st_ino != e.ino || st.st_dev != dev || !S_ISREG(st.st_mode))
 			continue;
-		if ((uint64_t) st.st_size < ram_bytes)
-			continue;
-
-		int fd = open(fdpath, O_RDWR | O_CLOEXEC);
+		fd = open(fdpath, O_RDWR | O_CLOEXEC);
 		if (fd < 0)
 			return WHY(-errno, "cannot open %s: %m", fdpath);
-		*ret = (struct backing) { .fd = fd, .size = (uint64_t) st.st_size };
+		/* What was opened is what was checked, not what the name points at now. */
+		if (fstat(fd, &st) < 0 || st.st_ino != e.ino || st.st_dev != dev || (uint64_t) st.st_size < size) {
+			close(fd);
+			return WHY(-ESTALE, "the RAM file of QEMU %d changed while it was opened", (int) pid);
+		}
+		*ret = (struct backing) { .fd = fd, .size = (uint64_t) st.st_size, .dev = dev, .ino = e.ino };
 		ssize_t n = readlink(fdpath, ret->path, sizeof ret->path - 1);
 		ret->path[n > 0 ? n : 0] = '\0';
 		return 0;
@@ -113,32 +161,20 @@ int backing_discard(const struct backing *b, uint64_t offset, uint64_t len, uint
 	return 0;
 }
 
-int qemu_pid_by_uuid(const char *proc_root, const char *uuid, pid_t *ret_pid) {
-	_cleanup_(closedirp_) DIR *d = opendir(proc_root);
-	struct dirent *de;
+int process_of_thread(const char *proc_root, pid_t tid, pid_t *ret_pid) {
+	_cleanup_free_ char *status = NULL;
+	char path[320];
+	const char *p;
+	long tgid;
+	int r;
 
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		char path[320], buf[16384];
-		ssize_t n;
-		char *end;
-		long pid = strtol(de->d_name, &end, 10);
-
-		if (*end || pid <= 0)
-			continue;
-		snprintf(path, sizeof path, "%s/%s/cmdline", proc_root, de->d_name);
-		_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || (n = read(fd, buf, sizeof buf - 1)) <= 0)
-			continue;
-		buf[n] = '\0';
-		/* argv is NUL separated: look for "-uuid" followed by the UUID. */
-		for (char *p = buf; p < buf + n; p += strlen(p) + 1)
-			if (strcmp(p, "-uuid") == 0 && p + strlen(p) + 1 < buf + n &&
-			    strcasecmp(p + strlen(p) + 1, uuid) == 0) {
-				*ret_pid = (pid_t) pid;
-				return 0;
-			}
-	}
-	return -ESRCH;
+	snprintf(path, sizeof path, "%s/%d/status", proc_root, (int) tid);
+	r = read_text(path, &status);
+	if (r < 0)
+		return r;
+	p = strstr(status, "\nTgid:");
+	if (!p || sscanf(p, "\nTgid: %ld", &tgid) != 1 || tgid <= 0)
+		return -EBADMSG;
+	*ret_pid = (pid_t) tgid;
+	return 0;
 }

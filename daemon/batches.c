@@ -43,19 +43,38 @@ void batch_table_remove(struct batch_table *t, uint64_t id) {
 		}
 }
 
+#define REFUSE(r, ...) ({ if (err) snprintf(err, errlen, __VA_ARGS__); (r); })
+
 static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen) {
 	return a < b + blen && b < a + alen;
 }
 
-static bool overlaps_in_flight(const struct batch_table *t, uint64_t gpa, uint64_t len) {
+/* The batch in flight with a range overlapping [gpa, gpa+len), or NULL. */
+static struct batch *overlapping(struct batch_table *t, uint64_t gpa, uint64_t len) {
 	for (size_t i = 0; i < t->n; i++)
 		for (unsigned j = 0; j < t->batches[i].n_ranges; j++)
 			if (overlaps(gpa, len, t->batches[i].ranges[j].gpa, t->batches[i].ranges[j].len))
-				return true;
-	return false;
+				return &t->batches[i];
+	return NULL;
 }
 
-#define REFUSE(r, ...) ({ if (err) snprintf(err, errlen, __VA_ARGS__); (r); })
+/* A range of a new batch overlaps one in flight: see batches.h. */
+static int resolve_overlap(struct batch_table *t, const struct hint_hints *h, uint64_t gpa,
+			   uint64_t len, char *err, size_t errlen) {
+	struct batch *old;
+
+	while ((old = overlapping(t, gpa, len))) {
+		if (old->state == BATCH_CLAIMED)
+			return REFUSE(-EADDRINUSE, "batch %" PRIu64 ": range 0x%" PRIx64
+				      " is already in another batch", h->batch, gpa);
+		if (old->state == BATCH_CLAIMING)
+			return REFUSE(-EBUSY, "batch %" PRIu64 ": range 0x%" PRIx64
+				      " is in batch %" PRIu32 ", being claimed", h->batch, gpa, old->id);
+		batch_table_remove(t, old->id);
+	}
+	return 0;
+}
+
 
 int batch_table_add(struct batch_table *t, const struct hint_hints *h, usec_t now,
 		    char *err, size_t errlen) {
@@ -90,24 +109,32 @@ int batch_table_add(struct batch_table *t, const struct hint_hints *h, usec_t no
 			if (overlaps(gpa, len, b.ranges[j].gpa, b.ranges[j].len))
 				return REFUSE(-EADDRINUSE, "batch %" PRIu64 ": range 0x%" PRIx64
 					      " repeated in the batch", h->batch, gpa);
-		if (overlaps_in_flight(t, gpa, len))
-			return REFUSE(-EADDRINUSE, "batch %" PRIu64 ": range 0x%" PRIx64
-				      " is already in another batch", h->batch, gpa);
 		b.ranges[b.n_ranges++] = (struct batch_range) { gpa, len, offset };
 		b.bytes += len;
+	}
+	/* Only a batch valid in itself may displace a stale one. */
+	for (unsigned i = 0; i < b.n_ranges; i++) {
+		int r = resolve_overlap(t, h, b.ranges[i].gpa, b.ranges[i].len, err, errlen);
+		if (r < 0)
+			return r;
 	}
 	t->batches[t->n++] = b;
 	return 0;
 }
 
-int batch_table_claim_sent(struct batch_table *t, uint64_t id) {
+int batch_table_claim_sent(struct batch_table *t, uint64_t id, usec_t now) {
 	struct batch *b = batch_table_find(t, id);
 	if (!b)
 		return -ENOENT;
 	if (b->state != BATCH_REPORTED)
 		return -EBUSY;
 	b->state = BATCH_CLAIMING;
+	b->claim_sent = now;
 	return 0;
+}
+
+static bool before_deadline(const struct batch *b, usec_t now) {
+	return now >= b->claim_sent && now - b->claim_sent < HINT_PUNCH_DEADLINE_MS * USEC_PER_MSEC;
 }
 
 struct batch *batch_table_claimed(struct batch_table *t, uint64_t id, bool ok, usec_t now, int *ret_r) {
@@ -126,23 +153,28 @@ struct batch *batch_table_claimed(struct batch_table *t, uint64_t id, bool ok, u
 		batch_table_remove(t, id);
 		return NULL;
 	}
+	if (!before_deadline(b, now)) {
+		batch_table_remove(t, id);
+		*ret_r = -ETIMEDOUT;
+		return NULL;
+	}
 	b->state = BATCH_CLAIMED;
-	b->claimed = now;
 	return b;
 }
 
 bool batch_may_punch(const struct batch *b, usec_t now) {
-	return b->state == BATCH_CLAIMED && now >= b->claimed &&
-	       now - b->claimed < HINT_PUNCH_DEADLINE_MS * USEC_PER_MSEC;
+	return b->state == BATCH_CLAIMED && before_deadline(b, now);
 }
 
 size_t batch_table_expire(struct batch_table *t, usec_t now) {
 	size_t dropped = 0;
 	for (size_t i = 0; i < t->n;) {
 		struct batch *b = &t->batches[i];
-		bool gone = b->state == BATCH_CLAIMED
-			? now - b->claimed >= (usec_t) PAGEHINT_CLAIM_TIMEOUT_MS * USEC_PER_MSEC
-			: now >= b->expires;
+		/* A claim's answer is awaited as long as the guest would hold
+		 * the pages for it: a late one is then answered, not refused. */
+		bool gone = b->state == BATCH_REPORTED
+			? now >= b->expires
+			: now - b->claim_sent >= (usec_t) PAGEHINT_CLAIM_TIMEOUT_MS * USEC_PER_MSEC;
 		if (gone) {
 			*b = t->batches[--t->n];
 			dropped++;

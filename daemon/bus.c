@@ -546,7 +546,7 @@ static int machine_enumerate(sd_bus *bus, const char *path, void *userdata, char
 	if (!l)
 		return -ENOMEM;
 	for (size_t i = 0; i < m->n_vms; i++) {
-		r = sd_bus_path_encode(BUS_MACHINE_PREFIX, m->vms[i]->info.name, &l[i]);
+		r = sd_bus_path_encode(BUS_MACHINE_PREFIX, m->vms[i]->id.name, &l[i]);
 		if (r < 0)
 			return r;
 	}
@@ -614,7 +614,7 @@ void bus_emit_changes(struct manager *m) {
 		struct vm *vm = m->vms[i];
 		_cleanup_free_ char *path = NULL;
 
-		if (sd_bus_path_encode(BUS_MACHINE_PREFIX, vm->info.name, &path) < 0)
+		if (sd_bus_path_encode(BUS_MACHINE_PREFIX, vm->id.name, &path) < 0)
 			continue;
 		machine_props_fill(vm, &vm->bus_now);
 		emit_changes(m->bus, path, BUS_MACHINE_INTERFACE, machine_vtable, &vm->bus_sent,
@@ -631,11 +631,11 @@ void bus_machine_added(struct manager *m, struct vm *vm) {
 	/* InterfacesAdded carries every value: the next changes compare with these. */
 	machine_props_fill(vm, &vm->bus_sent);
 	vm->bus_announced = true;
-	r = sd_bus_path_encode(BUS_MACHINE_PREFIX, vm->info.name, &path);
+	r = sd_bus_path_encode(BUS_MACHINE_PREFIX, vm->id.name, &path);
 	if (r >= 0)
 		r = sd_bus_emit_object_added(m->bus, path);
 	if (r < 0)
-		log_warning_errno(r, "%s: failed to announce its object: %m, ignoring", vm->info.name);
+		log_warning_errno(r, "%s: failed to announce its object: %m, ignoring", vm->id.name);
 }
 
 void bus_machine_removed(struct manager *m, struct vm *vm) {
@@ -644,11 +644,11 @@ void bus_machine_removed(struct manager *m, struct vm *vm) {
 
 	if (!m->bus)
 		return;
-	r = sd_bus_path_encode(BUS_MACHINE_PREFIX, vm->info.name, &path);
+	r = sd_bus_path_encode(BUS_MACHINE_PREFIX, vm->id.name, &path);
 	if (r >= 0)
 		r = sd_bus_emit_object_removed(m->bus, path);
 	if (r < 0)
-		log_debug_errno(r, "%s: failed to announce its removal: %m", vm->info.name);
+		log_debug_errno(r, "%s: failed to announce its removal: %m", vm->id.name);
 }
 
 void bus_emit_reclaimed(struct manager *m, struct vm *vm, enum rung rung, uint64_t bytes) {
@@ -657,7 +657,7 @@ void bus_emit_reclaimed(struct manager *m, struct vm *vm, enum rung rung, uint64
 	if (!m->bus)
 		return;
 	r = sd_bus_emit_signal(m->bus, BUS_MANAGER_PATH, BUS_MANAGER_INTERFACE, "Reclaimed", "sst",
-			       vm->info.name, rung_to_string(rung), bytes);
+			       vm->id.name, rung_to_string(rung), bytes);
 	if (r < 0)
 		log_debug_errno(r, "Failed to emit Reclaimed: %m");
 }

@@ -7,7 +7,6 @@
 #ifndef HINTD_MANAGER_H
 #define HINTD_MANAGER_H
 
-#include <libvirt/libvirt.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 #include "agent.h"
@@ -17,8 +16,9 @@
 #include "config.h"
 #include "model.h"
 #include "policy.h"
+#include "libvirt-conn.h"
 #include "ram-map.h"
-#include "virt.h"
+#include "worker.h"
 
 #define HINTD_VERSION "0.1"
 
@@ -26,15 +26,25 @@ struct manager;
 
 struct vm {
 	struct manager *manager;
-	virDomainPtr dom;
-	struct virt_domain_info info;
-	pid_t qemu_pid;
+	struct virt_domain_id id;	/* libvirt's UUID and name */
 	bool manage;			/* Manage=no: watched, never touched */
 
-	/* Discard path: open backing and a validated map, or the reason why not. */
-	struct backing backing;
+	/* Discovery: the domain's XML and its discard path, read in a worker. */
+	struct virt_call *discovering;
+	bool discovered;
+	struct virt_domain_info info;
+	pid_t qemu_pid;
+	struct backing backing;		/* open and proven, or fd -1 */
 	struct ram_map map;
 	char discard_reason[256];
+
+	/* libvirt: one balloon change in flight at a time; the latest target
+	 * waits for it. A VM whose QEMU stops answering is skipped. */
+	struct virt_call *balloon_call;
+	uint64_t balloon_pending;	/* target to send next; 0 = none */
+	usec_t libvirt_seen;		/* QEMU last answered libvirt for it */
+	bool unresponsive;
+	uint64_t balloon_seen;		/* actual size last reported by libvirt */
 
 	struct agent *agent;
 	struct batch_table batches;
@@ -44,6 +54,10 @@ struct vm {
 	bool fast_stats;		/* agent asked for stats every FAST_STATS_MS */
 	int64_t drop_cache_id;		/* drop_cache command awaiting its reply */
 	usec_t drop_cache_sent;
+	/* A cache drop's effect, measured: discards within the window after it
+	 * count for the volatile rung, up to what the guest said it dropped. */
+	usec_t volatile_window_end;
+	uint64_t volatile_credit;
 
 	usec_t added;			/* when hintd started managing it */
 	bool agent_stats;		/* the agent's stats arrived on this connection */
@@ -71,10 +85,12 @@ struct manager {
 	bool reclaiming;
 	bool dry_run;
 
-	char *uri;
-	virConnectPtr conn;
-	int lifecycle_callback;
-	sd_event_source *reconnect;
+	struct worker *worker;
+	struct virt_conn *virt;
+	/* Bulk statistics calls in flight: a second may start while the first
+	 * waits for a QEMU that does not answer (it does not wait again). */
+	struct virt_call *stats_calls[2];
+	bool libvirt_answering;
 
 	struct vm **vms;
 	size_t n_vms;
@@ -113,6 +129,14 @@ int manager_reload(struct manager *m, char **ret_error);
 void manager_stop(struct manager *m);
 
 struct vm *manager_find_vm(struct manager *m, const char *name);
+
+/* The loop's clock (CLOCK_MONOTONIC) for this iteration. */
+usec_t manager_now(struct manager *m);
+/* "connected", "not answering" or "not connected". */
+const char *manager_libvirt_state(const struct manager *m);
+/* Bytes a rung gave back from vm, as measured on the host: counted, set
+ * against a pending request, announced. */
+void manager_account(struct manager *m, struct vm *vm, enum rung rung, uint64_t bytes);
 
 /* One tick, now. */
 int manager_tick(struct manager *m);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <libvirt/libvirt-qemu.h>
 #include <libvirt/virterror.h>
+#include <jansson.h>
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
 #include "log.h"
@@ -148,50 +149,152 @@ int virt_memstats(virDomainPtr dom, struct virt_memstats *ret) {
 	return 0;
 }
 
-int virt_set_stats_period(virDomainPtr dom, int seconds) {
-	if (virDomainSetMemoryStatsPeriod(dom, seconds, VIR_DOMAIN_AFFECT_LIVE) < 0)
-		return virt_error("Failed to set the balloon statistics period", virDomainGetName(dom));
-	return 0;
-}
-
 int virt_set_balloon(virDomainPtr dom, uint64_t bytes) {
 	if (virDomainSetMemoryFlags(dom, bytes / 1024, VIR_DOMAIN_AFFECT_LIVE) < 0)
 		return virt_error("Failed to set the balloon", virDomainGetName(dom));
 	return 0;
 }
 
-static int hmp(virDomainPtr dom, const char *cmd, char **ret) {
-	if (virDomainQemuMonitorCommand(dom, cmd, ret, VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP) < 0)
+static int monitor(virDomainPtr dom, const char *cmd, bool hmp, char **ret) {
+	if (virDomainQemuMonitorCommand(dom, cmd, ret, hmp ? VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP : 0) < 0)
 		return virt_error("Failed to ask QEMU", virDomainGetName(dom));
 	return 0;
 }
 
-int virt_ram_map(virDomainPtr dom, uint64_t backing_size, struct ram_map *ret,
-		 char *why, size_t whylen) {
-	_cleanup_free_ char *memdev = NULL, *mtree = NULL;
-	char backend[128] = "";
-	int backends = 0, r;
+int virt_parse_vcpu_thread(const char *json, pid_t *ret_tid) {
+	json_t *root = json_loads(json, 0, NULL), *tid;
+	int r = -EBADMSG;
 
-	r = hmp(dom, "info memdev", &memdev);
-	if (r < 0) {
-		snprintf(why, whylen, "QEMU did not list its memory backends");
-		return r;
+	tid = json_object_get(json_array_get(json_object_get(root, "return"), 0), "thread-id");
+	if (json_is_integer(tid) && json_integer_value(tid) > 0 && json_integer_value(tid) <= INT32_MAX) {
+		*ret_tid = (pid_t) json_integer_value(tid);
+		r = 0;
 	}
-	for (const char *p = memdev; (p = strstr(p, "memory backend: ")); p++) {
-		if (sscanf(p, "memory backend: %127s", backend) == 1)
-			backends++;
-	}
-	if (backends != 1) {
-		snprintf(why, whylen, "%d memory backends (one per NUMA node is not supported yet)", backends);
-		return -EOPNOTSUPP;
-	}
-	r = hmp(dom, "info mtree -f", &mtree);
-	if (r < 0) {
-		snprintf(why, whylen, "QEMU did not show its memory tree");
-		return r;
-	}
-	r = ram_map_parse_mtree(mtree, backend, backing_size, ret);
-	if (r < 0)
-		snprintf(why, whylen, "cannot map guest RAM of backend %s: %s", backend, strerror(-r));
+	json_decref(root);
 	return r;
+}
+
+int virt_parse_gpa2hva(const char *text, char *region, size_t region_len, uint64_t *ret_hva) {
+	char name[128];
+	uint64_t gpa, hva;
+
+	if (sscanf(text, "Host virtual address for 0x%" SCNx64 " (%127[^)]) is 0x%" SCNx64, &gpa, name, &hva) != 3)
+		return -EBADMSG;
+	snprintf(region, region_len, "%s", name);
+	*ret_hva = hva;
+	return 0;
+}
+
+int virt_parse_memdev(const char *text, char *id, size_t id_len, uint64_t *ret_size) {
+	int backends = 0;
+
+	*ret_size = 0;
+	for (const char *p = text; (p = strstr(p, "memory backend: ")); p++) {
+		char name[128];
+		if (sscanf(p, "memory backend: %127s", name) != 1)
+			continue;
+		if (backends++ == 0) {
+			const char *size = strstr(p, "size:");
+			snprintf(id, id_len, "%s", name);
+			if (!size || sscanf(size, "size: %" SCNu64, ret_size) != 1)
+				return -EBADMSG;
+		}
+	}
+	return backends;
+}
+
+#define WHY(r, ...) ({ snprintf(d->discard_reason, sizeof d->discard_reason, __VA_ARGS__); (r); })
+
+/* The QEMU process: the thread group of the first vCPU thread QEMU names. */
+static int discover_pid(virDomainPtr dom, struct virt_discovery *d) {
+	_cleanup_free_ char *cpus = NULL;
+	pid_t tid;
+	int r;
+
+	r = monitor(dom, "{\"execute\":\"query-cpus-fast\"}", false, &cpus);
+	if (r < 0)
+		return WHY(r, "QEMU did not list its vCPU threads");
+	r = virt_parse_vcpu_thread(cpus, &tid);
+	if (r < 0)
+		return WHY(r, "QEMU named no vCPU thread");
+	r = process_of_thread("/proc", tid, &d->qemu_pid);
+	if (r < 0)
+		return WHY(r, "QEMU's vCPU thread %d is not visible in /proc (%s)", (int) tid, strerror(-r));
+	return 0;
+}
+
+/* The layout of the single RAM backend, and its size. */
+static int discover_map(virDomainPtr dom, struct virt_discovery *d, char *backend, size_t backend_len,
+			uint64_t *ret_size) {
+	_cleanup_free_ char *memdev = NULL, *mtree = NULL;
+	int backends, r;
+
+	r = monitor(dom, "info memdev", true, &memdev);
+	if (r < 0)
+		return WHY(r, "QEMU did not list its memory backends");
+	backends = virt_parse_memdev(memdev, backend, backend_len, ret_size);
+	if (backends < 0)
+		return WHY(backends, "QEMU's memory backend list is unreadable");
+	if (backends != 1)
+		return WHY(-EOPNOTSUPP, "%d memory backends (one per NUMA node is not supported yet)", backends);
+	r = monitor(dom, "info mtree -f", true, &mtree);
+	if (r < 0)
+		return WHY(r, "QEMU did not show its memory tree");
+	r = ram_map_parse_mtree(mtree, backend, *ret_size, &d->map);
+	if (r < 0)
+		return WHY(r, "cannot map guest RAM of backend %.60s: %s", backend, strerror(-r));
+	return 0;
+}
+
+/* Each RAM segment's host address, from QEMU: where the backing must be. */
+static int discover_anchors(virDomainPtr dom, struct virt_discovery *d, const char *backend,
+			    struct backing_anchor *anchors) {
+	for (size_t i = 0; i < d->map.n_segments; i++) {
+		_cleanup_free_ char *answer = NULL;
+		char cmd[64], region[128];
+		int r;
+
+		snprintf(cmd, sizeof cmd, "gpa2hva 0x%" PRIx64, d->map.segments[i].gpa);
+		r = monitor(dom, cmd, true, &answer);
+		if (r < 0)
+			return WHY(r, "QEMU did not give the host address of guest RAM");
+		r = virt_parse_gpa2hva(answer, region, sizeof region, &anchors[i].hva);
+		if (r < 0 || strcmp(region, backend) != 0)
+			return WHY(-EBADMSG, "QEMU places guest address 0x%" PRIx64 " in %.60s, not in backend %.60s",
+				   d->map.segments[i].gpa, r < 0 ? "no region" : region, backend);
+		anchors[i].offset = d->map.segments[i].offset;
+	}
+	return 0;
+}
+
+static void discover_backing(virDomainPtr dom, struct virt_discovery *d) {
+	struct backing_anchor anchors[RAM_MAP_MAX_SEGMENTS];
+	char backend[128];
+	uint64_t size;
+
+	if (!d->info.shared_file_backing) {
+		WHY(0, "guest RAM is not a shared file mapping (add <memoryBacking><source type='memfd'/>"
+		    "<access mode='shared'/></memoryBacking>)");
+		return;
+	}
+	if (discover_pid(dom, d) < 0 || discover_map(dom, d, backend, sizeof backend, &size) < 0 ||
+	    discover_anchors(dom, d, backend, anchors) < 0)
+		return;
+	if (backing_open_mapped(d->qemu_pid, anchors, d->map.n_segments, size, &d->backing,
+				d->discard_reason, sizeof d->discard_reason) < 0)
+		return;
+	d->discard_reason[0] = '\0';
+}
+
+void virt_discover(virDomainPtr dom, int stats_period_sec, struct virt_discovery *d) {
+	*d = (struct virt_discovery) { .backing.fd = -1 };
+	d->r = virt_domain_info(dom, &d->info);
+	if (d->r < 0) {
+		WHY(0, "libvirt did not describe the domain");
+		return;
+	}
+	if (d->info.balloon &&
+	    virDomainSetMemoryStatsPeriod(dom, stats_period_sec, VIR_DOMAIN_AFFECT_LIVE) < 0)
+		virt_error("Failed to set the balloon statistics period", d->info.name);
+	discover_backing(dom, d);
 }

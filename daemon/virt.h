@@ -1,5 +1,8 @@
 /* virt.h - the libvirt boundary. libvirt reports -1 and virGetLastError();
- * everything here returns negative errno and logs libvirt's message once. */
+ * everything here returns negative errno and logs libvirt's message once.
+ * Every call here can block on libvirtd or on QEMU: they run in worker
+ * threads only (libvirt-conn.c), never on the event loop. The parsers are
+ * pure, for tests. */
 #ifndef HINTD_VIRT_H
 #define HINTD_VIRT_H
 
@@ -8,6 +11,7 @@
 #include <sys/un.h>
 #include <stdint.h>
 #include <libvirt/libvirt.h>
+#include "backing.h"
 #include "ram-map.h"
 
 struct virt_domain_info {
@@ -34,13 +38,30 @@ struct virt_memstats {
 };
 
 int virt_memstats(virDomainPtr dom, struct virt_memstats *ret);
-int virt_set_stats_period(virDomainPtr dom, int seconds);
 int virt_set_balloon(virDomainPtr dom, uint64_t bytes);
 
-/* The guest-physical layout of the domain's single RAM backend, read from
- * QEMU ("info memdev", "info mtree -f"). */
-int virt_ram_map(virDomainPtr dom, uint64_t backing_size, struct ram_map *ret,
-		 char *why, size_t whylen);
+/* What discovery found: the domain, and its discard path or why not. */
+struct virt_discovery {
+	int r;				/* < 0: the domain could not be read */
+	struct virt_domain_info info;
+	pid_t qemu_pid;			/* 0 when unknown */
+	struct backing backing;		/* fd -1 when there is no discard path */
+	struct ram_map map;
+	char discard_reason[256];	/* "" when the discard path is open */
+};
+
+/* Reads the domain's XML, sets the balloon statistics period, and opens the
+ * discard path: QEMU's process from its vCPU threads, the RAM backend and
+ * its layout from the monitor, the backing file proven by the addresses
+ * QEMU gives for guest RAM. Leaves fd -1 with the reason when any of it
+ * fails or disagrees. */
+void virt_discover(virDomainPtr dom, int stats_period_sec, struct virt_discovery *ret);
+
+/* Parsers of QEMU's answers. */
+int virt_parse_vcpu_thread(const char *query_cpus_fast_json, pid_t *ret_tid);
+int virt_parse_gpa2hva(const char *text, char *region, size_t region_len, uint64_t *ret_hva);
+/* "info memdev": the number of backends, and the first one's id and size. */
+int virt_parse_memdev(const char *text, char *id, size_t id_len, uint64_t *ret_size);
 
 /* The last libvirt error as a negative errno, logged with what failed. */
 int virt_error(const char *what, const char *name);

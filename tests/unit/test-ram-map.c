@@ -104,7 +104,8 @@ TEST(batch_admission_rules) {
 	/* The same id twice; a range already in flight; repeated in one batch. */
 	CHECK_EQ_INT(batch_table_add(&t, &ok, 0, err, sizeof err), -EEXIST);
 	struct hint_hints dup = hints(2, 1, (const uint64_t[][2]) { { MiB(102), MiB(2) } });
-	CHECK_EQ_INT(batch_table_add(&t, &dup, 0, err, sizeof err), -EADDRINUSE);
+	CHECK_EQ_INT(batch_table_claim_sent(&t, 1, 0), 0);
+	CHECK_EQ_INT(batch_table_add(&t, &dup, 0, err, sizeof err), -EBUSY);
 	struct hint_hints rep = hints(3, 2, (const uint64_t[][2]) { { MiB(300), MiB(2) }, { MiB(300), MiB(2) } });
 	CHECK_EQ_INT(batch_table_add(&t, &rep, 0, err, sizeof err), -EADDRINUSE);
 	/* Unaligned, outside RAM, zero length, wrong granularity. */
@@ -170,13 +171,16 @@ TEST(punch_only_claimed_batches_within_the_deadline) {
 	CHECK(batch_table_claimed(&t, 42, true, 10, &r) == NULL);
 	CHECK_EQ_INT(r, -ENOENT);
 
-	CHECK_EQ_INT(batch_table_claim_sent(&t, 1), 0);
-	CHECK_EQ_INT(batch_table_claim_sent(&t, 1), -EBUSY);
-	struct batch *b = batch_table_claimed(&t, 1, true, 1000, &r);
+	CHECK_EQ_INT(batch_table_claim_sent(&t, 1, 1000), 0);
+	CHECK_EQ_INT(batch_table_claim_sent(&t, 1, 1000), -EBUSY);
+	struct batch *b = batch_table_claimed(&t, 1, true, 3000, &r);
 	CHECK(b != NULL);
-	CHECK(batch_may_punch(b, 1000));
+	CHECK(batch_may_punch(b, 3000));
+	/* The deadline counts from the claim sent, not from its confirmation. */
 	CHECK(batch_may_punch(b, 1000 + HINT_PUNCH_DEADLINE_MS * USEC_PER_MSEC - 1));
 	CHECK(!batch_may_punch(b, 1000 + HINT_PUNCH_DEADLINE_MS * USEC_PER_MSEC));
+	/* A clock that went backwards is no licence either. */
+	CHECK(!batch_may_punch(b, 999));
 	/* Confirmed twice: the second is refused. */
 	CHECK(batch_table_claimed(&t, 1, true, 1000, &r) == NULL);
 	CHECK_EQ_INT(r, -EBUSY);
@@ -190,7 +194,7 @@ TEST(claim_refused_by_guest_forgets_the_batch) {
 	batch_table_init(&t, MiB(2), &map);
 	struct hint_hints h = hints(1, 1, (const uint64_t[][2]) { { MiB(100), MiB(2) } });
 	CHECK_EQ_INT(batch_table_add(&t, &h, 0, NULL, 0), 0);
-	CHECK_EQ_INT(batch_table_claim_sent(&t, 1), 0);
+	CHECK_EQ_INT(batch_table_claim_sent(&t, 1, 1), 0);
 	CHECK(batch_table_claimed(&t, 1, false, 5, &r) == NULL);
 	CHECK_EQ_INT(r, 0);
 	CHECK_EQ_INT(t.n, 0);
@@ -207,6 +211,72 @@ TEST(expiry_follows_the_guest_ttl) {
 	CHECK_EQ_INT(batch_table_expire(&t, 2000 * USEC_PER_MSEC), 1);
 	/* Once expired, the same range may be reported again. */
 	CHECK_EQ_INT(batch_table_add(&t, &h, 2001 * USEC_PER_MSEC, NULL, 0), 0);
+}
+
+/* The loop was held up (a stuck call, a stopped hintd) past the deadline:
+ * the confirmation that was waiting is answered, nothing is punched. */
+TEST(late_confirmation_is_handed_back_not_punched) {
+	struct ram_map map = pc_map();
+	_cleanup_(batch_table_done) struct batch_table t = { 0 };
+	usec_t sent = 5 * USEC_PER_SEC, deadline = HINT_PUNCH_DEADLINE_MS * USEC_PER_MSEC;
+	int r;
+
+	batch_table_init(&t, MiB(2), &map);
+	struct hint_hints h = hints(1, 1, (const uint64_t[][2]) { { MiB(100), MiB(2) } });
+	CHECK_EQ_INT(batch_table_add(&t, &h, 0, NULL, 0), 0);
+	CHECK_EQ_INT(batch_table_claim_sent(&t, 1, sent), 0);
+	/* Still waiting long after the guest's ttl: the guest holds it for the claim. */
+	CHECK_EQ_INT(batch_table_expire(&t, sent + deadline), 0);
+	CHECK(batch_table_claimed(&t, 1, true, sent + deadline, &r) == NULL);
+	CHECK_EQ_INT(r, -ETIMEDOUT);
+	CHECK_EQ_INT(t.n, 0);
+
+	/* A clock that jumps back before the claim was sent punches nothing. */
+	h.batch = 2;
+	CHECK_EQ_INT(batch_table_add(&t, &h, 0, NULL, 0), 0);
+	CHECK_EQ_INT(batch_table_claim_sent(&t, 2, sent), 0);
+	CHECK(batch_table_claimed(&t, 2, true, sent - 1, &r) == NULL);
+	CHECK_EQ_INT(r, -ETIMEDOUT);
+
+	/* Confirmed in time, then the clock jumps past the deadline before the punch. */
+	h.batch = 3;
+	CHECK_EQ_INT(batch_table_add(&t, &h, 0, NULL, 0), 0);
+	CHECK_EQ_INT(batch_table_claim_sent(&t, 3, sent), 0);
+	struct batch *b = batch_table_claimed(&t, 3, true, sent + 1, &r);
+	CHECK(b != NULL);
+	CHECK(!batch_may_punch(b, sent + 100 * deadline));
+	/* Claims are forgotten only when the guest no longer holds them. */
+	CHECK_EQ_INT(batch_table_expire(&t, sent + PAGEHINT_CLAIM_TIMEOUT_MS * USEC_PER_MSEC - 1), 0);
+	CHECK_EQ_INT(batch_table_expire(&t, sent + PAGEHINT_CLAIM_TIMEOUT_MS * USEC_PER_MSEC), 1);
+}
+
+/* After a stall the guest reports again what it took back: a batch not yet
+ * claimed gives way, one being claimed makes the new one wait its turn, one
+ * the guest confirmed holding is a contradiction. */
+TEST(overlaps_after_a_stall) {
+	struct ram_map map = pc_map();
+	_cleanup_(batch_table_done) struct batch_table t = { 0 };
+	char err[256];
+	int r;
+
+	batch_table_init(&t, MiB(2), &map);
+	struct hint_hints h = hints(1, 1, (const uint64_t[][2]) { { MiB(100), MiB(2) } });
+	CHECK_EQ_INT(batch_table_add(&t, &h, 0, NULL, 0), 0);
+	h.batch = 2;
+	CHECK_EQ_INT(batch_table_add(&t, &h, 10, err, sizeof err), 0);
+	CHECK(batch_table_find(&t, 1) == NULL);
+	CHECK_EQ_INT(t.n, 1);
+
+	CHECK_EQ_INT(batch_table_claim_sent(&t, 2, 20), 0);
+	h.batch = 3;
+	CHECK_EQ_INT(batch_table_add(&t, &h, 30, err, sizeof err), -EBUSY);
+	CHECK(strstr(err, "being claimed") != NULL);
+
+	CHECK(batch_table_claimed(&t, 2, true, 40, &r) != NULL);
+	CHECK_EQ_INT(batch_table_add(&t, &h, 50, err, sizeof err), -EADDRINUSE);
+	CHECK(strstr(err, "already in another batch") != NULL);
+	/* An invalid batch never displaces a valid one. */
+	CHECK_EQ_INT(t.n, 1);
 }
 
 int main(void) {

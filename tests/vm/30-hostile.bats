@@ -43,7 +43,8 @@ hostile() { # CASE [SECONDS]...
 	for c in overlap duplicate claimed-twice never-reported; do
 		assert_output --partial "$c: ok, bait intact, channel still works"
 	done
-	hintd_logged "rejected: batch .*is already in another batch"
+	# Pages of a batch being claimed, reported again: declined, not called hostile.
+	hintd_logged "hints declined: batch .*being claimed"
 	hintd_logged "rejected: field \"ranges\[1\]\": overlaps ranges\[0\]"
 	hintd_logged "rejected: batch .*is already in flight"
 	hintd_logged "rejected: \"claimed\" for batch .* that was not claimed"

@@ -1,0 +1,117 @@
+/* actuate.c - carrying out the plan: hints taken or not, cache drops asked
+ * of guests, balloon targets sent to libvirt (in a worker), and the pace
+ * of each agent's stats. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <time.h>
+#include "actuate.h"
+#include "log.h"
+#include "macro.h"
+#include "manager.h"
+
+#define GIVE_SETTLE_USEC (1 * USEC_PER_SEC)
+#define GIVE_INTERVAL_USEC (1 * USEC_PER_SEC)
+#define FAST_STATS_MS 250
+#define NORMAL_STATS_MS 1000
+
+static usec_t realtime_usec(void) {
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
+}
+
+static void vm_note(struct vm *vm, const char *reason) {
+	snprintf(vm->last_decision, sizeof vm->last_decision, "%s", reason);
+	vm->last_decision_usec = realtime_usec();
+}
+
+static void send_balloon(struct vm *vm, uint64_t bytes);
+
+static void on_balloon_set(void *owner, int r) {
+	struct vm *vm = owner;
+	uint64_t next = vm->balloon_pending;
+
+	vm->balloon_call = NULL;
+	vm->balloon_pending = 0;
+	if (r < 0)
+		log_warning_errno(r, "%s: balloon not changed: %m", vm->id.name);
+	if (next && next != vm->state.balloon_target)
+		send_balloon(vm, next);
+}
+
+/* One change in flight per VM; the newest target waits for it. */
+static void send_balloon(struct vm *vm, uint64_t bytes) {
+	if (vm->balloon_call) {
+		vm->balloon_pending = bytes;
+		return;
+	}
+	vm->balloon_call = virt_balloon_call(vm->manager->virt, vm->id.uuid, bytes, on_balloon_set, vm);
+	if (vm->balloon_call)
+		vm->state.balloon_target = bytes;
+}
+
+static void take_hints(struct manager *m, struct vm *vm, bool accept) {
+	usec_t now = manager_now(m);
+
+	vm->accept_hints = accept;
+	/* Taking hints: ask the guest to report its free memory now rather
+	 * than at the kernel's own pace. */
+	if (accept && vm->unused_since && now - vm->unused_since >= GIVE_SETTLE_USEC && vm->agent &&
+	    !m->dry_run && now - vm->give_sent >= GIVE_INTERVAL_USEC) {
+		agent_send_cmd(vm->agent, (struct hint_cmd) {
+			.name = HINT_CMD_GIVE, .bytes = vm->state.unused_backed });
+		vm->give_sent = now;
+	}
+}
+
+void actuate(struct manager *m, struct vm *vm, const struct action *a) {
+	bool changed = false;
+
+	switch (a->kind) {
+	case ACTION_HINTS:
+		take_hints(m, vm, a->accept);
+		return;
+	case ACTION_DROP_CACHE:
+		if (!vm->agent || vm->drop_cache_id >= 0 || m->dry_run)
+			break;
+		vm->drop_cache_id = agent_send_cmd(vm->agent, (struct hint_cmd) {
+			.name = HINT_CMD_DROP_CACHE, .bytes = a->bytes });
+		vm->drop_cache_sent = manager_now(m);
+		changed = vm->drop_cache_id > 0;
+		break;
+	case ACTION_BALLOON:
+		if (a->bytes == vm->state.balloon_target)
+			return;
+		/* A QEMU that does not answer would hold the call, and libvirt's
+		 * job for that domain, until it does. */
+		if (vm->unresponsive)
+			return;
+		if (m->dry_run)
+			vm->state.balloon_target = a->bytes;
+		else
+			send_balloon(vm, a->bytes);
+		changed = true;
+		break;
+	}
+	if (changed || m->dry_run)
+		log_info("%s: %s%s", vm->id.name, m->dry_run ? "(dry run) " : "", a->reason);
+	vm_note(vm, a->reason);
+}
+
+/* Inflated by anyone (hintd, an admin, a previous hintd): the guest may run
+ * short as soon as it allocates. */
+bool vm_ballooned(const struct vm *vm) {
+	return vm->state.balloon_actual + MiB(1) < vm->state.max_memory ||
+	       (vm->state.balloon_target > 0 && vm->state.balloon_target < vm->state.max_memory);
+}
+
+/* Ballooned guests report every FAST_STATS_MS, the others at the normal pace. */
+void actuate_stats_pace(struct vm *vm) {
+	bool fast = vm_ballooned(vm);
+
+	if (!vm->agent || agent_get_state(vm->agent) != AGENT_CONNECTED || fast == vm->fast_stats)
+		return;
+	if (agent_send_cmd(vm->agent, (struct hint_cmd) { .name = HINT_CMD_STATS_INTERVAL,
+			   .ms = fast ? FAST_STATS_MS : NORMAL_STATS_MS }) > 0)
+		vm->fast_stats = fast;
+}

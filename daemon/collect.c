@@ -1,0 +1,184 @@
+/* collect.c - filling the model: the host, libvirt's statistics (read in a
+ * worker, applied when they arrive) and each VM's backing. */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include "collect.h"
+#include "host.h"
+#include "log.h"
+#include "macro.h"
+#include "manager.h"
+
+#define GIVE_MIN_BYTES MiB(32)
+/* A drop_cache command not answered in this long is forgotten. */
+#define DROP_CACHE_TIMEOUT_USEC (30 * USEC_PER_SEC)
+
+static double rate(uint64_t now, uint64_t before, usec_t dt) {
+	return now >= before && dt > 0 ? (double) (now - before) * USEC_PER_SEC / (double) dt : 0;
+}
+
+/* libvirt's view of the balloon: a decrease while hintd's target was below
+ * it is what the balloon rung returned. */
+void vm_balloon_seen(struct vm *vm, uint64_t actual) {
+	if (!actual)
+		return;
+	if (actual < vm->balloon_seen && vm->state.balloon_target && vm->state.balloon_target < vm->balloon_seen)
+		manager_account(vm->manager, vm, RUNG_BALLOON,
+				vm->balloon_seen - MAX(actual, vm->state.balloon_target));
+	vm->balloon_seen = actual;
+	vm->state.balloon_actual = actual;
+}
+
+static void apply_memstats(struct vm *vm, const struct virt_domain_stats *d, usec_t now) {
+	const struct virt_memstats *ms = &d->ms;
+	struct vm_state *s = &vm->state;
+
+	if (!d->answered)
+		return;
+	vm->libvirt_seen = now;
+	vm_balloon_seen(vm, ms->actual);
+	/* Without an agent, the balloon driver's numbers are the guest's view. */
+	if (!vm->agent_stats && ms->guest_stats) {
+		s->guest = (struct guest_memory) {
+			.valid = true, .total = ms->actual, .free = ms->unused,
+			.available = ms->usable ? ms->usable : ms->unused,
+			.cached = ms->disk_caches, .volatile_ = ms->disk_caches, .unused = ms->unused,
+			.pswpin = ms->swap_in, .pgmajfault = ms->major_fault,
+		};
+		s->guest.stable = ms->actual - MIN(ms->actual, ms->unused + ms->disk_caches);
+	}
+	if (vm->backing.fd < 0)
+		s->backed = ms->rss;
+}
+
+static void on_stats(void *owner, const struct virt_stats *st) {
+	struct manager *m = owner;
+	usec_t now = manager_now(m);
+
+	if (st->r < 0)
+		return;
+	for (size_t i = 0; i < st->n; i++)
+		for (size_t j = 0; j < m->n_vms; j++)
+			if (strcmp(m->vms[j]->id.uuid, st->domains[i].uuid) == 0) {
+				apply_memstats(m->vms[j], &st->domains[i], now);
+				break;
+			}
+}
+
+static void on_stats_0(void *owner, const struct virt_stats *st) {
+	struct manager *m = owner;
+	m->stats_calls[0] = NULL;
+	on_stats(m, st);
+}
+
+static void on_stats_1(void *owner, const struct virt_stats *st) {
+	struct manager *m = owner;
+	m->stats_calls[1] = NULL;
+	on_stats(m, st);
+}
+
+/* One bulk call per tick; a second only while the first waits (for a QEMU
+ * that does not answer: the second does not wait for it). */
+void collect_libvirt(struct manager *m) {
+	void (*done[2])(void *, const struct virt_stats *) = { on_stats_0, on_stats_1 };
+
+	for (size_t i = 0; i < ELEMENTSOF(m->stats_calls); i++) {
+		if (m->stats_calls[i])
+			continue;
+		m->stats_calls[i] = virt_stats_call(m->virt, done[i], m);
+		return;
+	}
+}
+
+/* QEMU has not answered libvirt for this VM in time, while libvirt itself
+ * answers: skipped (no balloon change) until it does. */
+static void update_responsive(struct vm *vm, usec_t now) {
+	struct manager *m = vm->manager;
+	bool late_stats = now > vm->libvirt_seen + VIRT_DEADLINE_USEC;
+	bool late_call = vm->balloon_call && now > virt_call_submitted(vm->balloon_call) + VIRT_DEADLINE_USEC;
+	bool unresponsive = m->libvirt_answering && virt_conn_connected(m->virt) && (late_stats || late_call);
+
+	if (unresponsive != vm->unresponsive)
+		log_full_errno(unresponsive ? LOG_WARNING : LOG_INFO, 0, "%s: %s", vm->id.name,
+			       unresponsive ? "QEMU does not answer libvirt, skipping it until it does"
+					    : "QEMU answers libvirt again");
+	vm->unresponsive = unresponsive;
+}
+
+void collect_vm(struct manager *m, struct vm *vm, usec_t now) {
+	struct vm_state *s = &vm->state;
+
+	update_responsive(vm, now);
+	if (vm->backing.fd >= 0)
+		backing_allocated(&vm->backing, &s->backed);
+
+	batch_table_expire(&vm->batches, now);
+	s->hinted = batch_table_reported_bytes(&vm->batches);
+
+	/* Of the guest's free memory, at least free - (RAM - backed) is backed. */
+	s->unused_backed = 0;
+	if (s->agent == AGENT_CONNECTED && s->module && s->discard_capable && s->guest.valid &&
+	    s->backed + s->guest.free > s->max_memory)
+		s->unused_backed = s->backed + s->guest.free - s->max_memory;
+	if (s->unused_backed < GIVE_MIN_BYTES)
+		vm->unused_since = 0;
+	else if (!vm->unused_since)
+		vm->unused_since = now;
+
+	if (s->guest.valid) {
+		usec_t dt = vm->last_counters ? now - vm->last_counters : 0;
+		s->swapin_rate = rate(s->guest.pswpin, vm->last_swapin, dt);
+		s->majfault_rate = rate(s->guest.pgmajfault, vm->last_majfault, dt);
+		s->refault_rate = rate(s->guest.workingset_refault, vm->last_refault, dt);
+		vm->last_swapin = s->guest.pswpin;
+		vm->last_majfault = s->guest.pgmajfault;
+		vm->last_refault = s->guest.workingset_refault;
+		vm->last_counters = now;
+	}
+	if (vm->drop_cache_id >= 0 && now - vm->drop_cache_sent > DROP_CACHE_TIMEOUT_USEC)
+		vm->drop_cache_id = -1;
+}
+
+static void collect_budget(struct manager *m) {
+	struct host_state *h = &m->host;
+	uint64_t usage, limit;
+	int r;
+
+	if (!m->config->budget_cgroup) {
+		if (m->config->budget == 0)
+			return;
+		h->budget_set = true;
+		h->budget_limit = m->config->budget;
+		h->budget_usage = 0;
+		for (size_t i = 0; i < m->n_vms; i++)
+			h->budget_usage += m->vms[i]->state.backed;
+		return;
+	}
+	r = host_read_cgroup(m->config->budget_cgroup, &usage, &limit);
+	/* Said once when it goes, once when it is back: not every tick. */
+	if (r < 0 && !m->budget_cgroup_lost)
+		log_warning_errno(r, "Failed to read budget cgroup %s: %m, using host memory until it is back",
+				  m->config->budget_cgroup);
+	else if (r >= 0 && m->budget_cgroup_lost)
+		log_info("Budget cgroup %s readable again", m->config->budget_cgroup);
+	m->budget_cgroup_lost = r < 0;
+	if (r >= 0 && limit != UINT64_MAX) {
+		h->budget_set = true;
+		h->budget_limit = limit;
+		h->budget_usage = usage;
+	}
+}
+
+int collect_host(struct manager *m) {
+	struct host_state *h = &m->host;
+	int r;
+
+	r = host_read_meminfo(m->meminfo_path, &h->mem_total, &h->mem_available);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read %s: %m", m->meminfo_path);
+	if (host_read_psi(m->psi_path, &h->psi_some_avg10, &h->psi_full_avg10) < 0)
+		h->psi_some_avg10 = h->psi_full_avg10 = 0;
+	h->budget_set = false;
+	collect_budget(m);
+	return 0;
+}

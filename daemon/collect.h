@@ -1,0 +1,19 @@
+/* collect.h - filling the model each tick (collect.c). */
+#ifndef HINTD_COLLECT_H
+#define HINTD_COLLECT_H
+
+#include "model.h"
+
+struct manager;
+struct vm;
+
+/* Host memory, pressure and budget. */
+int collect_host(struct manager *m);
+/* Starts this tick's bulk statistics call; results land when it answers. */
+void collect_libvirt(struct manager *m);
+/* A VM's backing, batches, rates and whether its QEMU answers. */
+void collect_vm(struct manager *m, struct vm *vm, usec_t now);
+/* The balloon size libvirt reports: what the balloon rung is credited from. */
+void vm_balloon_seen(struct vm *vm, uint64_t actual);
+
+#endif /* HINTD_COLLECT_H */

@@ -1,0 +1,293 @@
+/* discard.c - see discard.h. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "discard.h"
+#include "log.h"
+#include "macro.h"
+#include "manager.h"
+
+/* A guest with this much free memory still backed is asked to report it at
+ * once: the kernel reports a few dozen chunks a pass, then waits 2 s. */
+#define GIVE_MIN_BYTES MiB(32)
+/* How long after a cache drop the discards that follow are the volatile
+ * rung's: the guest reports what it dropped within a pass or two. */
+#define VOLATILE_WINDOW_USEC (10 * USEC_PER_SEC)
+
+/* The clock for every decision about a batch: never the loop's cached time,
+ * which stands still while one callback runs. */
+static usec_t fresh_now(void) {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
+}
+
+void discard_send_ack(struct vm *vm, uint64_t batch, bool discarded) {
+	struct hint_msg ack = { .type = HINT_MSG_ACK, .ack = { .batch = batch, .discarded = discarded } };
+	agent_send(vm->agent, &ack);
+}
+
+/* What the host got back from a punch, credited to the rung that made it
+ * free: a cache drop's window first, up to what the guest said it dropped. */
+static void credit_freed(struct vm *vm, uint64_t freed, usec_t now) {
+	uint64_t as_volatile = 0;
+
+	if (now < vm->volatile_window_end) {
+		as_volatile = MIN(freed, vm->volatile_credit);
+		vm->volatile_credit -= as_volatile;
+	}
+	manager_account(vm->manager, vm, RUNG_VOLATILE, as_volatile);
+	manager_account(vm->manager, vm, RUNG_UNUSED, freed - as_volatile);
+}
+
+/* After a big batch, ask for the next report pass at once: the batch was
+ * likely cut at the pass's limit, before the guest's stats can say so. */
+static void ask_for_more(struct vm *vm, uint64_t freed) {
+	struct manager *m = vm->manager;
+
+	vm->state.unused_backed = vm->state.unused_backed > freed ? vm->state.unused_backed - freed : 0;
+	if ((vm->state.unused_backed >= GIVE_MIN_BYTES || freed >= GIVE_MIN_BYTES) && !m->dry_run) {
+		agent_send_cmd(vm->agent, (struct hint_cmd) {
+			.name = HINT_CMD_GIVE, .bytes = MAX(vm->state.unused_backed, freed) });
+		vm->give_sent = manager_now(m);
+	}
+}
+
+/* The guest confirmed a claim in time: punch every range while the
+ * deadline holds, then acknowledge. */
+static void punch_batch(struct vm *vm, struct batch *b) {
+	uint64_t freed = 0, id = b->id;
+	bool ok = true;
+	usec_t now = 0;
+
+	for (unsigned i = 0; i < b->n_ranges && ok; i++) {
+		uint64_t f = 0;
+		now = fresh_now();
+		if (!batch_may_punch(b, now)) {
+			log_warning("%s: batch %" PRIu64 ": punch deadline passed after %u of %u ranges",
+				    vm->id.name, id, i, b->n_ranges);
+			ok = false;
+			break;
+		}
+		int r = backing_discard(&vm->backing, b->ranges[i].offset, b->ranges[i].len, &f);
+		if (r < 0) {
+			log_warning_errno(r, "%s: discard of 0x%" PRIx64 "+0x%" PRIx64 " failed: %m",
+					  vm->id.name, b->ranges[i].gpa, b->ranges[i].len);
+			ok = false;
+		}
+		freed += f;
+	}
+	batch_table_remove(&vm->batches, id);
+	credit_freed(vm, freed, now);
+	/* Acknowledged as discarded even when part failed: what was punched is
+	 * zero now, which is what a free page may hold. */
+	discard_send_ack(vm, id, freed > 0 || ok);
+	ask_for_more(vm, freed);
+	log_debug("%s: batch %" PRIu64 ": %" PRIu64 " KiB returned", vm->id.name, id, freed >> 10);
+}
+
+static void on_hints(struct vm *vm, const struct hint_hints *h) {
+	struct manager *m = vm->manager;
+	usec_t now = fresh_now();
+	char err[256];
+	int r;
+
+	batch_table_expire(&vm->batches, now);
+	r = batch_table_add(&vm->batches, h, now, err, sizeof err);
+	if (r < 0) {
+		/* Bad batches are not acknowledged: the guest's ttl gives them
+		 * back. A guest that keeps sending bad ones is cut off. */
+		if (r == -EEXIST || r == -EADDRINUSE || r == -ERANGE || r == -EINVAL)
+			agent_reject(vm->agent, err);
+		else {
+			/* Too many in flight, no discard path, or pages a claim
+			 * in flight still names: a fair request declined, so the
+			 * guest can use the pages at once. */
+			log_debug("%s: hints declined: %s", vm->id.name, err);
+			discard_send_ack(vm, h->batch, false);
+		}
+		return;
+	}
+	if (!vm->accept_hints || m->dry_run || !vm->manage) {
+		batch_table_remove(&vm->batches, h->batch);
+		discard_send_ack(vm, h->batch, false);
+		return;
+	}
+	struct hint_msg claim = { .type = HINT_MSG_CLAIM, .claim = { .batch = h->batch } };
+	/* The deadline counts from here: before the claim can reach the guest. */
+	if (batch_table_claim_sent(&vm->batches, h->batch, fresh_now()) == 0)
+		agent_send(vm->agent, &claim);
+}
+
+static void on_claimed(struct vm *vm, const struct hint_claimed *c) {
+	struct batch *b;
+	int r;
+
+	b = batch_table_claimed(&vm->batches, c->batch, c->ok, fresh_now(), &r);
+	if (r == -ETIMEDOUT) {
+		/* Not the guest's fault: its pages stay its own. */
+		log_info("%s: batch %" PRIu64 " confirmed after the punch deadline, handed back",
+			 vm->id.name, c->batch);
+		discard_send_ack(vm, c->batch, false);
+		return;
+	}
+	if (r < 0) {
+		char err[128];
+		snprintf(err, sizeof err, "\"claimed\" for batch %" PRIu64 " that was not claimed", c->batch);
+		agent_reject(vm->agent, err);
+		return;
+	}
+	if (b)
+		punch_batch(vm, b);
+}
+
+/* Figures no guest of this size can have: the message is a lie or broken. */
+static bool stats_impossible(const struct vm *vm, const struct hint_stats *s, char *err, size_t errlen) {
+	uint64_t max = vm->info.max_memory;
+	const struct { const char *name; uint64_t value; } parts[] = {
+		{ "free", s->mem.free }, { "available", s->mem.available }, { "cached", s->mem.cached },
+		{ "dirty", s->mem.dirty }, { "mlocked", s->mem.mlocked },
+		{ "unused", s->has_pages ? s->pages.unused : 0 },
+		{ "volatile", s->has_pages ? s->pages.volatile_ : 0 },
+		{ "stable", s->has_pages ? s->pages.stable : 0 },
+	};
+
+	if (s->mem.total == 0 || (max && s->mem.total > max)) {
+		snprintf(err, errlen, "stats: total %" PRIu64 " bytes in a guest of %" PRIu64, s->mem.total, max);
+		return true;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(parts); i++)
+		if (parts[i].value > s->mem.total) {
+			snprintf(err, errlen, "stats: %s %" PRIu64 " bytes exceeds total %" PRIu64,
+				 parts[i].name, parts[i].value, s->mem.total);
+			return true;
+		}
+	if (s->psi.some_avg10_permyriad > 10000 || s->psi.full_avg10_permyriad > 10000) {
+		snprintf(err, errlen, "stats: pressure over 100%%");
+		return true;
+	}
+	return false;
+}
+
+static void on_stats(struct vm *vm, const struct hint_stats *s) {
+	struct guest_memory *g = &vm->state.guest;
+	char err[160];
+
+	if (stats_impossible(vm, s, err, sizeof err)) {
+		agent_reject(vm->agent, err);
+		return;
+	}
+	vm->agent_stats = true;
+	*g = (struct guest_memory) {
+		.valid = true,
+		.total = s->mem.total, .free = s->mem.free, .available = s->mem.available,
+		.cached = s->mem.cached, .dirty = s->mem.dirty, .mlocked = s->mem.mlocked,
+		.psi_some_avg10 = (double) s->psi.some_avg10_permyriad / 100.0,
+		.psi_full_avg10 = (double) s->psi.full_avg10_permyriad / 100.0,
+		.pgmajfault = s->vmstat.pgmajfault, .pswpin = s->vmstat.pswpin,
+		.pswpout = s->vmstat.pswpout,
+		.workingset_refault = s->vmstat.workingset_refault_file + s->vmstat.workingset_refault_anon,
+	};
+	if (s->has_pages) {
+		g->unused = s->pages.unused;
+		g->volatile_ = s->pages.volatile_;
+		g->stable = s->pages.stable;
+		g->mlocked = s->pages.mlocked;
+	} else {
+		/* Without the module: clean cache is what is cached and not dirty. */
+		g->unused = s->mem.free;
+		g->volatile_ = s->mem.cached > s->mem.dirty ? s->mem.cached - s->mem.dirty : 0;
+		g->stable = s->mem.total - MIN(s->mem.total, s->mem.free + g->volatile_);
+	}
+}
+
+/* A drop_cache answer: what the guest says it dropped only bounds how much
+ * of the discards that follow count for the volatile rung. */
+static void on_reply(struct vm *vm, const struct hint_reply *r) {
+	if ((int64_t) r->id != vm->drop_cache_id)
+		return;
+	vm->drop_cache_id = -1;
+	if (!r->ok) {
+		log_warning("%s: drop_cache failed: %s", vm->id.name, r->error);
+		return;
+	}
+	for (unsigned i = 0; i < r->n_result; i++) {
+		uint64_t said = r->result[i].value;
+		if (strcmp(r->result[i].key, "freed") != 0)
+			continue;
+		if (said > vm->info.max_memory) {
+			char err[128];
+			snprintf(err, sizeof err, "drop_cache: freed %" PRIu64 " bytes of a %" PRIu64 "-byte guest",
+				 said, vm->info.max_memory);
+			agent_reject(vm->agent, err);
+			return;
+		}
+		vm->volatile_credit = said;
+		vm->volatile_window_end = manager_now(vm->manager) + VOLATILE_WINDOW_USEC;
+		log_info("%s: guest says it dropped %" PRIu64 " MiB of clean cache", vm->id.name, said >> 20);
+	}
+}
+
+static void on_hello(struct vm *vm, struct agent *a, const struct hint_hello *h) {
+	vm->state.module = h->module;
+	if (batch_table_init(&vm->batches, h->module ? h->granularity : 0,
+			     vm->state.discard_capable ? &vm->map : NULL) < 0)
+		log_error("%s: out of memory for hint batches, not taking any", vm->id.name);
+	/* A repeated hello is answered, not logged again: a guest must not
+	 * be able to fill the log with valid messages either. */
+	log_full_errno(agent_get_state(a) == AGENT_CONNECTED ? LOG_DEBUG : LOG_INFO, 0,
+		       "%s: agent %s connected (module: %s)", vm->id.name, h->agent,
+		       h->module ? "active" : h->module_status);
+	agent_set_connected(a);
+}
+
+static void on_agent_message(struct agent *a, const struct hint_msg *msg, void *userdata) {
+	struct vm *vm = userdata;
+
+	switch (msg->type) {
+	case HINT_MSG_HELLO:
+		on_hello(vm, a, &msg->hello);
+		break;
+	case HINT_MSG_STATS:
+		on_stats(vm, &msg->stats);
+		break;
+	case HINT_MSG_HINTS:
+		if (agent_get_state(a) != AGENT_CONNECTED) {
+			agent_reject(a, "hints before hello");
+			return;
+		}
+		on_hints(vm, &msg->hints);
+		break;
+	case HINT_MSG_CLAIMED:
+		on_claimed(vm, &msg->claimed);
+		break;
+	case HINT_MSG_REPLY:
+		on_reply(vm, &msg->reply);
+		break;
+	default:
+		break;
+	}
+}
+
+static void on_agent_state(struct agent *a, enum agent_state s, void *userdata) {
+	struct vm *vm = userdata;
+
+	vm->state.agent = s;
+	if (s != AGENT_CONNECTED) {
+		/* Whatever was in flight went back to the guest with the connection:
+		 * the agent releases unclaimed batches, the module times out the rest. */
+		batch_table_init(&vm->batches, 0, NULL);
+		vm->state.guest.valid = false;
+		vm->state.module = false;
+		vm->drop_cache_id = -1;
+		vm->fast_stats = false;	/* a new agent starts at its own pace */
+		vm->agent_stats = false;
+	}
+}
+
+const struct agent_callbacks discard_agent_callbacks = {
+	.message = on_agent_message,
+	.state_changed = on_agent_state,
+};

@@ -1,0 +1,225 @@
+/* vm.c - the VMs hintd manages: following libvirt's domains, discovering
+ * each one's discard path, and its agent. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "collect.h"
+#include "discard.h"
+#include "log.h"
+#include "macro.h"
+#include "manager.h"
+#include "vm.h"
+
+struct vm *manager_find_vm(struct manager *m, const char *name) {
+	for (size_t i = 0; i < m->n_vms; i++)
+		if (strcmp(m->vms[i]->id.name, name) == 0)
+			return m->vms[i];
+	return NULL;
+}
+
+static struct vm *find_by_uuid(struct manager *m, const char *uuid) {
+	for (size_t i = 0; i < m->n_vms; i++)
+		if (strcmp(m->vms[i]->id.uuid, uuid) == 0)
+			return m->vms[i];
+	return NULL;
+}
+
+void vm_apply_settings(struct manager *m, struct vm *vm) {
+	config_vm_settings(m->config, vm->id.name, &vm->state.settings, &vm->manage);
+}
+
+static struct vm *vm_free(struct vm *vm) {
+	if (!vm)
+		return NULL;
+	virt_call_cancel(vm->discovering);
+	virt_call_cancel(vm->balloon_call);
+	vm->agent = agent_free(vm->agent);
+	batch_table_done(&vm->batches);
+	backing_close(&vm->backing);
+	free(vm);
+	return NULL;
+}
+
+static void log_managed(const struct vm *vm) {
+	log_info("%s: managing (max %" PRIu64 " MiB, %s, agent %s)%s%s", vm->id.name,
+		 vm->info.max_memory >> 20, vm->state.discard_capable ? "discard capable" : "balloon only",
+		 vm->info.agent_socket[0] ? "channel present" : "absent",
+		 vm->discard_reason[0] ? ": " : "", vm->discard_reason);
+}
+
+/* A discovery of a VM already discovered (after libvirt came back): the
+ * same QEMU with the same backing keeps everything; anything else starts
+ * the discard path afresh. */
+static bool same_qemu(const struct vm *vm, const struct virt_discovery *d) {
+	return vm->qemu_pid == d->qemu_pid && vm->backing.fd >= 0 && d->backing.fd >= 0 &&
+	       vm->backing.dev == d->backing.dev && vm->backing.ino == d->backing.ino;
+}
+
+static void on_discovered(void *owner, struct virt_discovery *d) {
+	struct vm *vm = owner;
+	struct manager *m = vm->manager;
+	int r;
+
+	vm->discovering = NULL;
+	if (d->r < 0) {
+		log_warning("%s: cannot read the domain from libvirt, trying again at the next tick",
+			    vm->id.name);
+		return;
+	}
+	if (vm->discovered && same_qemu(vm, d))
+		return;
+	if (vm->discovered)
+		log_info("%s: QEMU or its RAM changed while libvirt was away, starting afresh", vm->id.name);
+	backing_close(&vm->backing);
+	batch_table_init(&vm->batches, 0, NULL);
+	vm->info = d->info;
+	vm->qemu_pid = d->qemu_pid;
+	vm->backing = d->backing;
+	d->backing.fd = -1;		/* the VM's now */
+	vm->map = d->map;
+	snprintf(vm->discard_reason, sizeof vm->discard_reason, "%s", d->discard_reason);
+	vm->state.discard_capable = vm->backing.fd >= 0;
+	vm->state.max_memory = vm->info.max_memory;
+	if (!vm->discovered)
+		vm->state.balloon_actual = vm->balloon_seen = vm->info.max_memory;
+	vm->discovered = true;
+
+	vm->agent = agent_free(vm->agent);
+	if (vm->info.agent_socket[0]) {
+		r = agent_new(m->event, vm->info.agent_socket, vm->id.name, &discard_agent_callbacks, vm,
+			      &vm->agent);
+		if (r < 0)
+			log_warning_errno(r, "%s: cannot watch the agent channel: %m", vm->id.name);
+	}
+	vm->state.agent = vm->agent ? agent_get_state(vm->agent) : AGENT_ABSENT;
+	log_managed(vm);
+}
+
+/* Starts reading the domain in a worker; managed once that answers. */
+static void vm_discover(struct manager *m, struct vm *vm) {
+	if (!vm->discovering)
+		vm->discovering = virt_discover_call(m->virt, vm->id.uuid, on_discovered, vm);
+}
+
+static void manager_add_domain(struct manager *m, const struct virt_domain_id *id) {
+	struct vm *vm, **vms;
+
+	if (find_by_uuid(m, id->uuid) || !id->name[0])
+		return;
+	vms = realloc(m->vms, (m->n_vms + 1) * sizeof *vms);
+	vm = calloc(1, sizeof *vm);
+	if (vms)
+		m->vms = vms;
+	if (!vms || !vm) {
+		free(vm);
+		log_error("%s: out of memory, not managed", id->name);
+		return;
+	}
+	vm->manager = m;
+	vm->id = *id;
+	vm->added = manager_now(m);
+	vm->libvirt_seen = vm->added;
+	vm->backing.fd = -1;
+	vm->drop_cache_id = -1;
+	snprintf(vm->state.name, sizeof vm->state.name, "%s", id->name);
+	vm->state.running = true;
+	vm_apply_settings(m, vm);
+	/* Until the first plan, take hints as policy would without pressure:
+	 * releasing them makes the guest offer the same chunks first on every
+	 * later pass, which stalls its reporting. */
+	vm->accept_hints = m->policy.discard_unused == DISCARD_ALWAYS;
+	m->vms[m->n_vms++] = vm;
+	bus_machine_added(m, vm);
+	vm_discover(m, vm);
+}
+
+static void manager_remove_vm(struct manager *m, size_t i) {
+	log_info("%s: stopped, forgetting it", m->vms[i]->id.name);
+	bus_machine_removed(m, m->vms[i]);
+	vm_free(m->vms[i]);
+	m->vms[i] = m->vms[--m->n_vms];
+}
+
+void vm_forget_all(struct manager *m) {
+	while (m->n_vms > 0) {
+		bus_machine_removed(m, m->vms[m->n_vms - 1]);
+		vm_free(m->vms[--m->n_vms]);
+	}
+}
+
+/* Domains not yet discovered (libvirt was busy) are tried again each tick. */
+void vm_discover_pending(struct manager *m) {
+	for (size_t i = 0; i < m->n_vms; i++)
+		if (!m->vms[i]->discovered)
+			vm_discover(m, m->vms[i]);
+}
+
+/* ---- libvirt's news ------------------------------------------------------ */
+
+/* (Re)connected: VMs that still run keep their agents, batches and backing
+ * (checked again by a discovery); those gone are forgotten. */
+static void on_connected(void *userdata, const struct virt_domain_id *ids, size_t n) {
+	struct manager *m = userdata;
+
+	for (size_t i = 0; i < m->n_vms;) {
+		bool running = false;
+		for (size_t j = 0; j < n && !running; j++)
+			running = strcmp(ids[j].uuid, m->vms[i]->id.uuid) == 0;
+		if (running) {
+			virt_call_cancel(m->vms[i]->discovering);
+			m->vms[i]->discovering = NULL;
+			vm_discover(m, m->vms[i++]);
+		} else
+			manager_remove_vm(m, i);
+	}
+	for (size_t j = 0; j < n; j++)
+		manager_add_domain(m, &ids[j]);
+	m->connected = manager_now(m);
+}
+
+/* Lost: nothing a VM does needs libvirt to go on returning its free
+ * memory, so every VM, its agent and its backing stay. */
+static void on_lost(void *userdata) {
+	struct manager *m = userdata;
+
+	for (size_t i = 0; i < ELEMENTSOF(m->stats_calls); i++) {
+		virt_call_cancel(m->stats_calls[i]);
+		m->stats_calls[i] = NULL;
+	}
+	for (size_t i = 0; i < m->n_vms; i++) {
+		struct vm *vm = m->vms[i];
+		virt_call_cancel(vm->discovering);
+		virt_call_cancel(vm->balloon_call);
+		vm->discovering = vm->balloon_call = NULL;
+	}
+}
+
+static void on_domain_event(void *userdata, const struct virt_domain_id *id, enum virt_domain_event ev) {
+	struct manager *m = userdata;
+
+	if (ev == VIRT_DOMAIN_STARTED) {
+		manager_add_domain(m, id);
+		return;
+	}
+	for (size_t i = 0; i < m->n_vms; i++)
+		if (strcmp(m->vms[i]->id.uuid, id->uuid) == 0) {
+			manager_remove_vm(m, i);
+			return;
+		}
+}
+
+static void on_balloon_changed(void *userdata, const char *uuid, uint64_t actual) {
+	struct vm *vm = find_by_uuid(userdata, uuid);
+
+	if (vm)
+		vm_balloon_seen(vm, actual);
+}
+
+const struct virt_conn_callbacks vm_virt_callbacks = {
+	.connected = on_connected,
+	.lost = on_lost,
+	.domain_event = on_domain_event,
+	.balloon_changed = on_balloon_changed,
+};
