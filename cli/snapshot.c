@@ -34,6 +34,7 @@ const struct ctl_property ctl_manager_properties[] = {
 	{ "RateVolatile",      CTL_PROP_RATE,     MGR(rate[CTL_RUNG_VOLATILE]) },
 	{ "RateBalloon",       CTL_PROP_RATE,     MGR(rate[CTL_RUNG_BALLOON]) },
 	{ "Plan",              CTL_PROP_STRING,   MGR(plan) },
+	{ "Libvirt",           CTL_PROP_STRING,   MGR(libvirt) },
 };
 const size_t ctl_manager_properties_n = ELEMENTSOF(ctl_manager_properties);
 
@@ -61,6 +62,7 @@ const struct ctl_property ctl_machine_properties[] = {
 	{ "Managed",                CTL_PROP_BOOL,      VM(managed) },
 	{ "AgentState",             CTL_PROP_STRING,    VM(agent_state) },
 	{ "AgentRejected",          CTL_PROP_COUNT,     VM(agent_rejected) },
+	{ "Libvirt",                CTL_PROP_STRING,    VM(libvirt) },
 	{ "Module",                 CTL_PROP_BOOL,      VM(module) },
 	{ "DiscardCapable",         CTL_PROP_BOOL,      VM(discard_capable) },
 	{ "DiscardReason",          CTL_PROP_STRING,    VM(discard_reason) },
@@ -255,6 +257,7 @@ int ctl_properties_read(sd_bus_message *m, const struct ctl_property *table, siz
 void ctl_manager_done(struct ctl_manager *m) {
 	free(m->version);
 	free(m->plan);
+	free(m->libvirt);
 	*m = (struct ctl_manager) {};
 }
 
@@ -263,6 +266,7 @@ void ctl_machine_done(struct ctl_machine *m) {
 	free(m->name);
 	strv_free(m->reclaim);
 	free(m->agent_state);
+	free(m->libvirt);
 	free(m->discard_reason);
 	free(m->last_decision);
 	*m = (struct ctl_machine) {};

@@ -25,6 +25,7 @@ struct ctl_manager {
 	uint64_t reclaimed[_CTL_RUNG_MAX];	/* bytes since hintd started */
 	double rate[_CTL_RUNG_MAX];		/* bytes/s over hintd's last tick */
 	char *plan;
+	char *libvirt;
 };
 
 struct ctl_machine {
@@ -42,6 +43,7 @@ struct ctl_machine {
 	char **reclaim;				/* allowed rungs, NULL-terminated */
 	bool managed;
 	char *agent_state;
+	char *libvirt;
 	uint64_t agent_rejected;		/* messages from its agent refused */
 	bool module, discard_capable;
 	char *discard_reason;

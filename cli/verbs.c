@@ -139,6 +139,7 @@ int verb_status(const struct ctl_options *opts) {
 		       ctl_format_rate(b, sizeof b, m->rate[i], x), i + 1 < _CTL_RUNG_MAX ? "," : ";");
 	printf(" total %s\n", ctl_format_size(a, sizeof a, ctl_manager_reclaimed(m), x));
 	printf("Plan:       %s\n", m->plan && *m->plan ? m->plan : "-");
+	printf("Libvirt:    %s\n", m->libvirt && *m->libvirt ? m->libvirt : "?");
 	printf("\n");
 
 	r = print_machine_summary(opts, &s);
@@ -150,7 +151,7 @@ int verb_status(const struct ctl_options *opts) {
 int verb_list(const struct ctl_options *opts) {
 	static const char *const headers[] = {
 		"NAME", ">MAX", ">ACTUAL", ">BACKED", ">UNUSED", ">VOLATILE", ">STABLE",
-		">RECLAIMED", "AGENT", "DISCARD",
+		">RECLAIMED", "AGENT", "DISCARD", "LIBVIRT",
 	};
 	_cleanup_(snapshot_donep) struct ctl_snapshot s = {};
 	_cleanup_(ctl_table_freep) struct ctl_table *t = NULL;
@@ -180,6 +181,7 @@ int verb_list(const struct ctl_options *opts) {
 			ctl_format_size(v[6], sizeof v[6], ctl_machine_reclaimed(vm), x),
 			agent_text(vm),
 			vm->discard_capable ? "yes" : "no",
+			vm->libvirt && *vm->libvirt ? vm->libvirt : "?",
 		};
 
 		r = ctl_table_add_row(t, cells);

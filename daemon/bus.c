@@ -55,6 +55,7 @@ static void manager_props_fill(struct manager *m, struct bus_manager_props *p) {
 	memcpy(p->reclaimed, m->reclaimed, sizeof p->reclaimed);
 	memcpy(p->rate, m->rate, sizeof p->rate);
 	snprintf(p->plan, sizeof p->plan, "%s", m->plan_reason);
+	snprintf(p->libvirt, sizeof p->libvirt, "%s", manager_libvirt_state(m));
 }
 
 static void machine_props_fill(struct vm *vm, struct bus_machine_props *p) {
@@ -89,6 +90,7 @@ static void machine_props_fill(struct vm *vm, struct bus_machine_props *p) {
 	snprintf(p->name, sizeof p->name, "%s", s->name);
 	snprintf(p->agent_state, sizeof p->agent_state, "%s", agent_state_to_string(s->agent));
 	snprintf(p->discard_reason, sizeof p->discard_reason, "%s", vm->discard_reason);
+	snprintf(p->libvirt, sizeof p->libvirt, "%s", vm_libvirt_state(vm));
 	snprintf(p->last_decision, sizeof p->last_decision, "%s", vm->last_decision);
 }
 
@@ -456,6 +458,7 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_PROPERTY("RateVolatile", "d", NULL, MGR(rate[RUNG_VOLATILE]), EMITS),
 	SD_BUS_PROPERTY("RateBalloon", "d", NULL, MGR(rate[RUNG_BALLOON]), EMITS),
 	SD_BUS_PROPERTY("Plan", "s", property_get_chars, MGR(plan), EMITS),
+	SD_BUS_PROPERTY("Libvirt", "s", property_get_chars, MGR(libvirt), EMITS),
 
 	SD_BUS_METHOD_WITH_NAMES("GetMachine", "s", SD_BUS_PARAM(name), "o", SD_BUS_PARAM(path),
 				 method_get_machine, SD_BUS_VTABLE_UNPRIVILEGED),
@@ -499,6 +502,7 @@ static const sd_bus_vtable machine_vtable[] = {
 	SD_BUS_PROPERTY("Managed", "b", NULL, MCH(managed), EMITS),
 	SD_BUS_PROPERTY("AgentState", "s", property_get_chars, MCH(agent_state), EMITS),
 	SD_BUS_PROPERTY("AgentRejected", "t", NULL, MCH(agent_rejected), EMITS),
+	SD_BUS_PROPERTY("Libvirt", "s", property_get_chars, MCH(libvirt), EMITS),
 	SD_BUS_PROPERTY("Module", "b", NULL, MCH(module), EMITS),
 	SD_BUS_PROPERTY("DiscardCapable", "b", NULL, MCH(discard_capable), EMITS),
 	SD_BUS_PROPERTY("DiscardReason", "s", property_get_chars, MCH(discard_reason), EMITS),

@@ -35,6 +35,7 @@ struct bus_manager_props {
 	uint64_t reclaimed[_RUNG_MAX];
 	double rate[_RUNG_MAX];
 	char plan[ACTION_REASON_MAX];
+	char libvirt[32];		/* manager_libvirt_state() */
 };
 
 /* The properties of org.hintd1.Machine. */
@@ -52,6 +53,7 @@ struct bus_machine_props {
 	uint32_t rungs;			/* RUNG_BIT()s, shown as an array of names */
 	int managed;
 	char agent_state[16];
+	char libvirt[32];		/* vm_libvirt_state() */
 	uint64_t agent_rejected;
 	int module, discard_capable;
 	char discard_reason[256];

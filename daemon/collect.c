@@ -36,6 +36,7 @@ static void apply_memstats(struct vm *vm, const struct virt_domain_stats *d, use
 	if (!d->answered)
 		return;
 	vm->libvirt_seen = now;
+	vm->libvirt_stats = true;
 	vm_balloon_seen(vm, ms->actual);
 	/* Without an agent, the balloon driver's numbers are the guest's view. */
 	if (!vm->agent_stats && ms->guest_stats) {

@@ -36,6 +36,16 @@ const char *manager_libvirt_state(const struct manager *m) {
 	return m->libvirt_answering ? "connected" : "not answering";
 }
 
+const char *vm_libvirt_state(const struct vm *vm) {
+	const struct manager *m = vm->manager;
+
+	if (!virt_conn_connected(m->virt) || !m->libvirt_answering)
+		return manager_libvirt_state(m);
+	if (vm->unresponsive)
+		return "unresponsive";
+	return vm->discovered && vm->libvirt_stats ? "answering" : "reading";
+}
+
 static void reclaim_request_clear(struct manager *m) {
 	m->reclaim_request = 0;
 	m->reclaim_any = false;

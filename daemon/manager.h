@@ -43,6 +43,7 @@ struct vm {
 	struct virt_call *balloon_call;
 	uint64_t balloon_pending;	/* target to send next; 0 = none */
 	usec_t libvirt_seen;		/* QEMU last answered libvirt for it */
+	bool libvirt_stats;		/* libvirt's statistics arrived at least once */
 	bool unresponsive;
 	uint64_t balloon_seen;		/* actual size last reported by libvirt */
 
@@ -134,6 +135,10 @@ struct vm *manager_find_vm(struct manager *m, const char *name);
 usec_t manager_now(struct manager *m);
 /* "connected", "not answering" or "not connected". */
 const char *manager_libvirt_state(const struct manager *m);
+/* "answering", "unresponsive" (its QEMU does not answer libvirt), "reading"
+ * (not yet described by libvirt), or the connection's state when libvirt
+ * itself is not there. */
+const char *vm_libvirt_state(const struct vm *vm);
 /* Bytes a rung gave back from vm, as measured on the host: counted, set
  * against a pending request, announced. */
 void manager_account(struct manager *m, struct vm *vm, enum rung rung, uint64_t bytes);

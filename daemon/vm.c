@@ -82,8 +82,9 @@ static void on_discovered(void *owner, struct virt_discovery *d) {
 	snprintf(vm->discard_reason, sizeof vm->discard_reason, "%s", d->discard_reason);
 	vm->state.discard_capable = vm->backing.fd >= 0;
 	vm->state.max_memory = vm->info.max_memory;
-	if (!vm->discovered)
-		vm->state.balloon_actual = vm->balloon_seen = vm->info.max_memory;
+	/* Until libvirt reports the balloon, the guest has all of its memory. */
+	if (!vm->balloon_seen)
+		vm->state.balloon_actual = vm->info.max_memory;
 	vm->discovered = true;
 
 	vm->agent = agent_free(vm->agent);

@@ -54,7 +54,9 @@ start_hintd() {
 	HINTD_PID=$!
 	PIDS+=("$HINTD_PID")
 	for _ in $(seq 100); do
-		"$HINTCTL" --bus-address="$ADDR" show test > /dev/null 2>&1 && return 0
+		# Described by libvirt and its statistics read (in the background).
+		"$HINTCTL" --bus-address="$ADDR" show test 2>/dev/null | grep -q "Libvirt: answering" &&
+			return 0
 		kill -0 "$HINTD_PID" 2>/dev/null || break
 		sleep 0.1
 	done

@@ -80,7 +80,7 @@ xml_interface() {
 		RateBalloon Plan; do
 		assert_output --partial "\"$p\""
 	done
-	assert_output --regexp '^a\{sv\} 20 '
+	assert_output --regexp '^a\{sv\} 21 '
 }
 
 @test "GetManagedObjects lists the machine, without memfd and agent, with the reason" {
@@ -89,7 +89,7 @@ xml_interface() {
 	run bus call org.hintd1 /org/hintd1 org.freedesktop.DBus.ObjectManager GetManagedObjects
 	assert_success
 	assert_output --partial '"/org/hintd1/machine/test"'
-	assert_output --partial '"org.hintd1.Machine" 28 "Name" s "test"'
+	assert_output --partial '"org.hintd1.Machine" 29 "Name" s "test"'
 	run vm_prop Name Running MaxMemory DiscardCapable AgentState Module Managed Shares Reclaim
 	assert_output $'s "test"\nb true\nt 8589934592\nb false\ns "absent"\nb false\nb true\nu 1000\nas 3 "unused" "volatile" "balloon"'
 	run vm_prop DiscardReason

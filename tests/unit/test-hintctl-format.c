@@ -333,14 +333,14 @@ TEST(property_tables_match_the_api) {
 		"PressureSomeAvg10 d", "PressureFullAvg10 d", "BudgetLimit t", "BudgetUsage t",
 		"Free t", "LowWatermark t", "HighWatermark t", "Reclaiming b", "ReclaimedUnused t",
 		"ReclaimedVolatile t", "ReclaimedBalloon t", "RateUnused d", "RateVolatile d",
-		"RateBalloon d", "Plan s",
+		"RateBalloon d", "Plan s", "Libvirt s",
 	};
 	static const char *const machine[] = {
 		"Name s", "Running b", "MaxMemory t", "BalloonActual t", "BalloonTarget t",
 		"Backed t", "Unused t", "Volatile t", "Stable t", "Hinted t", "ReclaimedUnused t",
 		"ReclaimedVolatile t", "ReclaimedBalloon t", "GuestPressureSomeAvg10 d",
 		"SwapInRate d", "MinMemory t", "MaxMemorySetting t", "Shares u", "Priority i",
-		"Reclaim as", "Managed b", "AgentState s", "AgentRejected t", "Module b", "DiscardCapable b",
+		"Reclaim as", "Managed b", "AgentState s", "AgentRejected t", "Libvirt s", "Module b", "DiscardCapable b",
 		"DiscardReason s", "LastDecision s", "LastDecisionTimestamp t",
 	};
 	char buf[64];
