@@ -227,6 +227,461 @@ static int order_cmp_give(const void *a, const void *b) {
  * it all (and its own working files with it) for next to nothing. */
 #define VOLATILE_MIN_BYTES MiB(4)
 
+/* One tick, worked out step by step: the inputs, what the host assessment
+ * found, each VM's work, and what each step handed out. Each step reads
+ * what the steps before it left here and takes its share of need (or slack). */
+struct tick {
+	const struct policy_config *cfg;
+	const struct host_state *host;
+	const struct vm_state *vms;
+	size_t n_vms;
+	struct policy_history *history;
+	usec_t now;
+	struct plan *plan;
+	struct vm_work *work;		/* n_vms entries */
+	struct order *order;		/* n_vms entries: each step's order, reused */
+	size_t n_order;
+
+	/* Host assessment. */
+	uint64_t free;			/* MemAvailable, or what is left of the budget */
+	bool reclaiming;
+	bool psi_hot;			/* host PSI over its limit */
+	bool emergency;			/* free < low / 2: nobody waits */
+	bool in_grace;			/* what the cheap rungs can still give counts */
+	uint64_t cheap_total;		/* unused + volatile reclaimed, all VMs */
+	usec_t cheap_progress;		/* when that last grew */
+	char host_why[96];
+	/* Still to hand out: reclaim while reclaiming, else slack to give back. */
+	uint64_t need, slack;
+
+	/* Over running VMs, for the fair share of cache. */
+	uint64_t shares_total, size_total;
+	size_t n_short;
+
+	/* What each step handed out, for the plan's summary. */
+	uint64_t deflated, from_hints, from_cache, from_balloon, to_slack;
+};
+
+/* Why the host reclaims or not, as every reason starts. */
+static void describe_host(struct tick *t) {
+	const struct policy_config *cfg = t->cfg;
+
+	if (t->free < cfg->low_watermark)
+		snprintf(t->host_why, sizeof t->host_why, "host free %s < low watermark %s",
+			 SZ(t->free), SZ(cfg->low_watermark));
+	else if (t->psi_hot)
+		snprintf(t->host_why, sizeof t->host_why, "host PSI some %.1f%% > %.1f%%",
+			 t->host->psi_some_avg10, cfg->psi_limit);
+	else if (t->host->reclaim_request > 0)
+		snprintf(t->host_why, sizeof t->host_why, "reclaim of %s requested",
+			 SZ(t->host->reclaim_request));
+	else if (t->reclaiming)
+		snprintf(t->host_why, sizeof t->host_why, "host free %s < high watermark %s",
+			 SZ(t->free), SZ(cfg->high_watermark));
+	else
+		snprintf(t->host_why, sizeof t->host_why, "host free %s > high watermark %s",
+			 SZ(t->free), SZ(cfg->high_watermark));
+}
+
+/* Step 1: free, whether to reclaim (with hysteresis), need or slack, and
+ * whether the cheap rungs are still within their grace. */
+static void assess_host(struct tick *t) {
+	const struct policy_config *cfg = t->cfg;
+	const struct host_state *host = t->host;
+	const struct policy_history *history = t->history;
+
+	t->free = host->budget_set ? sub_sat(host->budget_limit, host->budget_usage)
+				   : host->mem_available;
+	t->psi_hot = cfg->psi_limit > 0 && host->psi_some_avg10 > cfg->psi_limit;
+	t->reclaiming = t->free < cfg->low_watermark || t->psi_hot || host->reclaim_request > 0 ||
+			(history->reclaiming && t->free < cfg->high_watermark);
+	t->need = t->reclaiming ? sub_sat(cfg->high_watermark, t->free) : 0;
+	if (t->psi_hot)
+		t->need = MAX(t->need, cfg->balloon_step);
+	t->need = t->need + host->reclaim_request >= t->need ? t->need + host->reclaim_request
+							     : UINT64_MAX;
+	t->slack = t->reclaiming ? 0 : sub_sat(t->free, cfg->high_watermark);
+	t->emergency = t->free < cfg->low_watermark / 2;
+	/* The cheap rungs deliver within seconds (the guest reports free chunks
+	 * ~2 s after they appear; dropped cache becomes free at once). While
+	 * they make progress, all they can give counts as coming before any
+	 * balloon moves; after cheap_rung_grace without progress, only what is
+	 * in flight, so memory that never comes back (fragmented, refused)
+	 * cannot hold the balloon off for good. */
+	t->cheap_total = 0;
+	for (size_t i = 0; i < t->n_vms; i++)
+		t->cheap_total += t->vms[i].reclaimed[RUNG_UNUSED] + t->vms[i].reclaimed[RUNG_VOLATILE];
+	t->cheap_progress = history->cheap_progress;
+	if (!history->reclaiming || t->cheap_total > history->cheap_reclaimed)
+		t->cheap_progress = t->now;
+	t->in_grace = t->reclaiming && !t->emergency &&
+		      t->now - t->cheap_progress < cfg->cheap_rung_grace;
+
+	t->plan->free = t->free;
+	t->plan->need = t->need;
+	t->plan->reclaiming = t->reclaiming;
+	describe_host(t);
+}
+
+/* Step 2: per running VM, whether it is short, and the balloon's bounds. */
+static void assess_vms(struct tick *t) {
+	for (size_t i = 0; i < t->n_vms; i++) {
+		const struct vm_state *v = &t->vms[i];
+		struct vm_work *w = &t->work[i];
+
+		if (!v->running)
+			continue;
+		t->shares_total += v->settings.shares;
+		t->size_total += v->balloon_actual;
+		w->is_short = guest_is_short(t->cfg, v, w->why_short, sizeof w->why_short);
+		t->n_short += w->is_short;
+		w->balloonable = rung_allowed(v, RUNG_BALLOON) && v->max_memory > 0 &&
+				 v->balloon_actual > 0;
+		if (!w->balloonable)
+			continue;
+		w->cap = vm_cap(v);
+		w->floor = vm_floor(t->cfg, v);
+		w->pending = v->balloon_actual;
+		if (v->balloon_target > 0 && v->balloon_target < v->balloon_actual)
+			w->pending = v->balloon_target;	/* inflation still on its way */
+	}
+}
+
+/* Step 3: a guest that is short gets memory back before anything else,
+ * even while the host reclaims (need grows by as much). */
+static void deflate_short_guests(struct tick *t) {
+	const struct policy_config *cfg = t->cfg;
+
+	for (size_t i = 0; i < t->n_vms; i++) {
+		const struct vm_state *v = &t->vms[i];
+		struct vm_work *w = &t->work[i];
+		uint64_t target, grow;
+		struct action *a;
+
+		if (!w->is_short || !w->balloonable || v->balloon_actual >= w->cap)
+			continue;
+		/* Deflating costs the host ~0.2 s; a guest that runs out costs a
+		 * process. Give at least a quarter of its size, or twice what it
+		 * lacks, rather than one step a tick while it allocates. */
+		grow = MAX(cfg->balloon_step, w->cap / 4);
+		if (v->guest.valid && v->guest.available < cfg->guest_headroom)
+			grow = MAX(grow, 2 * (cfg->guest_headroom - v->guest.available));
+		target = MIN(w->cap, v->balloon_actual + grow);
+		grow = target - v->balloon_actual;
+		a = plan_add(t->plan, i, ACTION_BALLOON);
+		a->bytes = target;
+		reasonf(a->reason, "%s: deflate by %s to %s", w->why_short, SZ(grow), SZ(target));
+		w->balloon_done = true;
+		t->history->vm[i].last_deflate = t->now;
+		t->deflated += grow;
+		if (t->reclaiming)
+			t->need += grow;
+		else
+			t->slack = sub_sat(t->slack, grow);
+	}
+}
+
+/* Step 4: a target in flight below the floor (MinMemory raised, guest
+ * grew): stop the balloon at the floor, or where it is now. */
+static void stop_at_floors(struct tick *t) {
+	for (size_t i = 0; i < t->n_vms; i++) {
+		const struct vm_state *v = &t->vms[i];
+		struct vm_work *w = &t->work[i];
+		struct action *a;
+
+		if (!w->balloonable || w->balloon_done || w->is_short || w->pending >= w->floor ||
+		    w->pending == v->balloon_actual)
+			continue;
+		w->pending = MIN(v->balloon_actual, w->floor);
+		a = plan_add(t->plan, i, ACTION_BALLOON);
+		a->bytes = w->pending;
+		reasonf(a->reason, "target %s below floor %s: stop at %s", SZ(v->balloon_target),
+			SZ(w->floor), SZ(w->pending));
+		w->balloon_done = true;
+	}
+}
+
+/* Step 5, rung 1, unused: the standing decision for every VM that sends
+ * hints. Accepted hints (and, within the grace, the free memory still
+ * backed that the guest will report) count against need. */
+static void take_unused(struct tick *t) {
+	for (size_t i = 0; i < t->n_vms; i++) {
+		const struct vm_state *v = &t->vms[i];
+		struct action *a;
+
+		if (!v->running || v->agent != AGENT_CONNECTED || !v->module)
+			continue;
+		a = plan_add(t->plan, i, ACTION_HINTS);
+		if (!v->discard_capable)
+			reasonf(a->reason, "RAM backing not discard-capable: release %s of hints",
+				SZ(v->hinted));
+		else if (!rung_allowed(v, RUNG_UNUSED))
+			reasonf(a->reason, "Reclaim= excludes unused: release %s of hints",
+				SZ(v->hinted));
+		else if (t->cfg->discard_unused == DISCARD_ON_PRESSURE && !t->reclaiming)
+			reasonf(a->reason, "host not reclaiming, discard on pressure: release %s "
+				"of hints", SZ(v->hinted));
+		else {
+			uint64_t coming = v->hinted + (t->in_grace ? v->unused_backed : 0);
+
+			a->accept = true;
+			t->from_hints += coming;
+			t->need = sub_sat(t->need, coming);
+			if (t->reclaiming)
+				reasonf(a->reason, "%s: take %s of unused hints", t->host_why,
+					SZ(v->hinted));
+			else
+				reasonf(a->reason, "unused pages cost the guest nothing: take %s "
+					"of hints", SZ(v->hinted));
+		}
+	}
+}
+
+/* Dropped cache comes back as unused hints: only a VM whose unused rung
+ * takes them, with enough clean cache to be worth asking. */
+static bool volatile_candidate(const struct tick *t, size_t i) {
+	const struct vm_state *v = &t->vms[i];
+
+	return v->running && !t->work[i].is_short && v->agent == AGENT_CONNECTED && v->module &&
+	       v->discard_capable && rung_allowed(v, RUNG_UNUSED) &&
+	       rung_allowed(v, RUNG_VOLATILE) && v->guest.valid &&
+	       v->guest.volatile_ >= VOLATILE_MIN_BYTES;
+}
+
+/* Step 6, rung 2, volatile: lowest priority first, then most over the fair
+ * share, up to volatile_step per VM. */
+static void drop_volatile(struct tick *t) {
+	t->n_order = 0;
+	for (size_t i = 0; t->need > 0 && i < t->n_vms; i++) {
+		const struct vm_state *v = &t->vms[i];
+		double fair;
+
+		if (!volatile_candidate(t, i))
+			continue;
+		fair = t->shares_total > 0
+			? (double) t->size_total * v->settings.shares / t->shares_total : 0;
+		t->order[t->n_order++] = (struct order) {
+			.i = i,
+			.first = v->reclaim_first,
+			.priority = v->settings.priority,
+			.key = (double) v->balloon_actual - fair,
+		};
+	}
+	if (t->n_order > 0)
+		qsort(t->order, t->n_order, sizeof *t->order, order_cmp_reclaim);
+	for (size_t j = 0; t->need > 0 && j < t->n_order; j++) {
+		const struct order *o = &t->order[j];
+		const struct vm_state *v = &t->vms[o->i];
+		uint64_t bytes = MIN(MIN(t->cfg->volatile_step, v->guest.volatile_), t->need);
+		struct action *a = plan_add(t->plan, o->i, ACTION_DROP_CACHE);
+
+		a->bytes = bytes;
+		reasonf(a->reason, "%s: drop %s of %s clean cache (priority %d, %+.0f MiB "
+			"over fair share)", t->host_why, SZ(bytes), SZ(v->guest.volatile_),
+			v->settings.priority, o->key / (double) MiB(1));
+		/* Within the grace, the rest of its cache counts too: it is asked
+		 * for step by step over the next ticks. */
+		uint64_t coming = t->in_grace ? MIN(v->guest.volatile_, t->need) : bytes;
+		t->need -= coming;
+		t->from_cache += coming;
+	}
+}
+
+/* Inflation already on its way counts first; then the VMs that may give
+ * more this tick: not short, no balloon action yet, and not deflated
+ * within reverse_holdoff (unless in an emergency). */
+static void balloon_candidates(struct tick *t) {
+	t->n_order = 0;
+	for (size_t i = 0; t->need > 0 && i < t->n_vms; i++) {
+		const struct vm_state *v = &t->vms[i];
+		struct vm_work *w = &t->work[i];
+
+		if (!w->balloonable || w->is_short)
+			continue;
+		t->need = sub_sat(t->need, v->balloon_actual - w->pending);
+		if (w->balloon_done || (within(t->now, t->history->vm[i].last_deflate,
+					       t->cfg->reverse_holdoff) && !t->emergency))
+			continue;
+		t->order[t->n_order++] = (struct order) {
+			.i = i,
+			.first = v->reclaim_first,
+			.priority = v->settings.priority,
+		};
+	}
+}
+
+/* Lowest size vms[i] may reach this tick: its floor, or one step down. */
+static uint64_t balloon_lowest(const struct tick *t, size_t i) {
+	return MAX(t->work[i].floor, sub_sat(t->vms[i].balloon_actual, t->cfg->balloon_step));
+}
+
+/* Named by a request first, then lower priority, then the lower ratio. */
+static bool inflate_before(const struct order *x, double x_ratio, const struct order *y,
+			   double y_ratio) {
+	if (x->first != y->first)
+		return x->first;
+	if (x->priority != y->priority)
+		return x->priority < y->priority;
+	return x_ratio < y_ratio;
+}
+
+/* The candidate (index into order[]) to take the next slice from, or
+ * SIZE_MAX when none may give more this tick. */
+static size_t balloon_pick(const struct tick *t) {
+	size_t best = SIZE_MAX, waiting = SIZE_MAX;
+	double best_ratio = 0, waiting_ratio = 0;
+
+	for (size_t j = 0; j < t->n_order; j++) {
+		size_t i = t->order[j].i;
+		const struct vm_work *w = &t->work[i];
+		uint64_t size = w->pending - w->cut;
+		double ratio = adjusted_ratio(&t->vms[i], size, t->cfg->idle_tax);
+
+		if (size <= balloon_lowest(t, i)) {
+			/* Out of step this tick, but room above its floor. */
+			if (size > w->floor && (waiting == SIZE_MAX || ratio < waiting_ratio)) {
+				waiting = j;
+				waiting_ratio = ratio;
+			}
+			continue;
+		}
+		if (best == SIZE_MAX ||
+		    inflate_before(&t->order[j], ratio, &t->order[best], best_ratio)) {
+			best = j;
+			best_ratio = ratio;
+		}
+	}
+	if (best == SIZE_MAX)
+		return SIZE_MAX;
+	/* A VM using its memory far more than one that only ran out of step
+	 * this tick waits: the idle one gives the rest next tick, and a busy
+	 * guest's balloon pages fragment the memory it is about to free.
+	 * Not in an emergency, and never across priorities. */
+	if (!t->emergency && waiting != SIZE_MAX &&
+	    t->order[waiting].priority == t->order[best].priority &&
+	    t->order[waiting].first == t->order[best].first && best_ratio > 2 * waiting_ratio)
+		return SIZE_MAX;
+	return best;
+}
+
+/* Step 7, rung 3, balloon: BALLOON_CHUNK slices to the most deserving
+ * candidate until need is met, then one target per VM that gave. */
+static void inflate_balloons(struct tick *t) {
+	balloon_candidates(t);
+	while (t->need > 0) {
+		size_t best = balloon_pick(t), i;
+		uint64_t slice;
+
+		if (best == SIZE_MAX)
+			break;
+		i = t->order[best].i;
+		slice = MIN(MIN(BALLOON_CHUNK, t->need),
+			    t->work[i].pending - t->work[i].cut - balloon_lowest(t, i));
+		t->work[i].cut += slice;
+		t->need -= slice;
+		t->from_balloon += slice;
+	}
+	for (size_t j = 0; j < t->n_order; j++) {
+		size_t i = t->order[j].i;
+		const struct vm_state *v = &t->vms[i];
+		struct vm_work *w = &t->work[i];
+		uint64_t target = w->pending - w->cut;
+		struct action *a;
+
+		if (w->cut == 0)
+			continue;
+		a = plan_add(t->plan, i, ACTION_BALLOON);
+		a->bytes = target;
+		reasonf(a->reason, "%s: inflate by %s to %s (priority %d, ratio %.2g); floor %s",
+			t->host_why, SZ(v->balloon_actual - target), SZ(target), v->settings.priority,
+			adjusted_ratio(v, w->pending, t->cfg->idle_tax), SZ(w->floor));
+		w->balloon_done = true;
+		t->history->vm[i].last_inflate = t->now;
+	}
+}
+
+/* Deflation already on its way counts against slack; then the VMs that may
+ * grow: below their cap and not inflated within reverse_holdoff. */
+static void slack_candidates(struct tick *t) {
+	t->n_order = 0;
+	for (size_t i = 0; t->slack > 0 && i < t->n_vms; i++) {
+		const struct vm_state *v = &t->vms[i];
+		struct vm_work *w = &t->work[i];
+
+		if (!w->balloonable || w->balloon_done || w->is_short)
+			continue;
+		if (v->balloon_target > v->balloon_actual)
+			w->pending = MIN(v->balloon_target, w->cap);
+		t->slack = sub_sat(t->slack, sub_sat(w->pending, v->balloon_actual));
+		if (v->balloon_actual >= w->cap ||
+		    within(t->now, t->history->vm[i].last_inflate, t->cfg->reverse_holdoff))
+			continue;
+		t->order[t->n_order++] = (struct order) {
+			.i = i,
+			.priority = v->settings.priority,
+			.key = adjusted_ratio(v, v->balloon_actual, t->cfg->idle_tax),
+		};
+	}
+}
+
+/* Step 8, slack: give memory back, higher priority first, then most shares
+ * per byte, each up to balloon_step, never past free - high. */
+static void give_slack(struct tick *t) {
+	slack_candidates(t);
+	if (t->n_order > 0)
+		qsort(t->order, t->n_order, sizeof *t->order, order_cmp_give);
+	for (size_t j = 0; t->slack > 0 && j < t->n_order; j++) {
+		size_t i = t->order[j].i;
+		const struct vm_state *v = &t->vms[i];
+		const struct vm_work *w = &t->work[i];
+		uint64_t highest = MIN(w->cap, v->balloon_actual + t->cfg->balloon_step), give;
+		struct action *a;
+
+		if (w->pending >= highest)
+			continue;
+		give = MIN(highest - w->pending, t->slack);
+		a = plan_add(t->plan, i, ACTION_BALLOON);
+		a->bytes = w->pending + give;
+		reasonf(a->reason, "%s: deflate by %s to %s (priority %d); cap %s", t->host_why,
+			SZ(a->bytes - v->balloon_actual), SZ(a->bytes), v->settings.priority,
+			SZ(w->cap));
+		t->history->vm[i].last_deflate = t->now;
+		t->slack -= give;
+		t->to_slack += give;
+	}
+}
+
+/* Step 9: the plan's own reason, what `hintctl status` shows. */
+static void summarize(struct tick *t) {
+	const struct policy_config *cfg = t->cfg;
+	char shorts[80] = "";
+
+	if (t->n_short > 0)
+		snprintf(shorts, sizeof shorts, "; %zu short guest%s given %s", t->n_short,
+			 t->n_short == 1 ? "" : "s", SZ(t->deflated));
+	if (t->reclaiming)
+		reasonf(t->plan->reason, "%s: need %s; hints %s, cache %s, balloon %s%s%s%s",
+			t->host_why, SZ(t->plan->need + t->deflated), SZ(t->from_hints),
+			SZ(t->from_cache), SZ(t->from_balloon), t->need > 0 ? ", unmet " : "",
+			t->need > 0 ? SZ(t->need) : "", shorts);
+	else if (t->free > cfg->high_watermark)
+		reasonf(t->plan->reason, "%s: give back %s%s", t->host_why, SZ(t->to_slack), shorts);
+	else
+		reasonf(t->plan->reason, "host free %s between watermarks %s and %s: no reclaim%s",
+			SZ(t->free), SZ(cfg->low_watermark), SZ(cfg->high_watermark), shorts);
+}
+
+/* Step 10: what the next tick needs to know about this one. */
+static void remember(struct tick *t) {
+	struct policy_history *history = t->history;
+
+	if (t->reclaiming && !history->reclaiming)
+		history->reclaim_since = t->now;
+	history->cheap_reclaimed = t->cheap_total;
+	history->cheap_progress = t->cheap_progress;
+	history->reclaiming = t->reclaiming;
+}
+
 /* The reclaim ladder, one tick. The numbers it assumes (defaults from
  * policy_config_init()):
  *
@@ -244,9 +699,8 @@ static int order_cmp_give(const void *a, const void *b) {
  *                 its MinMemory. Deflated by the most of balloon_step
  *                 (64 MiB), a quarter of its cap and twice what it lacks
  *                 below the headroom, up to MaxMemory, every tick, even
- *                 while the host reclaims (need
- *                 grows by as much); never inflated, never asked to drop
- *                 cache.
+ *                 while the host reclaims (need grows by as much); never
+ *                 inflated, never asked to drop cache.
  *   unused        hints are taken whenever they come (DISCARD_ALWAYS) or
  *                 only while reclaiming; each hinted byte counts against
  *                 need. Hints that cannot or may not be discarded are
@@ -259,11 +713,11 @@ static int order_cmp_give(const void *a, const void *b) {
  *                 with idle_tax 0.75, i.e. idle memory counts 4x), except
  *                 that a VM whose ratio is over twice that of one only out
  *                 of step this tick waits for the next tick (not in an
- *                 emergency); a target
- *                 is never more than balloon_step (64 MiB) below the current
- *                 size (a target still in flight counts towards both the step
- *                 and need) nor below the floor: max(MinMemory, guest_floor
- *                 128 MiB, guest used + headroom).
+ *                 emergency); a target is never more than balloon_step
+ *                 (64 MiB) below the current size (a target still in flight
+ *                 counts towards both the step and need) nor below the
+ *                 floor: max(MinMemory, guest_floor 128 MiB, guest used +
+ *                 headroom).
  *   thrash guard  no inflation within reverse_holdoff (30 s) of a deflation,
  *                 unless host free < low / 2: running the host out of memory
  *                 costs more than moving one balloon back. No slack
@@ -274,21 +728,17 @@ static int order_cmp_give(const void *a, const void *b) {
  *   otherwise     between the watermarks and not reclaiming: no change.
  *
  * The balloon rung gates every balloon change, deflation included, so a VM
- * with Reclaim= without "balloon" keeps whatever size its admin gave it. */
+ * with Reclaim= without "balloon" keeps whatever size its admin gave it.
+ * Actions come in step order: short guests, floors, hints, cache, inflation,
+ * slack. */
 int policy_decide(const struct policy_config *cfg, const struct host_state *host,
 		  const struct vm_state *vms, size_t n_vms, struct policy_history *history,
 		  usec_t now, struct plan *ret) {
 	_cleanup_free_ struct action *actions = NULL;
 	_cleanup_free_ struct vm_work *work = NULL;
 	_cleanup_free_ struct order *order = NULL;
-	uint64_t free_bytes, need, slack, deflated = 0, from_hints = 0, from_cache = 0,
-		 from_balloon = 0, to_slack = 0, shares_total = 0, size_total = 0;
-	bool psi_hot, reclaiming, emergency, in_grace;
-	uint64_t cheap_total;
-	usec_t cheap_progress;
-	size_t n_short = 0, n_order;
-	char host_why[96], shorts[80] = "";
 	struct plan p = {};
+	struct tick t;
 	int r;
 
 	if (!cfg || !host || !history || !ret || (n_vms > 0 && (!vms || !history->vm)))
@@ -307,336 +757,22 @@ int policy_decide(const struct policy_config *cfg, const struct host_state *host
 			return -ENOMEM;
 	}
 	p.actions = actions;
+	t = (struct tick) {
+		.cfg = cfg, .host = host, .vms = vms, .n_vms = n_vms, .history = history,
+		.now = now, .plan = &p, .work = work, .order = order,
+	};
 
-	free_bytes = host->budget_set ? sub_sat(host->budget_limit, host->budget_usage)
-				      : host->mem_available;
-	psi_hot = cfg->psi_limit > 0 && host->psi_some_avg10 > cfg->psi_limit;
-	reclaiming = free_bytes < cfg->low_watermark || psi_hot || host->reclaim_request > 0 ||
-		     (history->reclaiming && free_bytes < cfg->high_watermark);
-	need = reclaiming ? sub_sat(cfg->high_watermark, free_bytes) : 0;
-	if (psi_hot)
-		need = MAX(need, cfg->balloon_step);
-	need = need + host->reclaim_request >= need ? need + host->reclaim_request : UINT64_MAX;
-	slack = reclaiming ? 0 : sub_sat(free_bytes, cfg->high_watermark);
-	emergency = free_bytes < cfg->low_watermark / 2;
-	/* The cheap rungs deliver within seconds (the guest reports free chunks
-	 * ~2 s after they appear; dropped cache becomes free at once). While
-	 * they make progress, all they can give counts as coming before any
-	 * balloon moves; after cheap_rung_grace without progress, only what is
-	 * in flight, so memory that never comes back (fragmented, refused)
-	 * cannot hold the balloon off for good. */
-	cheap_total = 0;
-	for (size_t i = 0; i < n_vms; i++)
-		cheap_total += vms[i].reclaimed[RUNG_UNUSED] + vms[i].reclaimed[RUNG_VOLATILE];
-	cheap_progress = history->cheap_progress;
-	if (!history->reclaiming || cheap_total > history->cheap_reclaimed)
-		cheap_progress = now;
-	in_grace = reclaiming && !emergency && now - cheap_progress < cfg->cheap_rung_grace;
+	assess_host(&t);
+	assess_vms(&t);
+	deflate_short_guests(&t);
+	stop_at_floors(&t);
+	take_unused(&t);
+	drop_volatile(&t);
+	inflate_balloons(&t);
+	give_slack(&t);
+	summarize(&t);
+	remember(&t);
 
-	p.free = free_bytes;
-	p.need = need;
-	p.reclaiming = reclaiming;
-
-	if (free_bytes < cfg->low_watermark)
-		snprintf(host_why, sizeof host_why, "host free %s < low watermark %s",
-			 SZ(free_bytes), SZ(cfg->low_watermark));
-	else if (psi_hot)
-		snprintf(host_why, sizeof host_why, "host PSI some %.1f%% > %.1f%%",
-			 host->psi_some_avg10, cfg->psi_limit);
-	else if (host->reclaim_request > 0)
-		snprintf(host_why, sizeof host_why, "reclaim of %s requested",
-			 SZ(host->reclaim_request));
-	else if (reclaiming)
-		snprintf(host_why, sizeof host_why, "host free %s < high watermark %s",
-			 SZ(free_bytes), SZ(cfg->high_watermark));
-	else
-		snprintf(host_why, sizeof host_why, "host free %s > high watermark %s",
-			 SZ(free_bytes), SZ(cfg->high_watermark));
-
-	for (size_t i = 0; i < n_vms; i++) {
-		const struct vm_state *v = &vms[i];
-		struct vm_work *w = &work[i];
-
-		if (!v->running)
-			continue;
-		shares_total += v->settings.shares;
-		size_total += v->balloon_actual;
-		w->is_short = guest_is_short(cfg, v, w->why_short, sizeof w->why_short);
-		n_short += w->is_short;
-		w->balloonable = rung_allowed(v, RUNG_BALLOON) && v->max_memory > 0 &&
-				 v->balloon_actual > 0;
-		if (!w->balloonable)
-			continue;
-		w->cap = vm_cap(v);
-		w->floor = vm_floor(cfg, v);
-		w->pending = v->balloon_actual;
-		if (v->balloon_target > 0 && v->balloon_target < v->balloon_actual)
-			w->pending = v->balloon_target;	/* inflation still on its way */
-	}
-
-	/* A guest that is short gets memory back before anything else. */
-	for (size_t i = 0; i < n_vms; i++) {
-		const struct vm_state *v = &vms[i];
-		struct vm_work *w = &work[i];
-		uint64_t target, grow;
-		struct action *a;
-
-		if (!w->is_short || !w->balloonable || v->balloon_actual >= w->cap)
-			continue;
-		/* Deflating costs the host ~0.2 s; a guest that runs out costs a
-		 * process. Give at least a quarter of its size, or twice what it
-		 * lacks, rather than one step a tick while it allocates. */
-		grow = MAX(cfg->balloon_step, w->cap / 4);
-		if (v->guest.valid && v->guest.available < cfg->guest_headroom)
-			grow = MAX(grow, 2 * (cfg->guest_headroom - v->guest.available));
-		target = MIN(w->cap, v->balloon_actual + grow);
-		grow = target - v->balloon_actual;
-		a = plan_add(&p, i, ACTION_BALLOON);
-		a->bytes = target;
-		reasonf(a->reason, "%s: deflate by %s to %s", w->why_short, SZ(grow), SZ(target));
-		w->balloon_done = true;
-		history->vm[i].last_deflate = now;
-		deflated += grow;
-		if (reclaiming)
-			need += grow;
-		else
-			slack = sub_sat(slack, grow);
-	}
-
-	/* A target in flight below the floor (MinMemory raised, guest grew):
-	 * stop the balloon at the floor, or where it is now. */
-	for (size_t i = 0; i < n_vms; i++) {
-		const struct vm_state *v = &vms[i];
-		struct vm_work *w = &work[i];
-		struct action *a;
-
-		if (!w->balloonable || w->balloon_done || w->is_short || w->pending >= w->floor ||
-		    w->pending == v->balloon_actual)
-			continue;
-		w->pending = MIN(v->balloon_actual, w->floor);
-		a = plan_add(&p, i, ACTION_BALLOON);
-		a->bytes = w->pending;
-		reasonf(a->reason, "target %s below floor %s: stop at %s", SZ(v->balloon_target),
-			SZ(w->floor), SZ(w->pending));
-		w->balloon_done = true;
-	}
-
-	/* Rung 1, unused: the standing decision for every VM that sends hints. */
-	for (size_t i = 0; i < n_vms; i++) {
-		const struct vm_state *v = &vms[i];
-		struct action *a;
-
-		if (!v->running || v->agent != AGENT_CONNECTED || !v->module)
-			continue;
-		a = plan_add(&p, i, ACTION_HINTS);
-		if (!v->discard_capable)
-			reasonf(a->reason, "RAM backing not discard-capable: release %s of hints",
-				SZ(v->hinted));
-		else if (!rung_allowed(v, RUNG_UNUSED))
-			reasonf(a->reason, "Reclaim= excludes unused: release %s of hints",
-				SZ(v->hinted));
-		else if (cfg->discard_unused == DISCARD_ON_PRESSURE && !reclaiming)
-			reasonf(a->reason, "host not reclaiming, discard on pressure: release %s "
-				"of hints", SZ(v->hinted));
-		else {
-			uint64_t coming = v->hinted + (in_grace ? v->unused_backed : 0);
-			a->accept = true;
-			from_hints += coming;
-			need = sub_sat(need, coming);
-			if (reclaiming)
-				reasonf(a->reason, "%s: take %s of unused hints", host_why,
-					SZ(v->hinted));
-			else
-				reasonf(a->reason, "unused pages cost the guest nothing: take %s "
-					"of hints", SZ(v->hinted));
-		}
-	}
-
-	/* Rung 2, volatile: dropped cache comes back as unused hints, so only
-	 * where the unused rung takes them. */
-	n_order = 0;
-	for (size_t i = 0; need > 0 && i < n_vms; i++) {
-		const struct vm_state *v = &vms[i];
-		double fair;
-
-		if (!v->running || work[i].is_short || v->agent != AGENT_CONNECTED ||
-		    !v->module || !v->discard_capable || !rung_allowed(v, RUNG_UNUSED) ||
-		    !rung_allowed(v, RUNG_VOLATILE) || !v->guest.valid ||
-		    v->guest.volatile_ < VOLATILE_MIN_BYTES)
-			continue;
-		fair = shares_total > 0 ? (double) size_total * v->settings.shares / shares_total : 0;
-		order[n_order++] = (struct order) {
-			.i = i,
-			.first = v->reclaim_first,
-			.priority = v->settings.priority,
-			.key = (double) v->balloon_actual - fair,
-		};
-	}
-	if (n_order > 0)
-		qsort(order, n_order, sizeof *order, order_cmp_reclaim);
-	for (size_t j = 0; need > 0 && j < n_order; j++) {
-		const struct vm_state *v = &vms[order[j].i];
-		uint64_t bytes = MIN(MIN(cfg->volatile_step, v->guest.volatile_), need);
-		struct action *a = plan_add(&p, order[j].i, ACTION_DROP_CACHE);
-		double over_mib = order[j].key / (double) MiB(1);
-
-		a->bytes = bytes;
-		reasonf(a->reason, "%s: drop %s of %s clean cache (priority %d, %+.0f MiB "
-			"over fair share)", host_why, SZ(bytes), SZ(v->guest.volatile_),
-			v->settings.priority, over_mib);
-		/* Within the grace, the rest of its cache counts too: it is asked
-		 * for step by step over the next ticks. */
-		uint64_t coming = in_grace ? MIN(v->guest.volatile_, need) : bytes;
-		need -= coming;
-		from_cache += coming;
-	}
-
-	/* Rung 3, balloon. Inflation already on its way counts first. */
-	n_order = 0;
-	for (size_t i = 0; need > 0 && i < n_vms; i++) {
-		const struct vm_state *v = &vms[i];
-		struct vm_work *w = &work[i];
-
-		if (!w->balloonable || w->is_short)
-			continue;
-		need = sub_sat(need, v->balloon_actual - w->pending);
-		if (w->balloon_done || (within(now, history->vm[i].last_deflate,
-					       cfg->reverse_holdoff) && !emergency))
-			continue;
-		order[n_order++] = (struct order) {
-			.i = i,
-			.first = vms[i].reclaim_first,
-			.priority = vms[i].settings.priority,
-		};
-	}
-	while (need > 0) {
-		size_t best = SIZE_MAX, waiting = SIZE_MAX;
-		double best_ratio = 0, waiting_ratio = 0;
-		uint64_t slice;
-
-		for (size_t j = 0; j < n_order; j++) {
-			const struct vm_state *v = &vms[order[j].i];
-			struct vm_work *w = &work[order[j].i];
-			uint64_t lowest = MAX(w->floor, sub_sat(v->balloon_actual, cfg->balloon_step));
-			double ratio;
-
-			ratio = adjusted_ratio(v, w->pending - w->cut, cfg->idle_tax);
-			if (w->pending - w->cut <= lowest) {
-				/* Out of step this tick, but room above its floor. */
-				if (w->pending - w->cut > w->floor &&
-				    (waiting == SIZE_MAX || ratio < waiting_ratio)) {
-					waiting = j;
-					waiting_ratio = ratio;
-				}
-				continue;
-			}
-			if (best == SIZE_MAX || (order[j].first && !order[best].first) ||
-			    (order[j].first == order[best].first &&
-			     (order[j].priority < order[best].priority ||
-			      (order[j].priority == order[best].priority && ratio < best_ratio)))) {
-				best = j;
-				best_ratio = ratio;
-			}
-		}
-		if (best == SIZE_MAX)
-			break;
-		/* A VM using its memory far more than one that only ran out of step
-		 * this tick waits: the idle one gives the rest next tick, and a busy
-		 * guest's balloon pages fragment the memory it is about to free.
-		 * Not in an emergency, and never across priorities. */
-		if (!emergency && waiting != SIZE_MAX && order[waiting].priority == order[best].priority &&
-		    order[waiting].first == order[best].first && best_ratio > 2 * waiting_ratio)
-			break;
-
-		const struct vm_state *v = &vms[order[best].i];
-		struct vm_work *w = &work[order[best].i];
-		uint64_t lowest = MAX(w->floor, sub_sat(v->balloon_actual, cfg->balloon_step));
-
-		slice = MIN(MIN(BALLOON_CHUNK, need), w->pending - w->cut - lowest);
-		w->cut += slice;
-		need -= slice;
-		from_balloon += slice;
-	}
-	for (size_t j = 0; j < n_order; j++) {
-		size_t i = order[j].i;
-		const struct vm_state *v = &vms[i];
-		struct vm_work *w = &work[i];
-		uint64_t target = w->pending - w->cut;
-		struct action *a;
-
-		if (w->cut == 0)
-			continue;
-		a = plan_add(&p, i, ACTION_BALLOON);
-		a->bytes = target;
-		reasonf(a->reason, "%s: inflate by %s to %s (priority %d, ratio %.2g); floor %s",
-			host_why, SZ(v->balloon_actual - target), SZ(target), v->settings.priority,
-			adjusted_ratio(v, w->pending, cfg->idle_tax), SZ(w->floor));
-		w->balloon_done = true;
-		history->vm[i].last_inflate = now;
-	}
-
-	/* Slack: give memory back, most deserving first, never past free - high. */
-	n_order = 0;
-	for (size_t i = 0; slack > 0 && i < n_vms; i++) {
-		const struct vm_state *v = &vms[i];
-		struct vm_work *w = &work[i];
-
-		if (!w->balloonable || w->balloon_done || w->is_short)
-			continue;
-		/* Deflation already on its way counts against slack. */
-		if (v->balloon_target > v->balloon_actual)
-			w->pending = MIN(v->balloon_target, w->cap);
-		slack = sub_sat(slack, sub_sat(w->pending, v->balloon_actual));
-		if (v->balloon_actual >= w->cap ||
-		    within(now, history->vm[i].last_inflate, cfg->reverse_holdoff))
-			continue;
-		order[n_order++] = (struct order) {
-			.i = i,
-			.priority = v->settings.priority,
-			.key = adjusted_ratio(v, v->balloon_actual, cfg->idle_tax),
-		};
-	}
-	if (n_order > 0)
-		qsort(order, n_order, sizeof *order, order_cmp_give);
-	for (size_t j = 0; slack > 0 && j < n_order; j++) {
-		size_t i = order[j].i;
-		const struct vm_state *v = &vms[i];
-		struct vm_work *w = &work[i];
-		uint64_t highest = MIN(w->cap, v->balloon_actual + cfg->balloon_step), give;
-		struct action *a;
-
-		if (w->pending >= highest)
-			continue;
-		give = MIN(highest - w->pending, slack);
-		a = plan_add(&p, i, ACTION_BALLOON);
-		a->bytes = w->pending + give;
-		reasonf(a->reason, "%s: deflate by %s to %s (priority %d); cap %s", host_why,
-			SZ(a->bytes - v->balloon_actual), SZ(a->bytes), v->settings.priority,
-			SZ(w->cap));
-		history->vm[i].last_deflate = now;
-		slack -= give;
-		to_slack += give;
-	}
-
-	if (n_short > 0)
-		snprintf(shorts, sizeof shorts, "; %zu short guest%s given %s", n_short,
-			 n_short == 1 ? "" : "s", SZ(deflated));
-
-	if (reclaiming)
-		reasonf(p.reason, "%s: need %s; hints %s, cache %s, balloon %s%s%s%s", host_why,
-			SZ(p.need + deflated), SZ(from_hints), SZ(from_cache), SZ(from_balloon),
-			need > 0 ? ", unmet " : "", need > 0 ? SZ(need) : "", shorts);
-	else if (free_bytes > cfg->high_watermark)
-		reasonf(p.reason, "%s: give back %s%s", host_why, SZ(to_slack), shorts);
-	else
-		reasonf(p.reason, "host free %s between watermarks %s and %s: no reclaim%s",
-			SZ(free_bytes), SZ(cfg->low_watermark), SZ(cfg->high_watermark), shorts);
-
-	if (reclaiming && !history->reclaiming)
-		history->reclaim_since = now;
-	history->cheap_reclaimed = cheap_total;
-	history->cheap_progress = cheap_progress;
-	history->reclaiming = reclaiming;
 	TAKE_PTR(actions);
 	*ret = p;
 	return 0;

@@ -1114,6 +1114,628 @@ TEST(rungs_from_string_inputs) {
 	CHECK(rung_to_string(_RUNG_MAX) == NULL);
 }
 
+/* ---- Step by step: each of policy_decide()'s steps, through a table. ---- */
+
+TEST(step_host_assessment) {
+	static const struct {
+		const char *what;
+		uint64_t free;
+		bool was_reclaiming;
+		double psi;
+		uint64_t request;
+		bool budget_over;
+		bool reclaiming;
+		uint64_t need;
+		const char *reason;	/* the plan's, from its start */
+	} table[] = {
+		{ "below low", MiB(100), false, 0, 0, false, true, MiB(412),
+		  "host free 100 MiB < low watermark 256 MiB: need 412 MiB; hints 0 MiB, "
+		  "cache 0 MiB, balloon 0 MiB, unmet 412 MiB" },
+		{ "between, going up", MiB(400), true, 0, 0, false, true, MiB(112),
+		  "host free 400 MiB < high watermark 512 MiB: need 112 MiB" },
+		{ "between, idle", MiB(400), false, 0, 0, false, false, 0,
+		  "host free 400 MiB between watermarks 256 MiB and 512 MiB: no reclaim" },
+		{ "at low: not below it", MiB(256), false, 0, 0, false, false, 0,
+		  "host free 256 MiB between watermarks" },
+		{ "high reached", MiB(512), true, 0, 0, false, false, 0,
+		  "host free 512 MiB between watermarks" },
+		{ "above high", GiB(1), false, 0, 0, false, false, 0,
+		  "host free 1024 MiB > high watermark 512 MiB: give back 0 MiB" },
+		{ "PSI alone: a step", GiB(1), false, 30, 0, false, true, MiB(64),
+		  "host PSI some 30.0% > 10.0%: need 64 MiB" },
+		{ "PSI and short", MiB(300), false, 30, 0, false, true, MiB(212),
+		  "host PSI some 30.0% > 10.0%: need 212 MiB" },
+		{ "PSI at its limit", GiB(1), false, 10, 0, false, false, 0, "host free 1024 MiB >" },
+		{ "request", GiB(1), false, 0, MiB(48), false, true, MiB(48),
+		  "reclaim of 48 MiB requested: need 48 MiB" },
+		{ "request adds to need", MiB(100), false, 0, MiB(48), false, true, MiB(460),
+		  "host free 100 MiB < low watermark 256 MiB: need 460 MiB" },
+		{ "request saturates", MiB(100), false, 0, UINT64_MAX - 1, false, true, UINT64_MAX,
+		  "host free 100 MiB < low watermark" },
+		{ "over budget", GiB(30), false, 0, 0, true, true, MiB(512),
+		  "host free 0 MiB < low watermark 256 MiB: need 512 MiB" },
+	};
+
+	for (size_t t = 0; t < ELEMENTSOF(table); t++) {
+		struct policy_config c = config();
+		struct host_state h = host_free(table[t].free);
+		struct hist hist;
+		struct plan p;
+
+		hist_init(&hist);
+		hist.h.reclaiming = table[t].was_reclaiming;
+		hist.h.reclaim_since = SEC(5);
+		h.psi_some_avg10 = table[t].psi;
+		h.reclaim_request = table[t].request;
+		if (table[t].budget_over) {
+			h.budget_set = true;
+			h.budget_limit = GiB(8);
+			h.budget_usage = GiB(9);
+		}
+		decide(&c, &h, NULL, 0, &hist, NOW, &p);
+		if (p.reclaiming != table[t].reclaiming || p.need != table[t].need ||
+		    strncmp(p.reason, table[t].reason, strlen(table[t].reason)) != 0)
+			FAIL_AT("%s: reclaiming %d need %" PRIu64 " MiB: %s", table[t].what,
+				p.reclaiming, p.need >> 20, p.reason);
+		CHECK_EQ_INT(hist.h.reclaiming, table[t].reclaiming);
+		/* Started now, or kept from when it started. */
+		if (table[t].reclaiming)
+			CHECK_EQ_U64(hist.h.reclaim_since, table[t].was_reclaiming ? SEC(5) : NOW);
+		plan_done(&p);
+	}
+}
+
+TEST(step_cheap_rung_grace) {
+	/* need 312 MiB; the guest has 400 MiB free and backed to report. Within
+	 * the grace that counts as coming and no balloon moves. */
+	static const struct {
+		const char *what;
+		uint64_t free;
+		bool was_reclaiming;
+		usec_t progress_age;	/* history.cheap_progress = NOW - this */
+		uint64_t reclaimed_before, reclaimed_now;
+		bool balloon;
+		usec_t progress_after_age;
+	} table[] = {
+		{ "reclaim starts: grace starts", MiB(200), false, SEC(60), 0, 0, false, 0 },
+		{ "no progress for 4 s", MiB(200), true, SEC(4), MiB(10), MiB(10), false, SEC(4) },
+		{ "no progress for 5 s", MiB(200), true, SEC(5), MiB(10), MiB(10), true, SEC(5) },
+		{ "progress restarts it", MiB(200), true, SEC(60), MiB(10), MiB(11), false, 0 },
+		{ "emergency: nobody waits", MiB(100), false, 0, 0, 0, true, 0 },
+		{ "half the low mark is no emergency", MiB(128), false, 0, 0, 0, false, 0 },
+	};
+
+	for (size_t t = 0; t < ELEMENTSOF(table); t++) {
+		struct policy_config c = config();
+		struct host_state h = host_free(table[t].free);
+		struct vm_state vms[1] = { vm_new("a", GiB(2)) };
+		struct hist hist;
+		struct plan p;
+
+		hist_init(&hist);
+		hist.h.reclaiming = table[t].was_reclaiming;
+		hist.h.cheap_progress = NOW - table[t].progress_age;
+		hist.h.cheap_reclaimed = table[t].reclaimed_before;
+		vms[0].unused_backed = MiB(400);
+		vms[0].reclaimed[RUNG_UNUSED] = table[t].reclaimed_now / 2;
+		vms[0].reclaimed[RUNG_VOLATILE] = table[t].reclaimed_now - table[t].reclaimed_now / 2;
+		decide(&c, &h, vms, 1, &hist, NOW, &p);
+		if ((find(&p, 0, ACTION_BALLOON) != NULL) != table[t].balloon)
+			FAIL_AT("%s: %s", table[t].what, p.reason);
+		CHECK_EQ_U64(hist.h.cheap_progress, NOW - table[t].progress_after_age);
+		CHECK_EQ_U64(hist.h.cheap_reclaimed, table[t].reclaimed_now);
+		plan_done(&p);
+	}
+}
+
+TEST(step_short_guests) {
+	/* Host between its watermarks: only a short guest's balloon moves. */
+	static const struct {
+		const char *what;
+		uint64_t cap, actual, available, min_memory;
+		double psi, swapin, refault;
+		bool stats;
+		unsigned rungs;
+		uint64_t target;	/* 0: no balloon action */
+		const char *reason;
+	} table[] = {
+		{ "at the headroom", GiB(4), GiB(2), MiB(64), 0, 0, 0, 0, true, RUNGS_ALL, 0, NULL },
+		{ "below the headroom: a quarter of the cap", GiB(4), GiB(2), MiB(63), 0, 0, 0, 0,
+		  true, RUNGS_ALL, GiB(3),
+		  "guest short: available 63 MiB < headroom 64 MiB: deflate by 1024 MiB to 3072 MiB" },
+		{ "PSI at its limit", GiB(4), GiB(2), GiB(1), 0, 10.0, 0, 0, true, RUNGS_ALL, 0, NULL },
+		{ "PSI over", GiB(4), GiB(2), GiB(1), 0, 10.5, 0, 0, true, RUNGS_ALL, GiB(3),
+		  "guest short: PSI some 10.5% > 10.0%: deflate by 1024 MiB" },
+		{ "swap-in at its limit", GiB(4), GiB(2), GiB(1), 0, 0, 50, 0, true, RUNGS_ALL, 0, NULL },
+		{ "swap-in over", GiB(4), GiB(2), GiB(1), 0, 0, 51, 0, true, RUNGS_ALL, GiB(3),
+		  "guest short: swap-in 51 pages/s > 50: deflate by 1024 MiB" },
+		{ "refaults at their limit", GiB(4), GiB(2), GiB(1), 0, 0, 0, 500, true, RUNGS_ALL, 0,
+		  NULL },
+		{ "refaults over", GiB(4), GiB(2), GiB(1), 0, 0, 0, 501, true, RUNGS_ALL, GiB(3),
+		  "guest short: refaults 501/s > 500: deflate by 1024 MiB" },
+		{ "no stats: not short", GiB(4), GiB(2), 0, 0, 0, 0, 0, false, RUNGS_ALL, 0, NULL },
+		{ "no stats, below MinMemory", GiB(4), GiB(2), 0, GiB(3), 0, 0, 0, false, RUNGS_ALL,
+		  GiB(3), "below MinMemory: 2048 MiB < 3072 MiB: deflate by 1024 MiB to 3072 MiB" },
+		{ "at its cap already", GiB(4), GiB(4), MiB(10), 0, 0, 0, 0, true, RUNGS_ALL, 0, NULL },
+		{ "small cap: up to it", MiB(256), MiB(200), MiB(8), 0, 0, 0, 0, true, RUNGS_ALL,
+		  MiB(256), "deflate by 56 MiB to 256 MiB" },
+		{ "twice what it lacks", MiB(400), MiB(100), 0, 0, 0, 0, 0, true, RUNGS_ALL, MiB(228),
+		  "deflate by 128 MiB to 228 MiB" },
+		{ "balloon rung excluded", GiB(4), GiB(2), MiB(10), 0, 0, 0, 0, true,
+		  RUNG_BIT(RUNG_UNUSED), 0, NULL },
+	};
+
+	for (size_t t = 0; t < ELEMENTSOF(table); t++) {
+		struct policy_config c = config();
+		struct host_state h = host_free(MiB(400));
+		struct vm_state vms[1] = { vm_new("a", table[t].actual) };
+		struct hist hist;
+		struct plan p;
+
+		hist_init(&hist);
+		vms[0].max_memory = table[t].cap;
+		vms[0].guest.available = table[t].available;
+		vms[0].guest.valid = table[t].stats;
+		vms[0].settings.min_memory = table[t].min_memory;
+		vms[0].settings.rungs = table[t].rungs;
+		vms[0].guest.psi_some_avg10 = table[t].psi;
+		vms[0].swapin_rate = table[t].swapin;
+		vms[0].refault_rate = table[t].refault;
+		decide(&c, &h, vms, 1, &hist, NOW, &p);
+		if (balloon_target(&p, 0) != table[t].target)
+			FAIL_AT("%s: target %" PRIu64 " MiB", table[t].what, balloon_target(&p, 0) >> 20);
+		if (table[t].reason && !strstr(reason(&p, 0, ACTION_BALLOON), table[t].reason))
+			FAIL_AT("%s: %s", table[t].what, reason(&p, 0, ACTION_BALLOON));
+		CHECK_EQ_U64(hist.vm[0].last_deflate, table[t].target ? NOW : 0);
+		CHECK_EQ_INT(count(&p, ACTION_DROP_CACHE), 0);
+		plan_done(&p);
+	}
+}
+
+TEST(step_floors) {
+	/* An inflation still on its way that a raised floor now forbids. */
+	static const struct {
+		const char *what;
+		uint64_t actual, target, min_memory, available;
+		unsigned rungs;
+		uint64_t stop;	/* 0: no balloon action */
+	} table[] = {
+		{ "MinMemory raised", GiB(2) - MiB(20), GiB(2) - MiB(64), GiB(2) - MiB(40), GiB(1),
+		  RUNGS_ALL, GiB(2) - MiB(40) },
+		{ "global floor above the size: stop where it is", MiB(100), MiB(60), 0, MiB(90),
+		  RUNGS_ALL, MiB(100) },
+		{ "guest grew: floor from usage", GiB(2) - MiB(20), GiB(2) - MiB(64), 0, MiB(100),
+		  RUNGS_ALL, GiB(2) - MiB(56) },
+		{ "target above the floor", GiB(2) - MiB(20), GiB(2) - MiB(64), 0, GiB(1),
+		  RUNGS_ALL, 0 },
+		{ "deflation on its way", GiB(2) - MiB(20), GiB(2), GiB(2) - MiB(20), GiB(1),
+		  RUNGS_ALL, 0 },
+		{ "no target", GiB(2) - MiB(20), 0, GiB(2) - MiB(20), GiB(1), RUNGS_ALL, 0 },
+		{ "balloon rung excluded", GiB(2) - MiB(20), GiB(2) - MiB(64), GiB(2) - MiB(40),
+		  GiB(1), RUNG_BIT(RUNG_UNUSED), 0 },
+	};
+
+	for (size_t t = 0; t < ELEMENTSOF(table); t++) {
+		struct policy_config c = config();
+		struct host_state h = host_free(MiB(400));
+		struct vm_state vms[1] = { vm_new("a", GiB(2)) };
+		struct hist hist;
+		struct plan p;
+
+		hist_init(&hist);
+		vms[0].balloon_actual = table[t].actual;
+		vms[0].balloon_target = table[t].target;
+		vms[0].settings.min_memory = table[t].min_memory;
+		vms[0].settings.rungs = table[t].rungs;
+		vms[0].guest.available = vms[0].guest.free = table[t].available;
+		decide(&c, &h, vms, 1, &hist, NOW, &p);
+		if (balloon_target(&p, 0) != table[t].stop)
+			FAIL_AT("%s: target %" PRIu64 " MiB", table[t].what, balloon_target(&p, 0) >> 20);
+		if (table[t].stop && !strstr(reason(&p, 0, ACTION_BALLOON), "below floor"))
+			FAIL_AT("%s: %s", table[t].what, reason(&p, 0, ACTION_BALLOON));
+		/* Stopping is not an inflation or a deflation. */
+		CHECK_EQ_U64(hist.vm[0].last_inflate, 0);
+		CHECK_EQ_U64(hist.vm[0].last_deflate, 0);
+		plan_done(&p);
+	}
+}
+
+TEST(step_unused_rung) {
+	static const struct {
+		const char *what;
+		bool running;
+		enum agent_state agent;
+		bool module, capable;
+		unsigned rungs;
+		enum discard_mode mode;
+		uint64_t free;
+		int hints;	/* 1 accept, 0 release, -1 no action */
+		const char *reason;
+	} table[] = {
+		{ "idle host: take them", true, AGENT_CONNECTED, true, true, RUNGS_ALL, DISCARD_ALWAYS,
+		  GiB(1), 1, "unused pages cost the guest nothing: take 30 MiB of hints" },
+		{ "reclaiming: take them", true, AGENT_CONNECTED, true, true, RUNGS_ALL,
+		  DISCARD_ALWAYS, MiB(100), 1,
+		  "host free 100 MiB < low watermark 256 MiB: take 30 MiB of unused hints" },
+		{ "on pressure, idle", true, AGENT_CONNECTED, true, true, RUNGS_ALL,
+		  DISCARD_ON_PRESSURE, GiB(1), 0,
+		  "host not reclaiming, discard on pressure: release 30 MiB of hints" },
+		{ "on pressure, reclaiming", true, AGENT_CONNECTED, true, true, RUNGS_ALL,
+		  DISCARD_ON_PRESSURE, MiB(100), 1, "take 30 MiB of unused hints" },
+		{ "no discard path", true, AGENT_CONNECTED, true, false, RUNGS_ALL, DISCARD_ALWAYS,
+		  MiB(100), 0, "RAM backing not discard-capable: release 30 MiB of hints" },
+		{ "Reclaim= without unused", true, AGENT_CONNECTED, true, true,
+		  RUNG_BIT(RUNG_BALLOON), DISCARD_ALWAYS, MiB(100), 0,
+		  "Reclaim= excludes unused: release 30 MiB of hints" },
+		{ "both: the discard path is said", true, AGENT_CONNECTED, true, false, 0,
+		  DISCARD_ALWAYS, MiB(100), 0, "not discard-capable" },
+		{ "no module: nothing to decide", true, AGENT_CONNECTED, false, true, RUNGS_ALL,
+		  DISCARD_ALWAYS, MiB(100), -1, NULL },
+		{ "agent gone", true, AGENT_DISCONNECTED, true, true, RUNGS_ALL, DISCARD_ALWAYS,
+		  MiB(100), -1, NULL },
+		{ "agent failed", true, AGENT_FAILED, true, true, RUNGS_ALL, DISCARD_ALWAYS,
+		  MiB(100), -1, NULL },
+		{ "not running", false, AGENT_CONNECTED, true, true, RUNGS_ALL, DISCARD_ALWAYS,
+		  MiB(100), -1, NULL },
+	};
+
+	for (size_t t = 0; t < ELEMENTSOF(table); t++) {
+		struct policy_config c = config();
+		struct host_state h = host_free(table[t].free);
+		struct vm_state vms[1] = { vm_new("a", GiB(2)) };
+		struct hist hist;
+		struct plan p;
+
+		hist_init(&hist);
+		c.discard_unused = table[t].mode;
+		vms[0].running = table[t].running;
+		vms[0].agent = table[t].agent;
+		vms[0].module = table[t].module;
+		vms[0].discard_capable = table[t].capable;
+		vms[0].settings.rungs = table[t].rungs;
+		vms[0].hinted = MiB(30);
+		decide(&c, &h, vms, 1, &hist, NOW, &p);
+		if (hints(&p, 0) != table[t].hints)
+			FAIL_AT("%s: hints %d", table[t].what, hints(&p, 0));
+		if (table[t].reason && !strstr(reason(&p, 0, ACTION_HINTS), table[t].reason))
+			FAIL_AT("%s: %s", table[t].what, reason(&p, 0, ACTION_HINTS));
+		plan_done(&p);
+	}
+}
+
+TEST(step_volatile_candidates_and_amount) {
+	/* One VM with clean cache; which ones are asked, and for how much. */
+	static const struct {
+		const char *what;
+		uint64_t volatile_, step, request;
+		unsigned rungs;
+		bool is_short, stats, capable, module, running;
+		enum agent_state agent;
+		uint64_t drop;
+	} table[] = {
+		{ "asked", MiB(100), MiB(128), 0, RUNGS_ALL, false, true, true, true, true,
+		  AGENT_CONNECTED, MiB(100) },
+		{ "up to a step", MiB(300), MiB(32), 0, RUNGS_ALL, false, true, true, true, true,
+		  AGENT_CONNECTED, MiB(32) },
+		{ "up to the need", MiB(300), MiB(128), MiB(20), RUNGS_ALL, false, true, true, true,
+		  true, AGENT_CONNECTED, MiB(20) },
+		{ "4 MiB is worth it", MiB(4), MiB(128), 0, RUNGS_ALL, false, true, true, true, true,
+		  AGENT_CONNECTED, MiB(4) },
+		{ "less is not", MiB(4) - 1, MiB(128), 0, RUNGS_ALL, false, true, true, true, true,
+		  AGENT_CONNECTED, 0 },
+		{ "short guest", MiB(100), MiB(128), 0, RUNGS_ALL, true, true, true, true, true,
+		  AGENT_CONNECTED, 0 },
+		{ "no stats", MiB(100), MiB(128), 0, RUNGS_ALL, false, false, true, true, true,
+		  AGENT_CONNECTED, 0 },
+		{ "no discard path", MiB(100), MiB(128), 0, RUNGS_ALL, false, true, false, true, true,
+		  AGENT_CONNECTED, 0 },
+		{ "no module", MiB(100), MiB(128), 0, RUNGS_ALL, false, true, true, false, true,
+		  AGENT_CONNECTED, 0 },
+		{ "agent gone", MiB(100), MiB(128), 0, RUNGS_ALL, false, true, true, true, true,
+		  AGENT_DISCONNECTED, 0 },
+		{ "not running", MiB(100), MiB(128), 0, RUNGS_ALL, false, true, true, true, false,
+		  AGENT_CONNECTED, 0 },
+		{ "Reclaim= without volatile", MiB(100), MiB(128), 0,
+		  RUNG_BIT(RUNG_UNUSED) | RUNG_BIT(RUNG_BALLOON), false, true, true, true, true,
+		  AGENT_CONNECTED, 0 },
+		{ "Reclaim= without unused", MiB(100), MiB(128), 0,
+		  RUNG_BIT(RUNG_VOLATILE) | RUNG_BIT(RUNG_BALLOON), false, true, true, true, true,
+		  AGENT_CONNECTED, 0 },
+	};
+
+	for (size_t t = 0; t < ELEMENTSOF(table); t++) {
+		struct policy_config c = config();
+		/* need 312 MiB, or only the request above the high watermark */
+		struct host_state h = host_free(table[t].request ? GiB(1) : MiB(200));
+		struct vm_state vms[1] = { vm_new("a", GiB(2)) };
+		struct hist hist;
+		struct plan p;
+
+		hist_init(&hist);
+		h.reclaim_request = table[t].request;
+		c.volatile_step = table[t].step;
+		vms[0].guest.volatile_ = table[t].volatile_;
+		vms[0].settings.rungs = table[t].rungs;
+		vms[0].guest.valid = table[t].stats;
+		vms[0].discard_capable = table[t].capable;
+		vms[0].module = table[t].module;
+		vms[0].running = table[t].running;
+		vms[0].agent = table[t].agent;
+		if (table[t].is_short)
+			vms[0].swapin_rate = 1000;
+		decide(&c, &h, vms, 1, &hist, NOW, &p);
+		if (drop(&p, 0) != table[t].drop)
+			FAIL_AT("%s: drop %" PRIu64 " KiB", table[t].what, drop(&p, 0) >> 10);
+		plan_done(&p);
+	}
+}
+
+TEST(step_volatile_order) {
+	/* Two VMs with cache, 50 MiB requested: one is asked, which? */
+	static const struct {
+		const char *what;
+		uint64_t size[2];
+		unsigned shares[2];
+		int priority[2];
+		bool first[2];
+		size_t asked;
+		const char *reason;
+	} table[] = {
+		{ "alike: vms[] order", { GiB(2), GiB(2) }, { 1000, 1000 }, { 0, 0 },
+		  { false, false }, 0, "(priority 0, +0 MiB over fair share)" },
+		{ "most over the fair share", { GiB(2), GiB(4) }, { 1000, 1000 }, { 0, 0 },
+		  { false, false }, 1, "(priority 0, +1024 MiB over fair share)" },
+		{ "fewer shares, more over", { GiB(2), GiB(2) }, { 3000, 1000 }, { 0, 0 },
+		  { false, false }, 1, "+1024 MiB over fair share" },
+		{ "lower priority first", { GiB(2), GiB(4) }, { 1000, 1000 }, { -1, 0 },
+		  { false, false }, 0, "(priority -1, -1024 MiB over fair share)" },
+		{ "named by the request first", { GiB(2), GiB(4) }, { 1000, 1000 }, { -1, 0 },
+		  { false, true }, 1, "(priority 0," },
+	};
+
+	for (size_t t = 0; t < ELEMENTSOF(table); t++) {
+		struct policy_config c = config();
+		struct host_state h = host_free(GiB(1));
+		struct vm_state vms[2] = { vm_new("a", table[t].size[0]),
+					   vm_new("b", table[t].size[1]) };
+		struct hist hist;
+		struct plan p;
+
+		hist_init(&hist);
+		h.reclaim_request = MiB(50);
+		for (size_t i = 0; i < 2; i++) {
+			vms[i].guest.volatile_ = MiB(100);
+			vms[i].settings.shares = table[t].shares[i];
+			vms[i].settings.priority = table[t].priority[i];
+			vms[i].reclaim_first = table[t].first[i];
+		}
+		decide(&c, &h, vms, 2, &hist, NOW, &p);
+		if (count(&p, ACTION_DROP_CACHE) != 1 || drop(&p, table[t].asked) != MiB(50))
+			FAIL_AT("%s: asked %" PRIu64 " and %" PRIu64 " MiB", table[t].what,
+				drop(&p, 0) >> 20, drop(&p, 1) >> 20);
+		if (!strstr(reason(&p, table[t].asked, ACTION_DROP_CACHE), table[t].reason))
+			FAIL_AT("%s: %s", table[t].what, reason(&p, table[t].asked, ACTION_DROP_CACHE));
+		plan_done(&p);
+	}
+}
+
+TEST(step_balloon_one_vm) {
+	/* A 4 GiB guest with 3 GiB available, no hints or cache. */
+	static const struct {
+		const char *what;
+		uint64_t free, request, target, min_memory;
+		usec_t deflated_ago;	/* 0: never */
+		unsigned rungs;
+		uint64_t want;		/* 0: no balloon action */
+	} table[] = {
+		{ "a step", MiB(200), 0, 0, 0, 0, RUNGS_ALL, GiB(4) - MiB(64) },
+		{ "only the need, in slices", GiB(1), MiB(20), 0, 0, 0, RUNGS_ALL, GiB(4) - MiB(20) },
+		{ "in flight counts to the step", MiB(200), 0, GiB(4) - MiB(40), 0, 0, RUNGS_ALL,
+		  GiB(4) - MiB(64) },
+		{ "in flight covers the need", GiB(1), MiB(30), GiB(4) - MiB(40), 0, 0, RUNGS_ALL, 0 },
+		{ "down to MinMemory", MiB(200), 0, 0, GiB(4) - MiB(16), 0, RUNGS_ALL,
+		  GiB(4) - MiB(16) },
+		{ "at MinMemory", MiB(200), 0, 0, GiB(4), 0, RUNGS_ALL, 0 },
+		{ "deflated 10 s ago", MiB(200), 0, 0, 0, SEC(10), RUNGS_ALL, 0 },
+		{ "deflated 30 s ago", MiB(200), 0, 0, 0, SEC(30), RUNGS_ALL, GiB(4) - MiB(64) },
+		{ "deflated 10 s ago, emergency", MiB(100), 0, 0, 0, SEC(10), RUNGS_ALL,
+		  GiB(4) - MiB(64) },
+		{ "balloon rung excluded", MiB(200), 0, 0, 0, 0,
+		  RUNG_BIT(RUNG_UNUSED) | RUNG_BIT(RUNG_VOLATILE), 0 },
+	};
+
+	for (size_t t = 0; t < ELEMENTSOF(table); t++) {
+		struct policy_config c = config();
+		struct host_state h = host_free(table[t].free);
+		struct vm_state vms[1] = { vm_new("a", GiB(4)) };
+		struct hist hist;
+		struct plan p;
+
+		hist_init(&hist);
+		h.reclaim_request = table[t].request;
+		vms[0].guest.free = vms[0].guest.available = GiB(3);
+		vms[0].balloon_target = table[t].target;
+		vms[0].settings.min_memory = table[t].min_memory;
+		vms[0].settings.rungs = table[t].rungs;
+		if (table[t].deflated_ago)
+			hist.vm[0].last_deflate = NOW - table[t].deflated_ago;
+		decide(&c, &h, vms, 1, &hist, NOW, &p);
+		if (balloon_target(&p, 0) != table[t].want)
+			FAIL_AT("%s: target %" PRIu64 " MiB", table[t].what, balloon_target(&p, 0) >> 20);
+		CHECK_EQ_U64(hist.vm[0].last_inflate, table[t].want ? NOW : 0);
+		plan_done(&p);
+	}
+
+	/* Sizes not known: nothing to inflate. */
+	for (int unknown = 0; unknown < 2; unknown++) {
+		struct policy_config c = config();
+		struct host_state h = host_free(MiB(200));
+		struct vm_state vms[1] = { vm_new("a", GiB(4)) };
+		struct hist hist;
+		struct plan p;
+
+		hist_init(&hist);
+		if (unknown)
+			vms[0].max_memory = 0;
+		else
+			vms[0].balloon_actual = 0;
+		decide(&c, &h, vms, 1, &hist, NOW, &p);
+		CHECK_EQ_INT(count(&p, ACTION_BALLOON), 0);
+		plan_done(&p);
+	}
+}
+
+TEST(step_balloon_who_gives) {
+	/* Two 2 GiB guests, one 16 MiB slice requested: who gives it? */
+	static const struct {
+		const char *what;
+		uint64_t free[2];
+		unsigned shares[2];
+		int priority[2];
+		bool first[2];
+		size_t gives;
+	} table[] = {
+		{ "alike: vms[] order", { GiB(1), GiB(1) }, { 1000, 1000 }, { 0, 0 },
+		  { false, false }, 0 },
+		{ "the idler one", { GiB(1), GiB(1) + MiB(100) }, { 1000, 1000 }, { 0, 0 },
+		  { false, false }, 1 },
+		{ "fewer shares", { GiB(1), GiB(1) }, { 2000, 1000 }, { 0, 0 }, { false, false }, 1 },
+		{ "lower priority beats shares", { GiB(1), GiB(1) }, { 1000, 10000 }, { 0, -1 },
+		  { false, false }, 1 },
+		{ "named by the request beats priority", { GiB(1), GiB(1) }, { 1000, 1000 },
+		  { -1, 0 }, { false, true }, 1 },
+	};
+
+	for (size_t t = 0; t < ELEMENTSOF(table); t++) {
+		struct policy_config c = config();
+		struct host_state h = host_free(GiB(1));
+		struct vm_state vms[2] = { vm_new("a", GiB(2)), vm_new("b", GiB(2)) };
+		struct hist hist;
+		struct plan p;
+
+		hist_init(&hist);
+		h.reclaim_request = MiB(16);
+		for (size_t i = 0; i < 2; i++) {
+			vms[i].guest.free = vms[i].guest.available = table[t].free[i];
+			vms[i].settings.shares = table[t].shares[i];
+			vms[i].settings.priority = table[t].priority[i];
+			vms[i].reclaim_first = table[t].first[i];
+		}
+		decide(&c, &h, vms, 2, &hist, NOW, &p);
+		if (count(&p, ACTION_BALLOON) != 1 ||
+		    balloon_target(&p, table[t].gives) != GiB(2) - MiB(16))
+			FAIL_AT("%s: targets %" PRIu64 ", %" PRIu64 " MiB", table[t].what,
+				balloon_target(&p, 0) >> 20, balloon_target(&p, 1) >> 20);
+		plan_done(&p);
+	}
+}
+
+TEST(step_slack) {
+	/* A 2 GiB guest that may grow to 4 GiB; the host above its high mark. */
+	static const struct {
+		const char *what;
+		uint64_t free, target, max_setting, step;
+		usec_t inflated_ago;	/* 0: never */
+		uint64_t want;		/* 0: no balloon action */
+	} table[] = {
+		{ "a step", MiB(612), 0, 0, MiB(64), 0, GiB(2) + MiB(64) },
+		{ "no more than the slack", MiB(532), 0, 0, MiB(64), 0, GiB(2) + MiB(20) },
+		{ "no slack at the high mark", MiB(512), 0, 0, MiB(64), 0, 0 },
+		{ "in flight counts to the step", MiB(612), GiB(2) + MiB(30), 0, MiB(64), 0,
+		  GiB(2) + MiB(64) },
+		{ "in flight, a step already", MiB(612), GiB(2) + MiB(64), 0, MiB(64), 0, 0 },
+		{ "in flight eats the slack", MiB(542), GiB(2) + MiB(30), 0, MiB(64), 0, 0 },
+		{ "inflated 10 s ago", MiB(612), 0, 0, MiB(64), SEC(10), 0 },
+		{ "inflated 30 s ago", MiB(612), 0, 0, MiB(64), SEC(30), GiB(2) + MiB(64) },
+		{ "up to MaxMemory", MiB(612), 0, GiB(2) + MiB(10), MiB(64), 0, GiB(2) + MiB(10) },
+		{ "at MaxMemory", MiB(612), 0, GiB(2), MiB(64), 0, 0 },
+		{ "a smaller step", MiB(612), 0, 0, MiB(8), 0, GiB(2) + MiB(8) },
+	};
+
+	for (size_t t = 0; t < ELEMENTSOF(table); t++) {
+		struct policy_config c = config();
+		struct host_state h = host_free(table[t].free);
+		struct vm_state vms[1] = { vm_new("a", GiB(2)) };
+		struct hist hist;
+		struct plan p;
+
+		hist_init(&hist);
+		c.balloon_step = table[t].step;
+		vms[0].max_memory = GiB(4);
+		vms[0].balloon_target = table[t].target;
+		vms[0].settings.max_memory = table[t].max_setting;
+		if (table[t].inflated_ago)
+			hist.vm[0].last_inflate = NOW - table[t].inflated_ago;
+		decide(&c, &h, vms, 1, &hist, NOW, &p);
+		if (balloon_target(&p, 0) != table[t].want)
+			FAIL_AT("%s: target %" PRIu64 " MiB", table[t].what, balloon_target(&p, 0) >> 20);
+		CHECK_EQ_U64(hist.vm[0].last_deflate, table[t].want ? NOW : 0);
+		plan_done(&p);
+	}
+
+	/* The reason says it all. */
+	struct policy_config c = config();
+	struct host_state h = host_free(MiB(612));
+	struct vm_state vms[1] = { vm_new("a", GiB(2)) };
+	struct hist hist;
+	struct plan p;
+
+	hist_init(&hist);
+	vms[0].max_memory = GiB(4);
+	decide(&c, &h, vms, 1, &hist, NOW, &p);
+	CHECK_STREQ(reason(&p, 0, ACTION_BALLOON), "host free 612 MiB > high watermark 512 MiB: "
+		    "deflate by 64 MiB to 2112 MiB (priority 0); cap 4096 MiB");
+	plan_done(&p);
+}
+
+TEST(step_summary) {
+	static const struct {
+		const char *what;
+		uint64_t free;
+		size_t n_short;		/* the first n VMs are short */
+		uint64_t hinted, volatile_;
+		const char *reason;
+	} table[] = {
+		{ "every rung, unmet", MiB(100), 0, MiB(100), MiB(80),
+		  "host free 100 MiB < low watermark 256 MiB: need 412 MiB; hints 200 MiB, "
+		  "cache 80 MiB, balloon 128 MiB, unmet 4 MiB" },
+		{ "met by hints", MiB(200), 0, MiB(400), 0,
+		  "host free 200 MiB < low watermark 256 MiB: need 312 MiB; hints 800 MiB, "
+		  "cache 0 MiB, balloon 0 MiB" },
+		{ "slack", MiB(612), 0, 0, 0,
+		  "host free 612 MiB > high watermark 512 MiB: give back 100 MiB" },
+		{ "between", MiB(400), 0, 0, 0,
+		  "host free 400 MiB between watermarks 256 MiB and 512 MiB: no reclaim" },
+		{ "between, one short", MiB(400), 1, 0, 0,
+		  "host free 400 MiB between watermarks 256 MiB and 512 MiB: no reclaim; "
+		  "1 short guest given 1024 MiB" },
+		{ "reclaiming, two short", MiB(100), 2, 0, 0,
+		  "host free 100 MiB < low watermark 256 MiB: need 2460 MiB; hints 0 MiB, "
+		  "cache 0 MiB, balloon 0 MiB, unmet 2460 MiB; 2 short guests given 2048 MiB" },
+	};
+
+	for (size_t t = 0; t < ELEMENTSOF(table); t++) {
+		struct policy_config c = config();
+		struct host_state h = host_free(table[t].free);
+		struct vm_state vms[2] = { vm_new("a", GiB(2)), vm_new("b", GiB(2)) };
+		struct hist hist;
+		struct plan p;
+
+		hist_init(&hist);
+		for (size_t i = 0; i < 2; i++) {
+			vms[i].max_memory = GiB(4);
+			vms[i].hinted = table[t].hinted;
+			vms[i].guest.volatile_ = i == 1 ? table[t].volatile_ : 0;
+			if (i < table[t].n_short)
+				vms[i].guest.available = MiB(10);
+		}
+		decide(&c, &h, vms, 2, &hist, NOW, &p);
+		if (strcmp(p.reason, table[t].reason) != 0)
+			FAIL_AT("%s: \"%s\"", table[t].what, p.reason);
+		plan_done(&p);
+	}
+}
+
 int main(void) {
 	return run_tests();
 }

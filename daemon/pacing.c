@@ -1,0 +1,71 @@
+/* pacing.c - see pacing.h. */
+#include <stdio.h>
+
+#include "pacing.h"
+
+bool pacing_settling(const struct vm_state *vm, const struct pacing_vm *p, usec_t now) {
+	return vm->agent != AGENT_ABSENT && !p->agent_stats && now - p->added < AGENT_SETTLE_USEC;
+}
+
+bool pacing_hold_plan(size_t n_settling, usec_t connected, usec_t now, char *reason,
+		      size_t reason_size) {
+	if (n_settling == 0 || now - connected >= AGENT_SETTLE_USEC)
+		return false;
+	snprintf(reason, reason_size, "waiting for %zu agent%s to connect", n_settling,
+		 n_settling == 1 ? "" : "s");
+	return true;
+}
+
+uint64_t pacing_unused_backed(const struct vm_state *vm) {
+	if (vm->agent != AGENT_CONNECTED || !vm->module || !vm->discard_capable ||
+	    !vm->guest.valid || vm->backed + vm->guest.free <= vm->max_memory)
+		return 0;
+	/* RAM not backed is at most max - backed, so at least this much of
+	 * what is free is backed. */
+	return vm->backed + vm->guest.free - vm->max_memory;
+}
+
+void pacing_note_unused(struct pacing_vm *p, uint64_t unused_backed, usec_t now) {
+	if (unused_backed < GIVE_MIN_BYTES)
+		p->unused_since = 0;
+	else if (!p->unused_since)
+		p->unused_since = now;
+}
+
+uint64_t pacing_give_on_tick(const struct pacing_vm *p, bool accept, uint64_t unused_backed,
+			     usec_t now) {
+	if (!accept || !p->unused_since || now - p->unused_since < GIVE_SETTLE_USEC ||
+	    now - p->give_sent < GIVE_INTERVAL_USEC)
+		return 0;
+	return unused_backed;
+}
+
+uint64_t pacing_give_after_batch(uint64_t unused_backed, uint64_t freed,
+				 uint64_t *ret_unused_backed) {
+	uint64_t left = unused_backed > freed ? unused_backed - freed : 0;
+
+	*ret_unused_backed = left;
+	if (left < GIVE_MIN_BYTES && freed < GIVE_MIN_BYTES)
+		return 0;
+	return MAX(left, freed);
+}
+
+bool pacing_ballooned(const struct vm_state *vm) {
+	return vm->balloon_actual + MiB(1) < vm->max_memory ||
+	       (vm->balloon_target > 0 && vm->balloon_target < vm->max_memory);
+}
+
+usec_t pacing_tick_interval(usec_t configured, bool reclaiming, size_t n_vms,
+			    size_t n_ballooned) {
+	if (n_vms == 0 || (!reclaiming && n_ballooned == 0))
+		return configured;
+	return MIN(configured, FAST_TICK_USEC);
+}
+
+unsigned pacing_stats_interval_ms(const struct vm_state *vm, unsigned sent_ms) {
+	bool fast = pacing_ballooned(vm);
+
+	if (vm->agent != AGENT_CONNECTED || fast == (sent_ms == FAST_STATS_MS))
+		return 0;
+	return fast ? FAST_STATS_MS : NORMAL_STATS_MS;
+}

@@ -1,0 +1,124 @@
+/* pacing.h - when hintd decides, asks and listens: pure decisions.
+ *
+ * Policy says what to reclaim; pacing says when. It gates policy while a
+ * VM's agent settles, asks guests for a report pass of their free memory
+ * (the "give" command), and sets the tick's and the guests' stats pace.
+ * Nothing here reads a clock, a file or a library: callers pass the model
+ * (model.h), what pacing remembers per VM, and the time (CLOCK_MONOTONIC
+ * microseconds, as everywhere in the model). Callers keep the I/O: whether
+ * an agent is there to send to, and --dry-run, which sends nothing. */
+#ifndef HINTD_PACING_H
+#define HINTD_PACING_H
+
+#include "macro.h"
+#include "model.h"
+
+/* A guest with an agent channel gets this long to send its stats before
+ * policy decides about it: without its hints and cache, the balloon would
+ * be the only rung left. */
+#define AGENT_SETTLE_USEC (5 * USEC_PER_SEC)
+/* A guest with this much free memory still backed is asked to report it at
+ * once, at most every GIVE_INTERVAL_USEC: the kernel reports free memory
+ * 2 s after it appears, and at most 32 chunks per order per pass. */
+#define GIVE_MIN_BYTES MiB(32)
+/* ...once it has stayed free that long: memory a program frees and takes
+ * again at once is not worth discarding and faulting back in. */
+#define GIVE_SETTLE_USEC (1 * USEC_PER_SEC)
+#define GIVE_INTERVAL_USEC (1 * USEC_PER_SEC)
+/* While the host reclaims or a balloon is inflated, a guest may start
+ * allocating at any moment: tick and hear from ballooned guests faster. */
+#define FAST_TICK_USEC (250 * USEC_PER_MSEC)
+#define FAST_STATS_MS 250
+#define NORMAL_STATS_MS 1000
+
+/* What pacing remembers about one VM. The caller keeps one per VM, zeroed
+ * when it starts managing the VM, and writes the fields marked "caller". */
+struct pacing_vm {
+	usec_t added;		/* caller: when hintd started managing the VM */
+	bool agent_stats;	/* caller: true when the agent sends stats, false
+				 * again when its connection goes */
+	usec_t unused_since;	/* pacing_note_unused(): unused_backed has been
+				 * >= GIVE_MIN_BYTES since; 0 = it is not */
+	usec_t give_sent;	/* caller: when a report pass was last sent; 0 = never */
+};
+
+/* ---- settling ----------------------------------------------------------- */
+
+/* True while vm is settling: it has an agent channel (vm->agent is not
+ * AGENT_ABSENT), that agent has not sent stats (p->agent_stats false), and
+ * hintd started managing it less than AGENT_SETTLE_USEC before now. Policy
+ * must not see a settling VM: leave it out of the vms[] given to
+ * policy_decide(), and count it for pacing_hold_plan(). */
+bool pacing_settling(const struct vm_state *vm, const struct pacing_vm *p, usec_t now);
+
+/* True when no plan at all may be made this tick: n_settling VMs are
+ * settling and libvirt was (re)connected less than AGENT_SETTLE_USEC before
+ * now, so every agent is still being waited for (reclaiming now would take
+ * it all from the balloons). Then reason gets "waiting for N agent(s) to
+ * connect" (truncated to reason_size, which must be > 0). Otherwise
+ * returns false and leaves reason alone. */
+bool pacing_hold_plan(size_t n_settling, usec_t connected, usec_t now, char *reason,
+		      size_t reason_size);
+
+/* ---- report passes (give) ----------------------------------------------- */
+
+/* Bytes free in the guest yet still backed on the host: at least
+ * free - (max_memory - backed), when that is positive and the unused rung
+ * can take them (agent connected, module, discard-capable, guest stats
+ * valid); else 0. The caller stores it in vm->unused_backed after
+ * collecting backed and the guest's stats. */
+uint64_t pacing_unused_backed(const struct vm_state *vm);
+
+/* Follows unused_backed from tick to tick: p->unused_since becomes 0 when
+ * unused_backed < GIVE_MIN_BYTES, and now when it reaches GIVE_MIN_BYTES
+ * (kept while it stays there). Call once per collection, after
+ * pacing_unused_backed(). */
+void pacing_note_unused(struct pacing_vm *p, uint64_t unused_backed, usec_t now);
+
+/* At a tick, applying the plan's ACTION_HINTS for this VM: the bytes to ask
+ * the guest to report now (HINT_CMD_GIVE), or 0 for none. Non-zero only
+ * when accept (the action's accept), unused_backed has stayed
+ * >= GIVE_MIN_BYTES for GIVE_SETTLE_USEC (p->unused_since set and at least
+ * that old) and the last pass was asked for GIVE_INTERVAL_USEC ago or more;
+ * then it is unused_backed. When the caller sends it, it sets
+ * p->give_sent = now. */
+uint64_t pacing_give_on_tick(const struct pacing_vm *p, bool accept, uint64_t unused_backed,
+			     usec_t now);
+
+/* After a claimed batch was punched, freeing freed bytes of backing: the
+ * kernel reports a few dozen chunks a pass, then waits 2 s, so while much is
+ * still free and backed the next pass is asked for at once, with no
+ * interval; a big batch says so too, as it was likely cut at the pass's
+ * limit. *ret_unused_backed gets unused_backed less freed (0 at least), to
+ * store in vm->unused_backed. Returns the bytes to ask for,
+ * max(remaining unused_backed, freed), when either is >= GIVE_MIN_BYTES;
+ * else 0. When the caller sends it, it sets p->give_sent = now. */
+uint64_t pacing_give_after_batch(uint64_t unused_backed, uint64_t freed,
+				 uint64_t *ret_unused_backed);
+
+/* ---- pace --------------------------------------------------------------- */
+
+/* True when vm's balloon is inflated, by hintd or anyone: actual more than
+ * 1 MiB below max_memory, or a target (non-zero) below max_memory on its
+ * way. Such a guest may run short as soon as it allocates. */
+bool pacing_ballooned(const struct vm_state *vm);
+
+/* The time to the next tick: FAST_TICK_USEC (or configured, when shorter)
+ * while the host is reclaiming or any VM is ballooned; else configured.
+ * n_vms counts every VM hintd watches, managed or not; n_ballooned those
+ * of them for which pacing_ballooned() holds. No VM, no fast tick:
+ * there is no guest to hear from sooner. */
+usec_t pacing_tick_interval(usec_t configured, bool reclaiming, size_t n_vms,
+			    size_t n_ballooned);
+
+/* The stats interval (ms) to send to vm's agent now, or 0 when nothing is
+ * due: FAST_STATS_MS for a ballooned guest, NORMAL_STATS_MS for the others,
+ * only to a connected agent (vm->agent == AGENT_CONNECTED), and only when it
+ * differs from sent_ms, the interval last sent on this connection. sent_ms
+ * 0 (nothing sent since the agent connected) counts as NORMAL_STATS_MS: a
+ * new agent runs at its own pace until a ballooned guest needs faster.
+ * The caller sets its sent_ms to the value once the command is sent, and
+ * back to 0 when the agent's connection goes. */
+unsigned pacing_stats_interval_ms(const struct vm_state *vm, unsigned sent_ms);
+
+#endif /* HINTD_PACING_H */

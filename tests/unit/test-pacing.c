@@ -1,0 +1,287 @@
+/* test-pacing.c - when hintd decides, asks and listens: the settle gate,
+ * report passes (give), the tick's pace and the guests' stats pace. */
+#include <string.h>
+
+#include "harness.h"
+#include "pacing.h"
+
+#define SEC(n) ((usec_t) (n) * USEC_PER_SEC)
+#define MSEC(n) ((usec_t) (n) * USEC_PER_MSEC)
+#define T0 SEC(1000)
+
+/* A 2 GiB VM whose agent and module are there and whose RAM can be
+ * discarded, balloon at its maximum. */
+static struct vm_state vm_connected(void) {
+	return (struct vm_state) {
+		.running = true,
+		.max_memory = GiB(2),
+		.balloon_actual = GiB(2),
+		.agent = AGENT_CONNECTED,
+		.module = true,
+		.discard_capable = true,
+		.guest = { .valid = true, .total = GiB(2) },
+	};
+}
+
+TEST(constants_as_documented) {
+	CHECK_EQ_U64(AGENT_SETTLE_USEC, 5000000);
+	CHECK_EQ_U64(GIVE_MIN_BYTES, 32ULL << 20);
+	CHECK_EQ_U64(GIVE_SETTLE_USEC, 1000000);
+	CHECK_EQ_U64(GIVE_INTERVAL_USEC, 1000000);
+	CHECK_EQ_U64(FAST_TICK_USEC, 250000);
+	CHECK_EQ_INT(FAST_STATS_MS, 250);
+	CHECK_EQ_INT(NORMAL_STATS_MS, 1000);
+}
+
+TEST(settling) {
+	static const struct {
+		const char *what;
+		enum agent_state agent;
+		bool agent_stats;
+		usec_t since_added;
+		bool settling;
+	} table[] = {
+		{ "just added, channel, no stats", AGENT_DISCONNECTED, false, 0, true },
+		{ "hello but no stats yet", AGENT_CONNECTED, false, SEC(2), true },
+		{ "failed agent, within the wait", AGENT_FAILED, false, SEC(5) - 1, true },
+		{ "waited long enough", AGENT_DISCONNECTED, false, SEC(5), false },
+		{ "long gone", AGENT_CONNECTED, false, SEC(600), false },
+		{ "stats arrived", AGENT_CONNECTED, true, 0, false },
+		{ "no channel: nothing to wait for", AGENT_ABSENT, false, 0, false },
+	};
+
+	for (size_t t = 0; t < ELEMENTSOF(table); t++) {
+		struct vm_state v = vm_connected();
+		struct pacing_vm p = { .added = T0, .agent_stats = table[t].agent_stats };
+
+		v.agent = table[t].agent;
+		if (pacing_settling(&v, &p, T0 + table[t].since_added) != table[t].settling)
+			FAIL_AT("%s: settling %d", table[t].what, !table[t].settling);
+	}
+}
+
+TEST(hold_plan_right_after_connecting) {
+	static const struct {
+		size_t n_settling;
+		usec_t since_connected;
+		bool hold;
+		const char *reason;
+	} table[] = {
+		{ 1, 0, true, "waiting for 1 agent to connect" },
+		{ 3, SEC(5) - 1, true, "waiting for 3 agents to connect" },
+		{ 0, 0, false, NULL },
+		{ 2, SEC(5), false, NULL },	/* later arrivals are only left out */
+		{ 2, SEC(60), false, NULL },
+	};
+
+	for (size_t t = 0; t < ELEMENTSOF(table); t++) {
+		char reason[64] = "untouched";
+		bool hold = pacing_hold_plan(table[t].n_settling, T0, T0 + table[t].since_connected,
+					     reason, sizeof reason);
+
+		if (hold != table[t].hold)
+			FAIL_AT("row %zu: hold %d", t, hold);
+		CHECK_STREQ(reason, table[t].reason ? table[t].reason : "untouched");
+	}
+
+	/* A short buffer is truncated, never overrun. */
+	char small[8];
+	CHECK(pacing_hold_plan(2, T0, T0, small, sizeof small));
+	CHECK_STREQ(small, "waiting");
+}
+
+TEST(unused_backed) {
+	static const struct {
+		const char *what;
+		uint64_t backed, free;
+		enum agent_state agent;
+		bool module, discard_capable, valid;
+		uint64_t want;
+	} table[] = {
+		/* All 2 GiB backed, 500 MiB free: all of it is backed. */
+		{ "fully backed", GiB(2), MiB(500), AGENT_CONNECTED, true, true, true, MiB(500) },
+		/* 300 MiB already punched: at least 200 of the free 500 is backed. */
+		{ "partly punched", GiB(2) - MiB(300), MiB(500), AGENT_CONNECTED, true, true, true,
+		  MiB(200) },
+		{ "all free punched", GiB(2) - MiB(500), MiB(500), AGENT_CONNECTED, true, true, true, 0 },
+		{ "more punched than free", GiB(1), MiB(500), AGENT_CONNECTED, true, true, true, 0 },
+		{ "agent not connected", GiB(2), MiB(500), AGENT_DISCONNECTED, true, true, true, 0 },
+		{ "no module", GiB(2), MiB(500), AGENT_CONNECTED, false, true, true, 0 },
+		{ "not discard-capable", GiB(2), MiB(500), AGENT_CONNECTED, true, false, true, 0 },
+		{ "no guest stats", GiB(2), MiB(500), AGENT_CONNECTED, true, true, false, 0 },
+	};
+
+	for (size_t t = 0; t < ELEMENTSOF(table); t++) {
+		struct vm_state v = vm_connected();
+		uint64_t got;
+
+		v.backed = table[t].backed;
+		v.guest.free = table[t].free;
+		v.agent = table[t].agent;
+		v.module = table[t].module;
+		v.discard_capable = table[t].discard_capable;
+		v.guest.valid = table[t].valid;
+		got = pacing_unused_backed(&v);
+		if (got != table[t].want)
+			FAIL_AT("%s: %" PRIu64 " MiB, want %" PRIu64, table[t].what, got >> 20,
+				table[t].want >> 20);
+	}
+}
+
+TEST(unused_since_follows_the_threshold) {
+	/* One VM over consecutive collections: (time, unused_backed) -> since. */
+	static const struct {
+		usec_t at;
+		uint64_t unused_backed;
+		usec_t since;
+	} ticks[] = {
+		{ T0, 0, 0 },
+		{ T0 + SEC(1), MiB(32) - 1, 0 },
+		{ T0 + SEC(2), MiB(32), T0 + SEC(2) },		/* reached: starts */
+		{ T0 + SEC(3), MiB(900), T0 + SEC(2) },	/* stays: kept */
+		{ T0 + SEC(4), MiB(40), T0 + SEC(2) },
+		{ T0 + SEC(5), MiB(10), 0 },			/* fell below: reset */
+		{ T0 + SEC(6), MiB(64), T0 + SEC(6) },
+	};
+	struct pacing_vm p = { .added = T0 };
+
+	for (size_t t = 0; t < ELEMENTSOF(ticks); t++) {
+		pacing_note_unused(&p, ticks[t].unused_backed, ticks[t].at);
+		if (p.unused_since != ticks[t].since)
+			FAIL_AT("tick %zu: since %" PRIu64, t, p.unused_since);
+	}
+}
+
+TEST(give_on_tick) {
+	static const struct {
+		const char *what;
+		bool accept;
+		usec_t unused_since, give_sent, now;
+		uint64_t want;
+	} table[] = {
+		{ "settled, never asked", true, T0, 0, T0 + SEC(1), MiB(100) },
+		{ "settled, asked 1 s ago", true, T0, T0, T0 + SEC(1), MiB(100) },
+		{ "not settled yet", true, T0, 0, T0 + SEC(1) - 1, 0 },
+		{ "asked too recently", true, T0, T0 + MSEC(500), T0 + SEC(1), 0 },
+		{ "nothing free and backed", true, 0, 0, T0 + SEC(10), 0 },
+		{ "hints released", false, T0, 0, T0 + SEC(10), 0 },
+	};
+
+	for (size_t t = 0; t < ELEMENTSOF(table); t++) {
+		struct pacing_vm p = { .unused_since = table[t].unused_since,
+				       .give_sent = table[t].give_sent };
+		uint64_t got = pacing_give_on_tick(&p, table[t].accept, MiB(100), table[t].now);
+
+		if (got != table[t].want)
+			FAIL_AT("%s: %" PRIu64 " MiB, want %" PRIu64, table[t].what, got >> 20,
+				table[t].want >> 20);
+	}
+}
+
+TEST(give_after_batch) {
+	static const struct {
+		const char *what;
+		uint64_t unused_backed, freed, want_left, want_give;
+	} table[] = {
+		{ "much still backed", MiB(200), MiB(8), MiB(192), MiB(192) },
+		{ "big batch, little left", MiB(40), MiB(36), MiB(4), MiB(36) },
+		{ "big batch beyond the estimate", MiB(10), MiB(64), 0, MiB(64) },
+		{ "both at the threshold", MiB(64), MiB(32), MiB(32), MiB(32) },
+		{ "small batch, little left", MiB(40), MiB(10), MiB(30), 0 },
+		{ "nothing", 0, 0, 0, 0 },
+	};
+
+	for (size_t t = 0; t < ELEMENTSOF(table); t++) {
+		uint64_t left = 12345;
+		uint64_t give = pacing_give_after_batch(table[t].unused_backed, table[t].freed, &left);
+
+		if (left != table[t].want_left || give != table[t].want_give)
+			FAIL_AT("%s: left %" PRIu64 " KiB give %" PRIu64 " KiB", table[t].what,
+				left >> 10, give >> 10);
+	}
+}
+
+TEST(ballooned) {
+	static const struct {
+		uint64_t max, actual, target;
+		bool ballooned;
+	} table[] = {
+		{ GiB(2), GiB(2), 0, false },
+		{ GiB(2), GiB(2), GiB(2), false },
+		{ GiB(2), GiB(2) - MiB(1), 0, false },		/* rounding, not a balloon */
+		{ GiB(2), GiB(2) - MiB(1) - 1, 0, true },
+		{ GiB(2), GiB(1), GiB(1), true },
+		{ GiB(2), GiB(2), GiB(2) - MiB(64), true },	/* inflation on its way */
+		{ GiB(2), GiB(1), GiB(2), true },		/* deflation on its way */
+	};
+
+	for (size_t t = 0; t < ELEMENTSOF(table); t++) {
+		struct vm_state v = vm_connected();
+
+		v.max_memory = table[t].max;
+		v.balloon_actual = table[t].actual;
+		v.balloon_target = table[t].target;
+		if (pacing_ballooned(&v) != table[t].ballooned)
+			FAIL_AT("row %zu: ballooned %d", t, !table[t].ballooned);
+	}
+}
+
+TEST(tick_interval) {
+	static const struct {
+		usec_t configured;
+		bool reclaiming;
+		size_t n_vms, n_ballooned;
+		usec_t want;
+	} table[] = {
+		{ SEC(1), false, 3, 0, SEC(1) },
+		{ SEC(1), true, 3, 0, MSEC(250) },
+		{ SEC(1), false, 3, 1, MSEC(250) },
+		{ SEC(1), true, 3, 3, MSEC(250) },
+		{ SEC(1), true, 0, 0, SEC(1) },		/* no guest to hear from */
+		{ MSEC(100), true, 2, 2, MSEC(100) },	/* already faster */
+		{ SEC(5), false, 1, 1, MSEC(250) },
+	};
+
+	for (size_t t = 0; t < ELEMENTSOF(table); t++) {
+		usec_t got = pacing_tick_interval(table[t].configured, table[t].reclaiming,
+						  table[t].n_vms, table[t].n_ballooned);
+
+		if (got != table[t].want)
+			FAIL_AT("row %zu: %" PRIu64 " us", t, got);
+	}
+}
+
+TEST(stats_interval) {
+	static const struct {
+		const char *what;
+		enum agent_state agent;
+		bool ballooned;
+		unsigned sent_ms, want;
+	} table[] = {
+		{ "new agent, ballooned", AGENT_CONNECTED, true, 0, FAST_STATS_MS },
+		{ "new agent, not ballooned: its own pace", AGENT_CONNECTED, false, 0, 0 },
+		{ "fast already", AGENT_CONNECTED, true, FAST_STATS_MS, 0 },
+		{ "balloon gone: back to normal", AGENT_CONNECTED, false, FAST_STATS_MS,
+		  NORMAL_STATS_MS },
+		{ "normal already", AGENT_CONNECTED, false, NORMAL_STATS_MS, 0 },
+		{ "ballooned again", AGENT_CONNECTED, true, NORMAL_STATS_MS, FAST_STATS_MS },
+		{ "agent not connected", AGENT_DISCONNECTED, true, 0, 0 },
+		{ "no agent", AGENT_ABSENT, true, 0, 0 },
+	};
+
+	for (size_t t = 0; t < ELEMENTSOF(table); t++) {
+		struct vm_state v = vm_connected();
+		unsigned got;
+
+		v.agent = table[t].agent;
+		if (table[t].ballooned)
+			v.balloon_actual = GiB(1);
+		got = pacing_stats_interval_ms(&v, table[t].sent_ms);
+		if (got != table[t].want)
+			FAIL_AT("%s: %u ms, want %u", table[t].what, got, table[t].want);
+	}
+}
+
+int main(void) {
+	return run_tests();
+}
