@@ -311,6 +311,7 @@ mgr_as() { # SETPRIV-ARGS... -- METHOD ARGS...
 
 @test "who called is decided without reading /proc: hintd under strace during the calls" {
 	local g=hintd-test-adm-$$ trace=$BATS_TEST_TMPDIR/trace p_denied p_member p_root tracer
+	command -v strace > /dev/null || skip "strace is not installed"
 	make_admin_group "$g"
 	printf 'AdminGroup=%s\n' "$g" >> "$CONF"
 	start_bus
@@ -381,6 +382,19 @@ mgr_as() { # SETPRIV-ARGS... -- METHOD ARGS...
 	assert_success
 	run vm_prop Shares
 	assert_output "u 9"
+}
+
+@test "the shipped polkit action is valid and declares org.hintd1.manage" {
+	local dtd=/usr/share/polkit-1/policyconfig-1.dtd policy=$TOP/etc/polkit-1/actions/org.hintd1.policy
+	command -v xmllint > /dev/null || skip "xmllint is not installed"
+	if [[ -f $dtd ]]; then
+		run xmllint --noout --dtdvalid "$dtd" "$policy"
+	else
+		run xmllint --noout "$policy"
+	fi
+	assert_success
+	run xmllint --xpath 'string(//action[@id="org.hintd1.manage"]/defaults)' "$policy"
+	assert_output --regexp '^[[:space:]]*no[[:space:]]+no[[:space:]]+auth_admin_keep[[:space:]]*$'
 }
 
 @test "introspection matches docs/org.hintd1.xml" {
