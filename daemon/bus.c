@@ -126,8 +126,9 @@ static int property_get_rungs(sd_bus *bus, const char *path, const char *interfa
  * method's body, or the refusal, runs from the answer's callback. A blocking
  * call from inside a handler would hold the event loop (and the discard
  * path with it) for as long as the bus takes. The bus answers hintd's
- * questions in the order they were asked, so one caller's calls still run in
- * the order it sent them. */
+ * questions in the order they were asked, so changes still run in the order
+ * they were sent; reads are not held, so a read sent before a change's reply
+ * may see the old value. */
 
 #define CALLER_CREDS_TIMEOUT_USEC (5 * USEC_PER_SEC)
 #define REFUSED_LOG_INTERVAL_USEC (60 * USEC_PER_SEC)
@@ -229,7 +230,9 @@ static void log_refused(struct manager *m, const char *sender, const struct bus_
 		   held_text);
 }
 
-/* The bus answered (or failed to) who sent c->msg: run the method or refuse. */
+/* The bus answered (or failed to) who sent c->msg: run the method or refuse.
+ * Returns 0 whatever happens: a negative return from a reply callback would
+ * make sd-bus close hintd's connection. */
 static int on_caller_creds(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
 	struct admin_call *c = userdata;
 	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -249,16 +252,19 @@ static int on_caller_creds(sd_bus_message *reply, void *userdata, sd_bus_error *
 		r = bus_auth_decide(&caller, &admin, c->what, &why);
 	}
 	if (r < 0)
-		return sd_bus_reply_method_errno(c->msg, r, NULL);
-	if (r == 0) {
+		r = sd_bus_reply_method_errno(c->msg, r, NULL);
+	else if (r == 0) {
 		log_refused(c->m, sd_bus_message_get_sender(c->msg), &caller, why);
-		return sd_bus_reply_method_errorf(c->msg, SD_BUS_ERROR_ACCESS_DENIED, "%s", why);
+		r = sd_bus_reply_method_errorf(c->msg, SD_BUS_ERROR_ACCESS_DENIED, "%s", why);
+	} else {
+		r = sd_bus_message_rewind(c->msg, true);
+		if (r >= 0)
+			r = c->body(c->msg, c->userdata, &error);
+		if (r < 0 || sd_bus_error_is_set(&error))
+			r = sd_bus_reply_method_errno(c->msg, r, &error);
 	}
-	r = sd_bus_message_rewind(c->msg, true);
-	if (r >= 0)
-		r = c->body(c->msg, c->userdata, &error);
-	if (r < 0 || sd_bus_error_is_set(&error))
-		return sd_bus_reply_method_errno(c->msg, r, &error);
+	if (r < 0)
+		log_debug_errno(r, "Failed to answer %s: %m, ignoring", sd_bus_message_get_member(c->msg));
 	return 0;
 }
 
