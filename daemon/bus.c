@@ -225,7 +225,7 @@ static void log_refused(struct manager *m, const char *sender, const struct bus_
 	if (c->has_uid)
 		snprintf(uid, sizeof uid, "%u", (unsigned) c->uid);
 	if (held)
-		snprintf(held_text, sizeof held_text, " (%u refused calls before it not logged)", held);
+		snprintf(held_text, sizeof held_text, " (%u earlier refusals not logged)", held);
 	log_notice("D-Bus call from %s (uid %s) refused: %s%s", sender ? sender : "?", uid, why,
 		   held_text);
 }
