@@ -6,7 +6,6 @@
  * arrays, the Reclaim rungs as RUNG_BIT()s. That is what lets one loop over
  * a vtable find the properties whose value changed since the last tick. */
 #include <errno.h>
-#include <grp.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
