@@ -15,6 +15,8 @@ MANDIR     ?= $(PREFIX)/share/man
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DBUSPOLICYDIR ?= $(SYSCONFDIR)/dbus-1/system.d
 DBUSIFACEDIR  ?= $(PREFIX)/share/dbus-1/interfaces
+# polkitd reads actions from /usr/share only, whatever PREFIX is.
+POLKITACTIONDIR ?= /usr/share/polkit-1/actions
 BUILD      ?= build
 
 CC        ?= cc
@@ -214,6 +216,8 @@ install: all
 		> $(DESTDIR)$(SYSTEMDUNITDIR)/hintd.service
 	install -D -m 0644 etc/dbus-1/system.d/org.hintd1.conf $(DESTDIR)$(DBUSPOLICYDIR)/org.hintd1.conf
 	install -D -m 0644 docs/org.hintd1.xml $(DESTDIR)$(DBUSIFACEDIR)/org.hintd1.xml
+	install -D -m 0644 etc/polkit-1/actions/org.hintd1.policy \
+		$(DESTDIR)$(POLKITACTIONDIR)/org.hintd1.policy
 
 clean:
 	rm -rf $(BUILD)

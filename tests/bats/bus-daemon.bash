@@ -18,6 +18,7 @@ bus_daemon_setup() {
 	ADDR=unix:path=$BUS_DIR/bus
 	CONF=$BATS_TEST_TMPDIR/hintd.conf
 	printf '[Host]\nUri=test:///default\n' > "$CONF"
+	ADMIN_GROUP=
 }
 
 bus_daemon_teardown() {
@@ -36,6 +37,7 @@ bus_daemon_teardown() {
 		done
 	done
 	rm -rf "$BUS_DIR"
+	[[ -z ${ADMIN_GROUP:-} ]] || groupdel "$ADMIN_GROUP" || true
 }
 
 # Starts a dbus-daemon with CONFIG (default tests/lab/test-bus.conf) at $ADDR.
@@ -65,3 +67,12 @@ start_hintd() {
 }
 
 nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+
+# A throwaway system group NAME for AdminGroup= (removed by the teardown,
+# whatever the test's outcome); sets ADMIN_GROUP and ADMIN_GID.
+make_admin_group() {
+	groupadd --system "$1"
+	ADMIN_GROUP=$1
+	ADMIN_GID=$(getent group "$1" | cut -d: -f3)
+	[[ -n $ADMIN_GID ]]
+}

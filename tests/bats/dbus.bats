@@ -259,6 +259,144 @@ xml_interface() {
 	assert_output "u 6"
 }
 
+# busctl as the given setpriv identity, calling a Manager method.
+mgr_as() { # SETPRIV-ARGS... -- METHOD ARGS...
+	local ids=()
+	while [[ $1 != -- ]]; do ids+=("$1"); shift; done
+	shift
+	setpriv "${ids[@]}" busctl --address="$ADDR" call -- org.hintd1 /org/hintd1 org.hintd1.Manager "$@"
+}
+
+@test "AdminGroup: root and the group's members (primary or supplementary) may change, others not" {
+	local g=hintd-test-adm-$$
+	printf 'AdminGroup=%s\n' "$g" >> "$CONF"
+	start_bus
+	start_hintd
+	# Looked up at every call: before the group exists, root only, and why.
+	run bus_error nobody busctl --address="$ADDR" call org.hintd1 /org/hintd1 \
+		org.hintd1.Manager SetMachine 'sa{sv}' test 1 Shares u 5
+	assert_output "org.freedesktop.DBus.Error.AccessDenied: Changing a machine's settings is allowed to root only: AdminGroup=$g in hintd.conf names no group on this host."
+
+	make_admin_group "$g"
+	run bus_error nobody busctl --address="$ADDR" call org.hintd1 /org/hintd1 \
+		org.hintd1.Manager SetMachine 'sa{sv}' test 1 Shares u 5
+	assert_output "org.freedesktop.DBus.Error.AccessDenied: Changing a machine's settings is allowed to root and to members of group '$g' (AdminGroup= in hintd.conf) only."
+	run bus_error mgr_as --reuid=nobody --regid=nogroup --clear-groups -- Reclaim st "" 1048576
+	assert_output --partial "AccessDenied: Reclaiming is allowed to root and to members of group '$g'"
+	run vm_prop Shares
+	assert_output "u 1000"
+
+	run mgr_as --reuid=nobody --regid=nogroup --groups="$ADMIN_GID" -- \
+		SetMachine 'sa{sv}' test 1 Shares u 6
+	assert_success
+	run vm_prop Shares
+	assert_output "u 6"
+	run mgr_as --reuid=nobody --regid="$ADMIN_GID" --clear-groups -- \
+		SetMachine 'sa{sv}' test 1 Shares u 7
+	assert_success
+	run vm_prop Shares
+	assert_output "u 7"
+	run mgr SetMachine 'sa{sv}' test 1 Shares u 8
+	assert_success
+
+	# The group by its GID; Reload is gated like the rest.
+	printf '[Host]\nUri=test:///default\nAdminGroup=%s\n' "$ADMIN_GID" > "$CONF"
+	run mgr_as --reuid=nobody --regid=nogroup --groups="$ADMIN_GID" -- Reload
+	assert_success
+	run bus_error mgr_as --reuid=nobody --regid=nogroup --groups=daemon -- Reload
+	assert_output --partial "AccessDenied: Reloading the configuration is allowed to root and to members of group '$ADMIN_GID'"
+	run vm_prop Shares
+	assert_output "u 1000"	# the reload applied the file's settings
+}
+
+@test "who called is decided without reading /proc: hintd under strace during the calls" {
+	local g=hintd-test-adm-$$ trace=$BATS_TEST_TMPDIR/trace p_denied p_member p_root tracer
+	command -v strace > /dev/null || skip "strace is not installed"
+	make_admin_group "$g"
+	printf 'AdminGroup=%s\n' "$g" >> "$CONF"
+	start_bus
+	start_hintd
+	# Every call naming a file, and the replies hintd sends, from all its threads.
+	strace -f -e trace=%file,sendmsg -p "$HINTD_PID" -o "$trace" 2> "$BATS_TEST_TMPDIR/strace.err" &
+	tracer=$!
+	PIDS+=("$tracer")
+	for _ in $(seq 50); do
+		grep -q "Process $HINTD_PID attached" "$BATS_TEST_TMPDIR/strace.err" && break
+		sleep 0.1
+	done
+	grep -q "Process $HINTD_PID attached" "$BATS_TEST_TMPDIR/strace.err"
+
+	nobody busctl --address="$ADDR" call org.hintd1 /org/hintd1 org.hintd1.Manager \
+		SetMachine 'sa{sv}' test 1 Shares u 5 2> "$BATS_TEST_TMPDIR/denied.err" &
+	p_denied=$!
+	wait "$p_denied" && fail "nobody's call was not refused"
+	mgr_as --reuid=nobody --regid=nogroup --groups="$ADMIN_GID" -- \
+		SetMachine 'sa{sv}' test 1 Shares u 6 &
+	p_member=$!
+	wait "$p_member"
+	mgr SetMachine 'sa{sv}' test 1 Shares u 7 &
+	p_root=$!
+	wait "$p_root"
+	sleep 0.2
+	kill "$tracer"
+	wait "$tracer" || true
+
+	run cat "$BATS_TEST_TMPDIR/denied.err"
+	assert_output --partial "Access denied"
+	run grep -c "(uid 65534) refused: Changing a machine's settings is allowed to root and to members of group '$g'" \
+		"$BATS_TEST_TMPDIR/hintd.log"
+	assert_output 1
+	run vm_prop Shares
+	assert_output "u 7"
+	# The trace covered the calls: hintd's three replies (and its questions) are in it.
+	run grep -c 'sendmsg(' "$trace"
+	assert [ "$output" -ge 6 ]
+	# ...and no path under a caller's /proc/PID, nor any other process's.
+	run grep -E "\"/proc/($p_denied|$p_member|$p_root)(/|\")" "$trace"
+	assert_failure
+	run grep -E '"/proc/[0-9]+' "$trace"
+	assert_failure
+}
+
+@test "a flood of refused calls is logged in at most 11 lines, and nothing else stops" {
+	local i
+	start_bus
+	start_hintd
+	for i in $(seq 50); do
+		nobody busctl --address="$ADDR" call org.hintd1 /org/hintd1 org.hintd1.Manager \
+			SetMachine 'sa{sv}' test 1 Shares u 5 2>> "$BATS_TEST_TMPDIR/refused.err" &&
+			fail "call $i was not refused"
+	done
+	run grep -c "Access denied" "$BATS_TEST_TMPDIR/refused.err"
+	assert_output 50
+	run grep -c "refused" "$BATS_TEST_TMPDIR/hintd.log"
+	assert_output 11
+	run grep -c "D-Bus call from :1\.[0-9]* (uid 65534) refused: Changing a machine's settings is allowed to root only" \
+		"$BATS_TEST_TMPDIR/hintd.log"
+	assert_output 10
+	run grep -c "More D-Bus calls refused; the next ones this minute are not logged." \
+		"$BATS_TEST_TMPDIR/hintd.log"
+	assert_output 1
+	# Root is still served at once.
+	run mgr SetMachine 'sa{sv}' test 1 Shares u 9
+	assert_success
+	run vm_prop Shares
+	assert_output "u 9"
+}
+
+@test "the shipped polkit action is valid and declares org.hintd1.manage" {
+	local dtd=/usr/share/polkit-1/policyconfig-1.dtd policy=$TOP/etc/polkit-1/actions/org.hintd1.policy
+	command -v xmllint > /dev/null || skip "xmllint is not installed"
+	if [[ -f $dtd ]]; then
+		run xmllint --noout --dtdvalid "$dtd" "$policy"
+	else
+		run xmllint --noout "$policy"
+	fi
+	assert_success
+	run xmllint --xpath 'string(//action[@id="org.hintd1.manage"]/defaults)' "$policy"
+	assert_output --regexp '^[[:space:]]*no[[:space:]]+no[[:space:]]+auth_admin_keep[[:space:]]*$'
+}
+
 @test "introspection matches docs/org.hintd1.xml" {
 	start_bus
 	start_hintd
