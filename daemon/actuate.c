@@ -9,10 +9,6 @@
 #include "macro.h"
 #include "manager.h"
 
-#define GIVE_SETTLE_USEC (1 * USEC_PER_SEC)
-#define GIVE_INTERVAL_USEC (1 * USEC_PER_SEC)
-#define FAST_STATS_MS 250
-#define NORMAL_STATS_MS 1000
 
 static usec_t realtime_usec(void) {
 	struct timespec ts;
@@ -52,15 +48,14 @@ static void send_balloon(struct vm *vm, uint64_t bytes) {
 
 static void take_hints(struct manager *m, struct vm *vm, bool accept) {
 	usec_t now = manager_now(m);
+	uint64_t give = pacing_give_on_tick(&vm->pacing, accept, vm->state.unused_backed, now);
 
 	vm->accept_hints = accept;
 	/* Taking hints: ask the guest to report its free memory now rather
 	 * than at the kernel's own pace. */
-	if (accept && vm->unused_since && now - vm->unused_since >= GIVE_SETTLE_USEC && vm->agent &&
-	    !m->dry_run && now - vm->give_sent >= GIVE_INTERVAL_USEC) {
-		agent_send_cmd(vm->agent, (struct hint_cmd) {
-			.name = HINT_CMD_GIVE, .bytes = vm->state.unused_backed });
-		vm->give_sent = now;
+	if (give > 0 && vm->agent && !m->dry_run) {
+		agent_send_cmd(vm->agent, (struct hint_cmd) { .name = HINT_CMD_GIVE, .bytes = give });
+		vm->pacing.give_sent = now;
 	}
 }
 
@@ -98,20 +93,11 @@ void actuate(struct manager *m, struct vm *vm, const struct action *a) {
 	vm_note(vm, a->reason);
 }
 
-/* Inflated by anyone (hintd, an admin, a previous hintd): the guest may run
- * short as soon as it allocates. */
-bool vm_ballooned(const struct vm *vm) {
-	return vm->state.balloon_actual + MiB(1) < vm->state.max_memory ||
-	       (vm->state.balloon_target > 0 && vm->state.balloon_target < vm->state.max_memory);
-}
-
-/* Ballooned guests report every FAST_STATS_MS, the others at the normal pace. */
+/* Ballooned guests report faster (pacing.h). */
 void actuate_stats_pace(struct vm *vm) {
-	bool fast = vm_ballooned(vm);
+	unsigned ms = pacing_stats_interval_ms(&vm->state, vm->stats_ms);
 
-	if (!vm->agent || agent_get_state(vm->agent) != AGENT_CONNECTED || fast == vm->fast_stats)
-		return;
-	if (agent_send_cmd(vm->agent, (struct hint_cmd) { .name = HINT_CMD_STATS_INTERVAL,
-			   .ms = fast ? FAST_STATS_MS : NORMAL_STATS_MS }) > 0)
-		vm->fast_stats = fast;
+	if (ms > 0 && vm->agent &&
+	    agent_send_cmd(vm->agent, (struct hint_cmd) { .name = HINT_CMD_STATS_INTERVAL, .ms = ms }) > 0)
+		vm->stats_ms = ms;
 }

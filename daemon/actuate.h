@@ -11,6 +11,5 @@ struct vm;
 void actuate(struct manager *m, struct vm *vm, const struct action *a);
 /* Asks a connected agent for stats faster while its guest is ballooned. */
 void actuate_stats_pace(struct vm *vm);
-bool vm_ballooned(const struct vm *vm);
 
 #endif /* HINTD_ACTUATE_H */

@@ -9,7 +9,6 @@
 #include "macro.h"
 #include "manager.h"
 
-#define GIVE_MIN_BYTES MiB(32)
 /* A drop_cache command not answered in this long is forgotten. */
 #define DROP_CACHE_TIMEOUT_USEC (30 * USEC_PER_SEC)
 
@@ -39,7 +38,7 @@ static void apply_memstats(struct vm *vm, const struct virt_domain_stats *d, use
 	vm->libvirt_stats = true;
 	vm_balloon_seen(vm, ms->actual);
 	/* Without an agent, the balloon driver's numbers are the guest's view. */
-	if (!vm->agent_stats && ms->guest_stats) {
+	if (!vm->pacing.agent_stats && ms->guest_stats) {
 		s->guest = (struct guest_memory) {
 			.valid = true, .total = ms->actual, .free = ms->unused,
 			.available = ms->usable ? ms->usable : ms->unused,
@@ -116,15 +115,8 @@ void collect_vm(struct manager *m, struct vm *vm, usec_t now) {
 	batch_table_expire(&vm->batches, now);
 	s->hinted = batch_table_reported_bytes(&vm->batches);
 
-	/* Of the guest's free memory, at least free - (RAM - backed) is backed. */
-	s->unused_backed = 0;
-	if (s->agent == AGENT_CONNECTED && s->module && s->discard_capable && s->guest.valid &&
-	    s->backed + s->guest.free > s->max_memory)
-		s->unused_backed = s->backed + s->guest.free - s->max_memory;
-	if (s->unused_backed < GIVE_MIN_BYTES)
-		vm->unused_since = 0;
-	else if (!vm->unused_since)
-		vm->unused_since = now;
+	s->unused_backed = pacing_unused_backed(s);
+	pacing_note_unused(&vm->pacing, s->unused_backed, now);
 
 	if (s->guest.valid) {
 		usec_t dt = vm->last_counters ? now - vm->last_counters : 0;

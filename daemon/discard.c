@@ -9,9 +9,6 @@
 #include "macro.h"
 #include "manager.h"
 
-/* A guest with this much free memory still backed is asked to report it at
- * once: the kernel reports a few dozen chunks a pass, then waits 2 s. */
-#define GIVE_MIN_BYTES MiB(32)
 /* How long after a cache drop the discards that follow are the volatile
  * rung's: the guest reports what it dropped within a pass or two. */
 #define VOLATILE_WINDOW_USEC (10 * USEC_PER_SEC)
@@ -46,12 +43,11 @@ static void credit_freed(struct vm *vm, uint64_t freed, usec_t now) {
  * likely cut at the pass's limit, before the guest's stats can say so. */
 static void ask_for_more(struct vm *vm, uint64_t freed) {
 	struct manager *m = vm->manager;
+	uint64_t give = pacing_give_after_batch(vm->state.unused_backed, freed, &vm->state.unused_backed);
 
-	vm->state.unused_backed = vm->state.unused_backed > freed ? vm->state.unused_backed - freed : 0;
-	if ((vm->state.unused_backed >= GIVE_MIN_BYTES || freed >= GIVE_MIN_BYTES) && !m->dry_run) {
-		agent_send_cmd(vm->agent, (struct hint_cmd) {
-			.name = HINT_CMD_GIVE, .bytes = MAX(vm->state.unused_backed, freed) });
-		vm->give_sent = manager_now(m);
+	if (give > 0 && !m->dry_run) {
+		agent_send_cmd(vm->agent, (struct hint_cmd) { .name = HINT_CMD_GIVE, .bytes = give });
+		vm->pacing.give_sent = manager_now(m);
 	}
 }
 
@@ -179,7 +175,7 @@ static void on_stats(struct vm *vm, const struct hint_stats *s) {
 		agent_reject(vm->agent, err);
 		return;
 	}
-	vm->agent_stats = true;
+	vm->pacing.agent_stats = true;
 	*g = (struct guest_memory) {
 		.valid = true,
 		.total = s->mem.total, .free = s->mem.free, .available = s->mem.available,
@@ -282,8 +278,8 @@ static void on_agent_state(struct agent *a, enum agent_state s, void *userdata) 
 		vm->state.guest.valid = false;
 		vm->state.module = false;
 		vm->drop_cache_id = -1;
-		vm->fast_stats = false;	/* a new agent starts at its own pace */
-		vm->agent_stats = false;
+		vm->stats_ms = 0;	/* a new agent starts at its own pace */
+		vm->pacing.agent_stats = false;
 	}
 }
 

@@ -13,13 +13,6 @@
 #include "manager.h"
 #include "vm.h"
 
-/* While the host reclaims or a balloon is inflated, a guest may start
- * allocating at any moment: tick faster. */
-#define FAST_TICK_USEC (250 * USEC_PER_MSEC)
-/* A guest with an agent channel gets this long to say hello before policy
- * decides about it: without its hints and cache, the balloon would be the
- * only rung left. */
-#define AGENT_SETTLE_USEC (5 * USEC_PER_SEC)
 /* Threads for libvirt calls: one per call that may hang (a stopped QEMU
  * holds one until it runs again), and enough for the others to go on. */
 #define WORKER_THREADS 16
@@ -70,9 +63,10 @@ void manager_account(struct manager *m, struct vm *vm, enum rung rung, uint64_t 
 
 /* ---- the tick ------------------------------------------------------------ */
 
-/* Its agent has not yet told what the guest holds (hello, then stats). */
+/* Not yet described by libvirt, or its agent has not yet told what the
+ * guest holds. */
 static bool vm_settling(const struct vm *vm, usec_t now) {
-	return !vm->discovered || (vm->agent && !vm->agent_stats && now - vm->added < AGENT_SETTLE_USEC);
+	return !vm->discovered || pacing_settling(&vm->state, &vm->pacing, now);
 }
 
 static double rate(uint64_t now, uint64_t before, usec_t dt) {
@@ -140,13 +134,8 @@ static ssize_t select_vms(struct manager *m, usec_t now, struct vm_state *states
 			index[n++] = i;
 		}
 	}
-	/* Right after start every agent is settling: decide nothing until
-	 * they have spoken, or the host would be reclaimed by balloon alone. */
-	if (settling > 0 && now - m->connected < AGENT_SETTLE_USEC) {
-		snprintf(m->plan_reason, sizeof m->plan_reason,
-			 "waiting for %zu agent%s to connect", settling, settling == 1 ? "" : "s");
+	if (pacing_hold_plan(settling, m->connected, now, m->plan_reason, sizeof m->plan_reason))
 		return -EAGAIN;
-	}
 	return (ssize_t) n;
 }
 
@@ -191,16 +180,16 @@ int manager_tick(struct manager *m) {
 
 static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
 	struct manager *m = userdata;
-	usec_t interval = m->config->tick_interval_usec;
+	size_t ballooned = 0;
 
 	manager_tick(m);
 	bus_emit_changes(m);
 	for (size_t i = 0; i < m->n_vms; i++) {
 		actuate_stats_pace(m->vms[i]);
-		if (m->reclaiming || vm_ballooned(m->vms[i]))
-			interval = MIN(interval, FAST_TICK_USEC);
+		ballooned += pacing_ballooned(&m->vms[i]->state);
 	}
-	sd_event_source_set_time(s, usec + interval);
+	sd_event_source_set_time(s, usec + pacing_tick_interval(m->config->tick_interval_usec, m->reclaiming,
+								 m->n_vms, ballooned));
 	return sd_event_source_set_enabled(s, SD_EVENT_ON);
 }
 

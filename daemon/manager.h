@@ -15,6 +15,7 @@
 #include "bus.h"
 #include "config.h"
 #include "model.h"
+#include "pacing.h"
 #include "policy.h"
 #include "libvirt-conn.h"
 #include "ram-map.h"
@@ -50,9 +51,8 @@ struct vm {
 	struct agent *agent;
 	struct batch_table batches;
 	bool accept_hints;		/* the plan's decision for the unused rung */
-	usec_t give_sent;		/* last on-demand report asked for */
-	usec_t unused_since;		/* free and backed >= GIVE_MIN_BYTES since; 0 = not */
-	bool fast_stats;		/* agent asked for stats every FAST_STATS_MS */
+	struct pacing_vm pacing;	/* settling, report passes */
+	unsigned stats_ms;		/* stats interval last sent to the agent; 0 = none */
 	int64_t drop_cache_id;		/* drop_cache command awaiting its reply */
 	usec_t drop_cache_sent;
 	/* A cache drop's effect, measured: discards within the window after it
@@ -60,8 +60,6 @@ struct vm {
 	usec_t volatile_window_end;
 	uint64_t volatile_credit;
 
-	usec_t added;			/* when hintd started managing it */
-	bool agent_stats;		/* the agent's stats arrived on this connection */
 	struct vm_state state;		/* the model policy and D-Bus read */
 	struct policy_vm_history history;
 	uint64_t last_swapin, last_majfault, last_refault;

@@ -120,8 +120,8 @@ static void manager_add_domain(struct manager *m, const struct virt_domain_id *i
 	}
 	vm->manager = m;
 	vm->id = *id;
-	vm->added = manager_now(m);
-	vm->libvirt_seen = vm->added;
+	vm->pacing.added = manager_now(m);
+	vm->libvirt_seen = vm->pacing.added;
 	vm->backing.fd = -1;
 	vm->drop_cache_id = -1;
 	snprintf(vm->state.name, sizeof vm->state.name, "%s", id->name);
