@@ -5,20 +5,15 @@
 #include <stdio.h>
 #include <time.h>
 #include "actuate.h"
+#include "clock.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
 
 
-static usec_t realtime_usec(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
-}
-
 static void vm_note(struct vm *vm, const char *reason) {
 	snprintf(vm->last_decision, sizeof vm->last_decision, "%s", reason);
-	vm->last_decision_usec = realtime_usec();
+	vm->last_decision_usec = clock_usec(CLOCK_REALTIME);
 }
 
 static void send_balloon(struct vm *vm, uint64_t bytes);

@@ -31,6 +31,17 @@
  * read until the second is over (virtio-serial then holds the writer up).
  * A well-behaved agent sends a few: stats, hints and answers. */
 #define LINES_PER_SEC 200
+/* After the loop was held up, each guest may have queued up to
+ * LINES_PER_SEC for every second of it (bounded): read without pausing. */
+#define BACKLOG_MAX_USEC (120 * USEC_PER_SEC)
+
+/* The loop's own health, the same for every guest: its last stall. */
+static usec_t loop_stall_usec, loop_stall_end;
+
+void agent_loop_stalled(usec_t stall_usec, usec_t end_usec) {
+	loop_stall_usec = MIN(stall_usec, BACKLOG_MAX_USEC);
+	loop_stall_end = end_usec;
+}
 
 struct agent {
 	sd_event *event;
@@ -51,6 +62,8 @@ struct agent {
 	usec_t closed_at;
 	struct ratelimit lines;		/* input budget */
 	sd_event_source *resume;	/* reading paused until this fires */
+	usec_t backlog_forgiven;	/* loop_stall_end whose backlog was granted */
+	uint64_t backlog_lines;		/* lines still to read as that backlog */
 	uint64_t n_rejected;
 	const struct agent_callbacks *cb;
 	void *userdata;
@@ -177,6 +190,14 @@ static int on_resume(sd_event_source *s, uint64_t usec, void *userdata) {
 static bool within_budget(struct agent *a) {
 	usec_t now = agent_now(a);
 
+	if (loop_stall_end && a->backlog_forgiven != loop_stall_end) {
+		a->backlog_forgiven = loop_stall_end;
+		a->backlog_lines = LINES_PER_SEC * (loop_stall_usec / USEC_PER_SEC + 1);
+	}
+	if (a->backlog_lines > 0) {
+		a->backlog_lines--;
+		return true;
+	}
 	if (ratelimit_below(&a->lines, now, NULL))
 		return true;
 	if (a->resume)

@@ -6,7 +6,8 @@
  * The guest is untrusted: a line that is not a valid guest message is
  * dropped with a log line (at most 10 a minute per guest); a guest sending
  * more than 64 bad ones in 10 s is cut off for 10 s, doubling while it goes
- * on; more than 200 messages a second pause reading its channel. One
+ * on; more than 200 messages a second pause reading its channel (a backlog
+ * that built up while hintd's loop was held up does not count). One
  * guest's garbage never reaches or slows another. */
 #ifndef HINTD_AGENT_H
 #define HINTD_AGENT_H
@@ -47,5 +48,9 @@ int64_t agent_send_cmd(struct agent *a, struct hint_cmd cmd);
 void agent_reject(struct agent *a, const char *message);
 /* Messages rejected since hintd started watching this guest. */
 uint64_t agent_rejected(const struct agent *a);
+
+/* The loop was held up for stall_usec (it ended at end_usec): what guests
+ * sent meanwhile is a backlog, read at once without counting as a flood. */
+void agent_loop_stalled(usec_t stall_usec, usec_t end_usec);
 
 #endif /* HINTD_AGENT_H */

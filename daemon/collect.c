@@ -28,13 +28,13 @@ void vm_balloon_seen(struct vm *vm, uint64_t actual) {
 	vm->state.balloon_actual = actual;
 }
 
-static void apply_memstats(struct vm *vm, const struct virt_domain_stats *d, usec_t now) {
+static void apply_memstats(struct vm *vm, const struct virt_domain_stats *d, usec_t submitted) {
 	const struct virt_memstats *ms = &d->ms;
 	struct vm_state *s = &vm->state;
 
 	if (!d->answered)
 		return;
-	vm->libvirt_seen = now;
+	vm->libvirt_seen = MAX(vm->libvirt_seen, submitted);
 	vm->libvirt_stats = true;
 	vm_balloon_seen(vm, ms->actual);
 	/* Without an agent, the balloon driver's numbers are the guest's view. */
@@ -53,14 +53,14 @@ static void apply_memstats(struct vm *vm, const struct virt_domain_stats *d, use
 
 static void on_stats(void *owner, const struct virt_stats *st) {
 	struct manager *m = owner;
-	usec_t now = manager_now(m);
 
 	if (st->r < 0)
 		return;
+	m->stats_answered = MAX(m->stats_answered, st->submitted);
 	for (size_t i = 0; i < st->n; i++)
 		for (size_t j = 0; j < m->n_vms; j++)
 			if (strcmp(m->vms[j]->id.uuid, st->domains[i].uuid) == 0) {
-				apply_memstats(m->vms[j], &st->domains[i], now);
+				apply_memstats(m->vms[j], &st->domains[i], st->submitted);
 				break;
 			}
 }
@@ -91,10 +91,11 @@ void collect_libvirt(struct manager *m) {
 }
 
 /* QEMU has not answered libvirt for this VM in time, while libvirt itself
- * answers: skipped (no balloon change) until it does. */
+ * answers: skipped (no balloon change) until it does. Judged by the calls
+ * libvirt answered, so hintd's own pauses count against nobody. */
 static void update_responsive(struct vm *vm, usec_t now) {
 	struct manager *m = vm->manager;
-	bool late_stats = now > vm->libvirt_seen + VIRT_DEADLINE_USEC;
+	bool late_stats = m->stats_answered > vm->libvirt_seen + VIRT_DEADLINE_USEC;
 	bool late_call = vm->balloon_call && now > virt_call_submitted(vm->balloon_call) + VIRT_DEADLINE_USEC;
 	bool unresponsive = m->libvirt_answering && virt_conn_connected(m->virt) && (late_stats || late_call);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include "discard.h"
+#include "clock.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
@@ -12,14 +13,6 @@
 /* How long after a cache drop the discards that follow are the volatile
  * rung's: the guest reports what it dropped within a pass or two. */
 #define VOLATILE_WINDOW_USEC (10 * USEC_PER_SEC)
-
-/* The clock for every decision about a batch: never the loop's cached time,
- * which stands still while one callback runs. */
-static usec_t fresh_now(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
-}
 
 void discard_send_ack(struct vm *vm, uint64_t batch, bool discarded) {
 	struct hint_msg ack = { .type = HINT_MSG_ACK, .ack = { .batch = batch, .discarded = discarded } };
@@ -60,7 +53,7 @@ static void punch_batch(struct vm *vm, struct batch *b) {
 
 	for (unsigned i = 0; i < b->n_ranges && ok; i++) {
 		uint64_t f = 0;
-		now = fresh_now();
+		now = clock_usec(CLOCK_MONOTONIC);
 		if (!batch_may_punch(b, now)) {
 			log_warning("%s: batch %" PRIu64 ": punch deadline passed after %u of %u ranges",
 				    vm->id.name, id, i, b->n_ranges);
@@ -86,10 +79,12 @@ static void punch_batch(struct vm *vm, struct batch *b) {
 
 static void on_hints(struct vm *vm, const struct hint_hints *h) {
 	struct manager *m = vm->manager;
-	usec_t now = fresh_now();
+	usec_t now = clock_usec(CLOCK_MONOTONIC);
 	char err[256];
 	int r;
 
+	/* The clock for every decision about a batch is read fresh: never the
+	 * loop's cached time, which stands still while one callback runs. */
 	batch_table_expire(&vm->batches, now);
 	r = batch_table_add(&vm->batches, h, now, err, sizeof err);
 	if (r < 0) {
@@ -113,7 +108,7 @@ static void on_hints(struct vm *vm, const struct hint_hints *h) {
 	}
 	struct hint_msg claim = { .type = HINT_MSG_CLAIM, .claim = { .batch = h->batch } };
 	/* The deadline counts from here: before the claim can reach the guest. */
-	if (batch_table_claim_sent(&vm->batches, h->batch, fresh_now()) == 0)
+	if (batch_table_claim_sent(&vm->batches, h->batch, clock_usec(CLOCK_MONOTONIC)) == 0)
 		agent_send(vm->agent, &claim);
 }
 
@@ -121,7 +116,7 @@ static void on_claimed(struct vm *vm, const struct hint_claimed *c) {
 	struct batch *b;
 	int r;
 
-	b = batch_table_claimed(&vm->batches, c->batch, c->ok, fresh_now(), &r);
+	b = batch_table_claimed(&vm->batches, c->batch, c->ok, clock_usec(CLOCK_MONOTONIC), &r);
 	if (r == -ETIMEDOUT) {
 		/* Not the guest's fault: its pages stay its own. */
 		log_info("%s: batch %" PRIu64 " confirmed after the punch deadline, handed back",

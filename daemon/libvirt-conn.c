@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <libvirt/virterror.h>
 #include "libvirt-conn.h"
+#include "clock.h"
 #include "log.h"
 #include "macro.h"
 
@@ -73,12 +74,6 @@ struct virt_conn {
 	volatile int quit;
 	int wake_timer;
 };
-
-static usec_t now_usec(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
-}
 
 /* ---- libvirt's event thread -------------------------------------------- */
 
@@ -423,7 +418,7 @@ static void call_done(struct job *j) {
 		return;
 	}
 	unlink_call(call);
-	c->last_answer = now_usec();
+	c->last_answer = clock_usec(CLOCK_MONOTONIC);
 	switch (call->kind) {
 	case CALL_CONNECT:
 		connect_done(c, call);
@@ -439,6 +434,7 @@ static void call_done(struct job *j) {
 	case CALL_STATS:
 		if (!call->cancelled) {
 			call->u.stats.r = call->r;
+			call->u.stats.submitted = call->job.submitted;
 			call->done.stats_read(call->owner, &call->u.stats);
 		}
 		break;

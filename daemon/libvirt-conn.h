@@ -70,6 +70,7 @@ struct virt_domain_stats {
 
 struct virt_stats {
 	int r;
+	usec_t submitted;		/* when the call was made */
 	size_t n;
 	struct virt_domain_stats *domains;
 };

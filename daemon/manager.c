@@ -8,11 +8,14 @@
 #include "actuate.h"
 #include "collect.h"
 #include "discard.h"
+#include "clock.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
 #include "vm.h"
 
+/* A round of callbacks this long means the loop was held up. */
+#define LOOP_STALL_USEC (2 * USEC_PER_SEC)
 /* Threads for libvirt calls: one per call that may hang (a stopped QEMU
  * holds one until it runs again), and enough for the others to go on. */
 #define WORKER_THREADS 16
@@ -178,6 +181,22 @@ int manager_tick(struct manager *m) {
 	return 0;
 }
 
+/* Before each wait for events: if the last round of callbacks took long
+ * (a stopped hintd, a starved host), the guests' messages that queued up
+ * meanwhile are a backlog, not a flood. */
+static int on_prepare(sd_event_source *s, void *userdata) {
+	struct manager *m = userdata;
+	usec_t woke, now;
+
+	sd_event_now(m->event, CLOCK_MONOTONIC, &woke);
+	now = clock_usec(CLOCK_MONOTONIC);
+	if (now > woke + LOOP_STALL_USEC) {
+		log_warning("The event loop was held up for %" PRIu64 " ms", (uint64_t) ((now - woke) / USEC_PER_MSEC));
+		agent_loop_stalled(now - woke, now);
+	}
+	return 0;
+}
+
 static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
 	struct manager *m = userdata;
 	size_t ballooned = 0;
@@ -235,6 +254,9 @@ int manager_start(struct manager *m) {
 			      on_tick, m);
 	if (r < 0)
 		return log_error_errno(r, "Failed to start the tick timer: %m");
+	r = sd_event_source_set_prepare(m->tick, on_prepare);
+	if (r < 0)
+		return log_error_errno(r, "Failed to watch the event loop: %m");
 	return 0;
 }
 

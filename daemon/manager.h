@@ -43,7 +43,8 @@ struct vm {
 	 * waits for it. A VM whose QEMU stops answering is skipped. */
 	struct virt_call *balloon_call;
 	uint64_t balloon_pending;	/* target to send next; 0 = none */
-	usec_t libvirt_seen;		/* QEMU last answered libvirt for it */
+	usec_t libvirt_seen;		/* made-at time of the last statistics call
+					 * its QEMU answered */
 	bool libvirt_stats;		/* libvirt's statistics arrived at least once */
 	bool unresponsive;
 	uint64_t balloon_seen;		/* actual size last reported by libvirt */
@@ -90,6 +91,7 @@ struct manager {
 	 * waits for a QEMU that does not answer (it does not wait again). */
 	struct virt_call *stats_calls[2];
 	bool libvirt_answering;
+	usec_t stats_answered;		/* made-at time of the newest statistics read */
 
 	struct vm **vms;
 	size_t n_vms;

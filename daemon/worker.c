@@ -6,6 +6,7 @@
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
+#include "clock.h"
 #include "log.h"
 #include "macro.h"
 #include "worker.h"
@@ -187,14 +188,8 @@ static struct job *keep_run_on_stop(struct worker *w) {
 	return drop;
 }
 
-static usec_t monotonic_usec(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
-}
-
 void worker_submit(struct worker *w, struct job *j) {
-	j->submitted = monotonic_usec();
+	j->submitted = clock_usec(CLOCK_MONOTONIC);
 	pthread_mutex_lock(&w->lock);
 	if (w->stopping) {
 		pthread_mutex_unlock(&w->lock);
@@ -208,7 +203,7 @@ void worker_submit(struct worker *w, struct job *j) {
 }
 
 void worker_post(struct worker *w, struct job *j) {
-	j->submitted = monotonic_usec();
+	j->submitted = clock_usec(CLOCK_MONOTONIC);
 	pthread_mutex_lock(&w->lock);
 	if (w->stopping) {
 		pthread_mutex_unlock(&w->lock);
