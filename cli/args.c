@@ -9,38 +9,8 @@
 #include "macro.h"
 #include "parse.h"
 
-const char *const ctl_rung_names[_CTL_RUNG_MAX] = {
-	[CTL_RUNG_UNUSED] = "unused",
-	[CTL_RUNG_VOLATILE] = "volatile",
-	[CTL_RUNG_BALLOON] = "balloon",
-};
-
 int ctl_rungs_parse(const char *s, unsigned *ret) {
-	_cleanup_free_ char *copy = NULL;
-	unsigned bits = 0;
-	char *save = NULL;
-
-	if (strcasecmp(s, "none") == 0) {
-		*ret = 0;
-		return 0;
-	}
-	copy = strdup(s);
-	if (!copy)
-		return -ENOMEM;
-	if (*s == '\0' || *s == ',' || s[strlen(s) - 1] == ',' || strstr(s, ",,"))
-		return -EINVAL;
-	for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-		size_t i;
-
-		for (i = 0; i < _CTL_RUNG_MAX; i++)
-			if (strcasecmp(w, ctl_rung_names[i]) == 0)
-				break;
-		if (i == _CTL_RUNG_MAX)
-			return -EINVAL;
-		bits |= 1u << i;
-	}
-	*ret = bits;
-	return 0;
+	return rungs_parse(s, RUNGS_PARSE_LENIENT, ret);
 }
 
 static int fail(char **ret_error, const char *fmt, ...) _printf_(2, 3);
