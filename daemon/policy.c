@@ -62,7 +62,7 @@ struct size_str {
 };
 
 static struct size_str fmt_size(uint64_t bytes) {
-	struct size_str r;
+	struct size_str r = {};
 
 	format_size(r.s, sizeof r.s, bytes, SIZE_MIB);
 	return r;

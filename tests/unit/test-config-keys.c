@@ -29,7 +29,7 @@ struct mentions {
 static bool key_at(const char *s, char name[static 64]) {
 	size_t n = 0;
 
-	while (isalpha((unsigned char) s[n]) && n < 63)
+	while (n < 63 && isalpha((unsigned char) s[n]))
 		n++;
 	if (n == 0 || s[n] != '=' || !isupper((unsigned char) s[0]))
 		return false;
