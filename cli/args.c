@@ -9,38 +9,8 @@
 #include "macro.h"
 #include "parse.h"
 
-const char *const ctl_rung_names[_CTL_RUNG_MAX] = {
-	[CTL_RUNG_UNUSED] = "unused",
-	[CTL_RUNG_VOLATILE] = "volatile",
-	[CTL_RUNG_BALLOON] = "balloon",
-};
-
 int ctl_rungs_parse(const char *s, unsigned *ret) {
-	_cleanup_free_ char *copy = NULL;
-	unsigned bits = 0;
-	char *save = NULL;
-
-	if (strcasecmp(s, "none") == 0) {
-		*ret = 0;
-		return 0;
-	}
-	copy = strdup(s);
-	if (!copy)
-		return -ENOMEM;
-	if (*s == '\0' || *s == ',' || s[strlen(s) - 1] == ',' || strstr(s, ",,"))
-		return -EINVAL;
-	for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-		size_t i;
-
-		for (i = 0; i < _CTL_RUNG_MAX; i++)
-			if (strcasecmp(w, ctl_rung_names[i]) == 0)
-				break;
-		if (i == _CTL_RUNG_MAX)
-			return -EINVAL;
-		bits |= 1u << i;
-	}
-	*ret = bits;
-	return 0;
+	return rungs_parse(s, RUNGS_PARSE_LENIENT, ret);
 }
 
 static int fail(char **ret_error, const char *fmt, ...) _printf_(2, 3);
@@ -62,85 +32,98 @@ static int parse_memory(const char *v, uint64_t *ret) {
 	return parse_size(v, ret);
 }
 
+/* The has_ flag of setting key (any case) in s; NULL for no such setting. */
+static bool *setting_flag(struct ctl_settings *s, const char *key) {
+	if (strcasecmp(key, "MinMemory") == 0)
+		return &s->has_min_memory;
+	if (strcasecmp(key, "MaxMemory") == 0)
+		return &s->has_max_memory;
+	if (strcasecmp(key, "Shares") == 0)
+		return &s->has_shares;
+	if (strcasecmp(key, "Priority") == 0)
+		return &s->has_priority;
+	if (strcasecmp(key, "Reclaim") == 0)
+		return &s->has_reclaim;
+	if (strcasecmp(key, "Manage") == 0)
+		return &s->has_manage;
+	return NULL;
+}
+
+/* The value v of setting has (a flag of s) from argument arg. */
+static int parse_setting_value(struct ctl_settings *s, const bool *has, const char *arg,
+			       const char *v, char **ret_error) {
+	unsigned u;
+	int i, r;
+
+	if (has == &s->has_min_memory || has == &s->has_max_memory) {
+		bool min = has == &s->has_min_memory;
+
+		if (parse_memory(v, min ? &s->min_memory : &s->max_memory) < 0)
+			return fail(ret_error, "'%s': %s must be a size such as 512M or 4G "
+				    "(0 or none to unset)", arg, min ? "MinMemory" : "MaxMemory");
+	} else if (has == &s->has_shares) {
+		r = parse_unsigned(v, &u);
+		if (r < 0 || u < CTL_SHARES_MIN || u > CTL_SHARES_MAX)
+			return fail(ret_error, "'%s': Shares must be an integer %d..%d",
+				    arg, CTL_SHARES_MIN, CTL_SHARES_MAX);
+		s->shares = u;
+	} else if (has == &s->has_priority) {
+		r = parse_int(v, &i);
+		if (r < 0 || i < CTL_PRIORITY_MIN || i > CTL_PRIORITY_MAX)
+			return fail(ret_error, "'%s': Priority must be an integer %d..%d",
+				    arg, CTL_PRIORITY_MIN, CTL_PRIORITY_MAX);
+		s->priority = i;
+	} else if (has == &s->has_reclaim) {
+		r = ctl_rungs_parse(v, &s->reclaim);
+		if (r < 0)
+			return fail(ret_error, "'%s': Reclaim must be a comma-separated list of "
+				    "unused, volatile, balloon, or none", arg);
+	} else {	/* Manage */
+		r = parse_boolean(v);
+		if (r < 0)
+			return fail(ret_error, "'%s': Manage must be yes or no", arg);
+		s->manage = r;
+	}
+	return 0;
+}
+
+/* One KEY=VALUE argument into s. */
+static int parse_setting(struct ctl_settings *s, const char *arg, char **ret_error) {
+	const char *eq = strchr(arg, '=');
+	_cleanup_free_ char *key = NULL;
+	bool *has;
+	int r;
+
+	if (!eq || eq == arg)
+		return fail(ret_error, "'%s': expected KEY=VALUE", arg);
+	key = strndup(arg, (size_t) (eq - arg));
+	if (!key)
+		return -ENOMEM;
+	has = setting_flag(s, key);
+	if (!has)
+		return fail(ret_error, "'%s': unknown setting '%s' (MinMemory, MaxMemory, "
+			    "Shares, Priority, Reclaim, Manage)", arg, key);
+	if (*has)
+		return fail(ret_error, "'%s': %s given twice", arg, key);
+	r = parse_setting_value(s, has, arg, eq + 1, ret_error);
+	if (r < 0)
+		return r;
+	*has = true;
+	return 0;
+}
+
 int ctl_settings_parse(char *const *args, size_t n_args, struct ctl_settings *ret, char **ret_error) {
 	struct ctl_settings s = {};
+	int r;
 
 	if (n_args == 0)
 		return fail(ret_error, "no settings given (KEY=VALUE: MinMemory, MaxMemory, "
 			    "Shares, Priority, Reclaim, Manage)");
-
 	for (size_t i = 0; i < n_args; i++) {
-		const char *arg = args[i], *eq = strchr(arg, '='), *v;
-		_cleanup_free_ char *key = NULL;
-		bool *has;
-		int r;
-
-		if (!eq || eq == arg)
-			return fail(ret_error, "'%s': expected KEY=VALUE", arg);
-		key = strndup(arg, (size_t) (eq - arg));
-		if (!key)
-			return -ENOMEM;
-		v = eq + 1;
-
-		if (strcasecmp(key, "MinMemory") == 0 || strcasecmp(key, "MaxMemory") == 0) {
-			bool min = strcasecmp(key, "MinMemory") == 0;
-
-			has = min ? &s.has_min_memory : &s.has_max_memory;
-			if (*has)
-				goto duplicate;
-			r = parse_memory(v, min ? &s.min_memory : &s.max_memory);
-			if (r < 0)
-				return fail(ret_error, "'%s': %s must be a size such as 512M or 4G "
-					    "(0 or none to unset)", arg, min ? "MinMemory" : "MaxMemory");
-		} else if (strcasecmp(key, "Shares") == 0) {
-			unsigned u;
-
-			has = &s.has_shares;
-			if (*has)
-				goto duplicate;
-			r = parse_unsigned(v, &u);
-			if (r < 0 || u < CTL_SHARES_MIN || u > CTL_SHARES_MAX)
-				return fail(ret_error, "'%s': Shares must be an integer %d..%d",
-					    arg, CTL_SHARES_MIN, CTL_SHARES_MAX);
-			s.shares = u;
-		} else if (strcasecmp(key, "Priority") == 0) {
-			int p;
-
-			has = &s.has_priority;
-			if (*has)
-				goto duplicate;
-			r = parse_int(v, &p);
-			if (r < 0 || p < CTL_PRIORITY_MIN || p > CTL_PRIORITY_MAX)
-				return fail(ret_error, "'%s': Priority must be an integer %d..%d",
-					    arg, CTL_PRIORITY_MIN, CTL_PRIORITY_MAX);
-			s.priority = p;
-		} else if (strcasecmp(key, "Reclaim") == 0) {
-			has = &s.has_reclaim;
-			if (*has)
-				goto duplicate;
-			r = ctl_rungs_parse(v, &s.reclaim);
-			if (r == -ENOMEM)
-				return r;
-			if (r < 0)
-				return fail(ret_error, "'%s': Reclaim must be a comma-separated list of "
-					    "unused, volatile, balloon, or none", arg);
-		} else if (strcasecmp(key, "Manage") == 0) {
-			has = &s.has_manage;
-			if (*has)
-				goto duplicate;
-			r = parse_boolean(v);
-			if (r < 0)
-				return fail(ret_error, "'%s': Manage must be yes or no", arg);
-			s.manage = r;
-		} else
-			return fail(ret_error, "'%s': unknown setting '%s' (MinMemory, MaxMemory, "
-				    "Shares, Priority, Reclaim, Manage)", arg, key);
-		*has = true;
-		continue;
-duplicate:
-		return fail(ret_error, "'%s': %s given twice", arg, key);
+		r = parse_setting(&s, args[i], ret_error);
+		if (r < 0)
+			return r;
 	}
-
 	if (s.has_min_memory && s.has_max_memory && s.max_memory > 0 && s.min_memory > s.max_memory)
 		return fail(ret_error, "MinMemory= is above MaxMemory=");
 

@@ -7,14 +7,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Bits of the reclaim ladder, in the bus API's order. */
+#include "rungs.h"
+
+/* The reclaim ladder (rungs.h), in the bus API's order. */
 enum {
-	CTL_RUNG_UNUSED,
-	CTL_RUNG_VOLATILE,
-	CTL_RUNG_BALLOON,
-	_CTL_RUNG_MAX,
+	CTL_RUNG_UNUSED = RUNG_UNUSED,
+	CTL_RUNG_VOLATILE = RUNG_VOLATILE,
+	CTL_RUNG_BALLOON = RUNG_BALLOON,
+	_CTL_RUNG_MAX = _RUNG_MAX,
 };
-extern const char *const ctl_rung_names[_CTL_RUNG_MAX];
 
 /* What `hintctl set VM KEY=VALUE...` changes: SetMachine's a{sv}. */
 struct ctl_settings {
@@ -39,8 +40,9 @@ struct ctl_settings {
  * sentence naming the argument (free() it). */
 int ctl_settings_parse(char *const *args, size_t n_args, struct ctl_settings *ret, char **ret_error);
 
-/* "unused,volatile" -> bits; "none" -> 0. -EINVAL on an unknown rung or an
- * empty list. */
+/* "unused,volatile" -> bits; "none" -> 0: rungs_parse() with
+ * RUNGS_PARSE_LENIENT (any case, repeats allowed). -EINVAL on an unknown
+ * rung or an empty list. */
 int ctl_rungs_parse(const char *s, unsigned *ret);
 
 /* top's refresh interval: seconds, decimals allowed, 0.2..60. */

@@ -5,35 +5,10 @@
 #include <string.h>
 #include <time.h>
 #include "format.h"
+#include "size.h"
 
 char *ctl_format_size(char *buf, size_t size, uint64_t bytes, bool exact) {
-	static const char units[] = "KMGTPE";
-	unsigned i = 0;
-	double v, r;
-
-	if (exact || bytes == 0) {
-		snprintf(buf, size, "%" PRIu64, bytes);
-		return buf;
-	}
-	if (bytes < 1024) {
-		snprintf(buf, size, "%" PRIu64 "B", bytes);
-		return buf;
-	}
-	v = (double) bytes / 1024.0;
-	while (v >= 1024.0 && i + 1 < sizeof units - 1) {
-		v /= 1024.0;
-		i++;
-	}
-	r = v < 100.0 ? round(v * 10.0) / 10.0 : round(v);
-	if (r >= 1024.0 && i + 1 < sizeof units - 1) {
-		r = 1.0;
-		i++;
-	}
-	if (r - floor(r) < 0.05)
-		snprintf(buf, size, "%.0f%c", r, units[i]);
-	else
-		snprintf(buf, size, "%.1f%c", r, units[i]);
-	return buf;
+	return format_size(buf, size, bytes, exact ? SIZE_BYTES : SIZE_SHORT);
 }
 
 char *ctl_format_rate(char *buf, size_t size, double bytes_per_sec, bool exact) {

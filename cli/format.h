@@ -10,10 +10,7 @@
 /* Long enough for any value below, including "18446744073709551615B/s". */
 #define CTL_FORMAT_MAX 64
 
-/* Binary units with one letter: "0", "512B", "1.5K", "512M", "1.5G", "12T".
- * One decimal below 100 units when it is not zero, whole units above;
- * rounded to nearest, at most 5 characters for anything below 1024P. The
- * result reads back with parse_size(). exact: the plain number of bytes. */
+/* format_size() SIZE_SHORT ("1.5G", "512M"), or SIZE_BYTES when exact. */
 char *ctl_format_size(char *buf, size_t size, uint64_t bytes, bool exact);
 
 /* A rate in bytes per second: ctl_format_size() of the rounded rate + "/s". */

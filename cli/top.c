@@ -88,52 +88,44 @@ static int top_draw(struct top *t, const struct top_state *state, double interva
 	return 0;
 }
 
-int verb_top(const struct ctl_options *opts, double interval_sec) {
-	struct top t = { .opts = opts };
-	struct top_state state = TOP_STATE_INIT;
-	double next;
-	int r, ret = CTL_EXIT_OK;
+/* Connects and reads the first snapshot before the screen is taken, so a
+ * missing hintd is an ordinary error with an exit code. */
+static int top_start(struct top *t) {
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	int r;
 
-	if (opts->json) {
+	if (t->opts->json) {
 		log_error("hintctl: top: --json is not supported; use monitor or status --json");
 		return CTL_EXIT_USAGE;
 	}
-	/* The first read happens before the screen is taken, so a missing
-	 * hintd is an ordinary error with an exit code. */
-	r = ctl_bus_connect(opts, &t.bus);
+	r = ctl_bus_connect(t->opts, &t->bus);
 	if (r != 0)
 		return r;
-	{
-		_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-
-		r = ctl_snapshot_read(t.bus, &t.cur, &error);
-		if (r < 0) {
-			ret = ctl_bus_fail(opts, r, &error, "reading hintd's state", NULL);
-			goto out;
-		}
-	}
+	r = ctl_snapshot_read(t->bus, &t->cur, &error);
+	if (r < 0)
+		return ctl_bus_fail(t->opts, r, &error, "reading hintd's state", NULL);
 	if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
 		log_error("hintctl: top needs a terminal");
-		ret = CTL_EXIT_USAGE;
-		goto out;
+		return CTL_EXIT_USAGE;
 	}
-	t.cur_at = now_monotonic_sec();
-	next = t.cur_at + interval_sec;
+	t->cur_at = now_monotonic_sec();
+	return CTL_EXIT_OK;
+}
 
-	r = top_view_init();
-	if (r < 0) {
-		log_error("hintctl: top: cannot set up the terminal");
-		ret = CTL_EXIT_FAILURE;
-		goto out;
-	}
+/* Draws, waits for a key or the next refresh, until 'q' or an error. */
+static int top_loop(struct top *t, double interval_sec) {
+	struct top_state state = TOP_STATE_INIT;
+	double next = t->cur_at + interval_sec;
+	int r;
+
 	for (bool redraw = true;;) {
 		double now;
 		int key, flags;
 
 		if (redraw) {
-			r = top_draw(&t, &state, interval_sec);
+			r = top_draw(t, &state, interval_sec);
 			if (r < 0)
-				break;
+				return r;
 			redraw = false;
 		}
 		now = now_monotonic_sec();
@@ -141,7 +133,7 @@ int verb_top(const struct ctl_options *opts, double interval_sec) {
 		if (key < 0) {
 			if (now_monotonic_sec() < next)
 				continue;
-			(void) top_refresh(&t);
+			(void) top_refresh(t);
 			next = MAX(next + interval_sec, now_monotonic_sec());
 			redraw = true;
 			continue;
@@ -152,14 +144,30 @@ int verb_top(const struct ctl_options *opts, double interval_sec) {
 		}
 		flags = top_key_handle(&state, key);
 		if (flags & TOP_KEY_QUIT)
-			break;
+			return 0;
 		if (flags & TOP_KEY_REFRESH) {
-			(void) top_refresh(&t);
+			(void) top_refresh(t);
 			next = now_monotonic_sec() + interval_sec;
 		}
 		if (flags & TOP_KEY_REDRAW)
 			redraw = true;
 	}
+}
+
+int verb_top(const struct ctl_options *opts, double interval_sec) {
+	struct top t = { .opts = opts };
+	int r, ret;
+
+	ret = top_start(&t);
+	if (ret != CTL_EXIT_OK)
+		goto out;
+	r = top_view_init();
+	if (r < 0) {
+		log_error("hintctl: top: cannot set up the terminal");
+		ret = CTL_EXIT_FAILURE;
+		goto out;
+	}
+	r = top_loop(&t, interval_sec);
 	top_view_end();
 	if (r < 0) {
 		log_error_errno(r, "hintctl: top: %m");

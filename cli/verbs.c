@@ -134,7 +134,7 @@ int verb_status(const struct ctl_options *opts) {
 	printf("Reclaiming: %s\n", ctl_yes_no(m->reclaiming));
 	printf("Reclaimed: ");
 	for (size_t i = 0; i < _CTL_RUNG_MAX; i++)
-		printf(" %s %s at %s%s", ctl_rung_names[i],
+		printf(" %s %s at %s%s", rung_to_string(i),
 		       ctl_format_size(a, sizeof a, m->reclaimed[i], x),
 		       ctl_format_rate(b, sizeof b, m->rate[i], x), i + 1 < _CTL_RUNG_MAX ? "," : ";");
 	printf(" total %s\n", ctl_format_size(a, sizeof a, ctl_manager_reclaimed(m), x));
@@ -303,7 +303,7 @@ static int append_settings(sd_bus_message *m, const struct ctl_settings *s) {
 
 		for (size_t i = 0; i < _CTL_RUNG_MAX; i++)
 			if (s->reclaim & (1u << i))
-				rungs[n++] = ctl_rung_names[i];
+				rungs[n++] = rung_to_string(i);
 		r = sd_bus_message_open_container(m, 'e', "sv");
 		if (r < 0)
 			return r;

@@ -17,6 +17,9 @@
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+
 #define KiB(n) ((uint64_t) (n) << 10)
 #define MiB(n) ((uint64_t) (n) << 20)
 #define GiB(n) ((uint64_t) (n) << 30)

@@ -538,14 +538,11 @@ static int parse_cmd(const json_t *o, struct hint_cmd *c, char *err, size_t errl
 	}
 }
 
-int hint_msg_parse(const char *line, size_t len, struct hint_msg *ret, char *err, size_t errlen) {
-	_cleanup_json_ json_t *root = NULL;
-	struct hint_msg msg = {}, *m = &msg;
+/* One line, without its newline, as a JSON object. */
+static int load_line(const char *line, size_t len, json_t **ret, char *err, size_t errlen) {
 	json_error_t jerr;
-	const json_t *v, *type;
 	const char *nul;
-	uint64_t version;
-	int r;
+	json_t *root;
 
 	if (len > 0 && line[len - 1] == '\n')
 		len--;
@@ -560,10 +557,21 @@ int hint_msg_parse(const char *line, size_t len, struct hint_msg *ret, char *err
 	root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
 		return fail(err, errlen, -EBADMSG, "invalid JSON at byte %d: %s", jerr.position, jerr.text);
-	if (!json_is_object(root))
+	if (!json_is_object(root)) {
+		json_decref(root);
 		return fail(err, errlen, -EBADMSG, "not a JSON object");
+	}
+	*ret = root;
+	return 0;
+}
 
-	/* The version first: a newer peer may change anything else. */
+/* "v", then "type": the version first, as a newer peer may change anything else. */
+static int parse_version_and_type(const json_t *root, enum hint_msg_type *ret, char *err,
+				  size_t errlen) {
+	const json_t *v, *type;
+	uint64_t version;
+	int r;
+
 	v = json_object_get(root, "v");
 	if (!v)
 		return fail(err, errlen, -EINVAL, "missing field \"v\"");
@@ -585,47 +593,56 @@ int hint_msg_parse(const char *line, size_t len, struct hint_msg *ret, char *err
 	if (r < 0)
 		return fail(err, errlen, -EOPNOTSUPP, "field \"type\": unknown message type \"%.64s\"",
 			    json_string_value(type));
+	*ret = r;
+	return 0;
+}
 
-	m->type = r;
+/* The fields of a message of type m->type. */
+static int parse_body(const json_t *root, struct hint_msg *m, char *err, size_t errlen) {
+	int r;
 
 	switch (m->type) {
 	case HINT_MSG_HELLO:
-		r = parse_hello(root, &m->hello, err, errlen);
-		break;
+		return parse_hello(root, &m->hello, err, errlen);
 	case HINT_MSG_STATS:
-		r = parse_stats(root, &m->stats, err, errlen);
-		break;
+		return parse_stats(root, &m->stats, err, errlen);
 	case HINT_MSG_HINTS:
-		r = parse_hints(root, &m->hints, err, errlen);
-		break;
+		return parse_hints(root, &m->hints, err, errlen);
 	case HINT_MSG_CLAIMED:
-		if ((r = get_u64(root, NULL, "batch", &m->claimed.batch, err, errlen)) >= 0)
-			r = get_bool(root, NULL, "ok", &m->claimed.ok, err, errlen);
-		break;
+		r = get_u64(root, NULL, "batch", &m->claimed.batch, err, errlen);
+		return r < 0 ? r : get_bool(root, NULL, "ok", &m->claimed.ok, err, errlen);
 	case HINT_MSG_REPLY:
-		r = parse_reply(root, &m->reply, err, errlen);
-		break;
+		return parse_reply(root, &m->reply, err, errlen);
 	case HINT_MSG_CLAIM:
-		r = get_u64(root, NULL, "batch", &m->claim.batch, err, errlen);
-		break;
+		return get_u64(root, NULL, "batch", &m->claim.batch, err, errlen);
 	case HINT_MSG_ACK:
-		if ((r = get_u64(root, NULL, "batch", &m->ack.batch, err, errlen)) >= 0)
-			r = get_bool(root, NULL, "discarded", &m->ack.discarded, err, errlen);
-		break;
+		r = get_u64(root, NULL, "batch", &m->ack.batch, err, errlen);
+		return r < 0 ? r : get_bool(root, NULL, "discarded", &m->ack.discarded, err, errlen);
 	case HINT_MSG_CMD:
-		r = parse_cmd(root, &m->cmd, err, errlen);
-		break;
+		return parse_cmd(root, &m->cmd, err, errlen);
 	default:
-		r = -EOPNOTSUPP;
+		return -EOPNOTSUPP;
 	}
+}
+
+int hint_msg_parse(const char *line, size_t len, struct hint_msg *ret, char *err, size_t errlen) {
+	_cleanup_json_ json_t *root = NULL;
+	struct hint_msg m = {};
+	int r;
+
+	r = load_line(line, len, &root, err, errlen);
 	if (r < 0)
 		return r;
-
-	r = hint_msg_validate(m, err, errlen);
+	r = parse_version_and_type(root, &m.type, err, errlen);
 	if (r < 0)
 		return r;
-
-	*ret = *m;
+	r = parse_body(root, &m, err, errlen);
+	if (r < 0)
+		return r;
+	r = hint_msg_validate(&m, err, errlen);
+	if (r < 0)
+		return r;
+	*ret = m;
 	return 0;
 }
 
@@ -687,124 +704,123 @@ static json_t *format_stats(const struct hint_stats *s, json_t *o, bool *bad) {
 	return o;
 }
 
-int hint_msg_format(const struct hint_msg *m, char **ret_line, char *err, size_t errlen) {
-	_cleanup_json_ json_t *o = NULL;
-	_cleanup_free_ char *s = NULL;
-	bool bad = false;
+static void format_hello(const struct hint_hello *h, json_t *o, bool *bad) {
+	json_t *caps = json_object();
+
+	put_u64(o, "protocol", h->protocol, bad);
+	put(o, "agent", json_string(h->agent), bad);
+	put_u64(o, "ram_bytes", h->ram_bytes, bad);
+	put_u64(o, "max_ranges", h->max_ranges, bad);
+	if (caps) {
+		put(caps, "module", json_boolean(h->module), bad);
+		put(caps, "module_status", json_string(h->module_status), bad);
+		put_u64(caps, "granularity", h->granularity, bad);
+		put(caps, "drop_cache", json_boolean(h->drop_cache), bad);
+	}
+	put(o, "caps", caps, bad);
+}
+
+static void format_hints(const struct hint_hints *h, json_t *o, bool *bad) {
+	json_t *ranges = json_array();
+
+	put_u64(o, "batch", h->batch, bad);
+	put_u64(o, "granularity", h->granularity, bad);
+	put_u64(o, "ttl_ms", h->ttl_ms, bad);
+	for (unsigned i = 0; ranges && i < h->n_ranges; i++) {
+		json_t *pair = json_array();
+
+		if (!pair || json_array_append_new(ranges, pair) < 0) {
+			*bad = true;
+			break;
+		}
+		if (json_array_append_new(pair, u64_new(h->ranges[i].gpa, bad)) < 0 ||
+		    json_array_append_new(pair, u64_new(h->ranges[i].len, bad)) < 0)
+			*bad = true;
+	}
+	put(o, "ranges", ranges, bad);
+}
+
+static void format_reply(const struct hint_reply *r, json_t *o, bool *bad) {
+	put_u64(o, "id", r->id, bad);
+	put(o, "ok", json_boolean(r->ok), bad);
+	if (!r->ok)
+		put(o, "error", json_string(r->error), bad);
+	if (r->n_result > 0) {
+		json_t *result = json_object();
+
+		for (unsigned i = 0; result && i < r->n_result; i++)
+			put_u64(result, r->result[i].key, r->result[i].value, bad);
+		put(o, "result", result, bad);
+	}
+}
+
+static void format_cmd(const struct hint_cmd *c, json_t *o, bool *bad) {
+	json_t *args = json_object();
+
+	put_u64(o, "id", c->id, bad);
+	put(o, "name", json_string(hint_cmd_name_to_string(c->name)), bad);
+	if (!args) {
+		*bad = true;
+		return;
+	}
+	switch (c->name) {
+	case HINT_CMD_DROP_CACHE:
+	case HINT_CMD_GRANULARITY:
+	case HINT_CMD_GIVE:
+		put_u64(args, "bytes", c->bytes, bad);
+		break;
+	case HINT_CMD_REPORTING:
+		put(args, "enable", json_boolean(c->enable), bad);
+		break;
+	case HINT_CMD_STATS_INTERVAL:
+		put_u64(args, "ms", c->ms, bad);
+		break;
+	default:
+		break;
+	}
+	put(o, "args", args, bad);
+}
+
+/* The fields of m, after "v" and "type"; -EOPNOTSUPP for an unknown type. */
+static int format_body(const struct hint_msg *m, json_t *o, bool *bad) {
+	switch (m->type) {
+	case HINT_MSG_HELLO:
+		format_hello(&m->hello, o, bad);
+		return 0;
+	case HINT_MSG_STATS:
+		format_stats(&m->stats, o, bad);
+		return 0;
+	case HINT_MSG_HINTS:
+		format_hints(&m->hints, o, bad);
+		return 0;
+	case HINT_MSG_CLAIMED:
+		put_u64(o, "batch", m->claimed.batch, bad);
+		put(o, "ok", json_boolean(m->claimed.ok), bad);
+		return 0;
+	case HINT_MSG_REPLY:
+		format_reply(&m->reply, o, bad);
+		return 0;
+	case HINT_MSG_CLAIM:
+		put_u64(o, "batch", m->claim.batch, bad);
+		return 0;
+	case HINT_MSG_ACK:
+		put_u64(o, "batch", m->ack.batch, bad);
+		put(o, "discarded", json_boolean(m->ack.discarded), bad);
+		return 0;
+	case HINT_MSG_CMD:
+		format_cmd(&m->cmd, o, bad);
+		return 0;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+/* o as one compact line with its newline. */
+static int line_from_json(const json_t *o, char **ret_line, char *err, size_t errlen) {
+	_cleanup_free_ char *s = json_dumps(o, JSON_COMPACT);
 	size_t n;
 	char *line;
-	int r;
 
-	r = hint_msg_validate(m, err, errlen);
-	if (r < 0)
-		return r;
-
-	o = json_object();
-	if (!o)
-		return fail(err, errlen, -ENOMEM, "out of memory");
-	put_u64(o, "v", HINT_PROTOCOL_VERSION, &bad);
-	put(o, "type", json_string(hint_msg_type_to_string(m->type)), &bad);
-
-	switch (m->type) {
-	case HINT_MSG_HELLO: {
-		const struct hint_hello *h = &m->hello;
-		json_t *caps = json_object();
-
-		put_u64(o, "protocol", h->protocol, &bad);
-		put(o, "agent", json_string(h->agent), &bad);
-		put_u64(o, "ram_bytes", h->ram_bytes, &bad);
-		put_u64(o, "max_ranges", h->max_ranges, &bad);
-		if (caps) {
-			put(caps, "module", json_boolean(h->module), &bad);
-			put(caps, "module_status", json_string(h->module_status), &bad);
-			put_u64(caps, "granularity", h->granularity, &bad);
-			put(caps, "drop_cache", json_boolean(h->drop_cache), &bad);
-		}
-		put(o, "caps", caps, &bad);
-		break;
-	}
-	case HINT_MSG_STATS:
-		format_stats(&m->stats, o, &bad);
-		break;
-	case HINT_MSG_HINTS: {
-		json_t *ranges = json_array();
-
-		put_u64(o, "batch", m->hints.batch, &bad);
-		put_u64(o, "granularity", m->hints.granularity, &bad);
-		put_u64(o, "ttl_ms", m->hints.ttl_ms, &bad);
-		for (unsigned i = 0; ranges && i < m->hints.n_ranges; i++) {
-			json_t *pair = json_array();
-
-			if (!pair || json_array_append_new(ranges, pair) < 0) {
-				bad = true;
-				break;
-			}
-			if (json_array_append_new(pair, u64_new(m->hints.ranges[i].gpa, &bad)) < 0 ||
-			    json_array_append_new(pair, u64_new(m->hints.ranges[i].len, &bad)) < 0)
-				bad = true;
-		}
-		put(o, "ranges", ranges, &bad);
-		break;
-	}
-	case HINT_MSG_CLAIMED:
-		put_u64(o, "batch", m->claimed.batch, &bad);
-		put(o, "ok", json_boolean(m->claimed.ok), &bad);
-		break;
-	case HINT_MSG_REPLY:
-		put_u64(o, "id", m->reply.id, &bad);
-		put(o, "ok", json_boolean(m->reply.ok), &bad);
-		if (!m->reply.ok)
-			put(o, "error", json_string(m->reply.error), &bad);
-		if (m->reply.n_result > 0) {
-			json_t *result = json_object();
-
-			for (unsigned i = 0; result && i < m->reply.n_result; i++)
-				put_u64(result, m->reply.result[i].key, m->reply.result[i].value, &bad);
-			put(o, "result", result, &bad);
-		}
-		break;
-	case HINT_MSG_CLAIM:
-		put_u64(o, "batch", m->claim.batch, &bad);
-		break;
-	case HINT_MSG_ACK:
-		put_u64(o, "batch", m->ack.batch, &bad);
-		put(o, "discarded", json_boolean(m->ack.discarded), &bad);
-		break;
-	case HINT_MSG_CMD: {
-		json_t *args = json_object();
-
-		put_u64(o, "id", m->cmd.id, &bad);
-		put(o, "name", json_string(hint_cmd_name_to_string(m->cmd.name)), &bad);
-		switch (m->cmd.name) {
-		case HINT_CMD_DROP_CACHE:
-		case HINT_CMD_GRANULARITY:
-		case HINT_CMD_GIVE:
-			if (args)
-				put_u64(args, "bytes", m->cmd.bytes, &bad);
-			break;
-		case HINT_CMD_REPORTING:
-			if (args)
-				put(args, "enable", json_boolean(m->cmd.enable), &bad);
-			break;
-		case HINT_CMD_STATS_INTERVAL:
-			if (args)
-				put_u64(args, "ms", m->cmd.ms, &bad);
-			break;
-		default:
-			break;
-		}
-		put(o, "args", args, &bad);
-		break;
-	}
-	default:
-		return fail(err, errlen, -EOPNOTSUPP, "unknown message type %d", (int) m->type);
-	}
-	/* json_string() refuses invalid UTF-8, u64_new() numbers past 2^63-1. */
-	if (bad)
-		return fail(err, errlen, -EINVAL,
-			    "a string is not valid UTF-8, a number exceeds 2^63-1, or out of memory");
-
-	s = json_dumps(o, JSON_COMPACT);
 	if (!s)
 		return fail(err, errlen, -ENOMEM, "out of memory");
 	n = strlen(s);
@@ -818,6 +834,29 @@ int hint_msg_format(const struct hint_msg *m, char **ret_line, char *err, size_t
 	line[n + 1] = '\0';
 	*ret_line = line;
 	return 0;
+}
+
+int hint_msg_format(const struct hint_msg *m, char **ret_line, char *err, size_t errlen) {
+	_cleanup_json_ json_t *o = NULL;
+	bool bad = false;
+	int r;
+
+	r = hint_msg_validate(m, err, errlen);
+	if (r < 0)
+		return r;
+
+	o = json_object();
+	if (!o)
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	put_u64(o, "v", HINT_PROTOCOL_VERSION, &bad);
+	put(o, "type", json_string(hint_msg_type_to_string(m->type)), &bad);
+	if (format_body(m, o, &bad) < 0)
+		return fail(err, errlen, -EOPNOTSUPP, "unknown message type %d", (int) m->type);
+	/* json_string() refuses invalid UTF-8, u64_new() numbers past 2^63-1. */
+	if (bad)
+		return fail(err, errlen, -EINVAL,
+			    "a string is not valid UTF-8, a number exceeds 2^63-1, or out of memory");
+	return line_from_json(o, ret_line, err, errlen);
 }
 
 void hint_reply_init(struct hint_msg *m, uint64_t id, bool ok, const char *error) {

@@ -10,23 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rungs.h"
+
 typedef uint64_t usec_t;
 #define USEC_PER_SEC  1000000ULL
 #define USEC_PER_MSEC 1000ULL
-
-/* The reclaim ladder, cheapest rung first. */
-enum rung {
-	RUNG_UNUSED,	/* free guest pages: discard, no cost to the guest */
-	RUNG_VOLATILE,	/* clean page cache: the guest drops it, then it is unused */
-	RUNG_BALLOON,	/* inflate the virtio balloon: the guest chooses */
-	_RUNG_MAX,
-};
-#define RUNG_BIT(r) (1u << (r))
-#define RUNGS_ALL (RUNG_BIT(RUNG_UNUSED) | RUNG_BIT(RUNG_VOLATILE) | RUNG_BIT(RUNG_BALLOON))
-
-const char *rung_to_string(enum rung r);
-/* Parses "unused,volatile,balloon" (any subset, or "none"); -EINVAL when bad. */
-int rungs_from_string(const char *s, unsigned *ret_rungs);
 
 /* Per-VM settings: from the config file's [VM name] section or D-Bus. */
 struct vm_settings {

@@ -8,6 +8,7 @@
 
 #include "macro.h"
 #include "policy.h"
+#include "size.h"
 
 /* Balloon inflation is handed out in slices this big, each to the VM that
  * deserves it most at that moment, so a tick's cut spreads by shares. */
@@ -61,12 +62,9 @@ struct size_str {
 };
 
 static struct size_str fmt_size(uint64_t bytes) {
-	struct size_str r;
+	struct size_str r = {};
 
-	if (bytes != 0 && bytes < MiB(1))
-		snprintf(r.s, sizeof r.s, "%" PRIu64 " KiB", (bytes + KiB(1) / 2) >> 10);
-	else
-		snprintf(r.s, sizeof r.s, "%" PRIu64 " MiB", (bytes + MiB(1) / 2) >> 20);
+	format_size(r.s, sizeof r.s, bytes, SIZE_MIB);
 	return r;
 }
 #define SZ(b) (fmt_size(b).s)
