@@ -93,7 +93,7 @@ budget_config() { # FREE_MIB [EXTRA-CONFIG [LOW HIGH]]
 	done
 	echo "a's backing: ${before} MiB, ${returned} MiB returned before any balloon moved" >&3
 	((returned >= 160)) || fail "only ${returned} MiB of cache returned"
-	hintd_logged "hintd-lab-a: guest dropped"
+	hintd_logged "hintd-lab-a: guest says it dropped"
 }
 
 @test "c: a guest without the agent is ballooned, never below its MinMemory" {

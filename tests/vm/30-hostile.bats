@@ -126,3 +126,29 @@ hintd_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$HINTD_PID/stat"; }
 	report "$lines log lines about evil"
 	((lines <= 30)) || fail "$lines log lines about evil in about a minute"
 }
+
+@test "a guest lying about its cache and its memory cannot hold off another VM's balloon" {
+	local budget t0 secs counted
+	stop_hintd
+	# Pressure: the budget is below what the two guests hold, and evil's
+	# balloon is not to be used, so good's is the only one left once the
+	# cheap rungs give nothing measurable.
+	budget=$(($(total_backed_mib evil good) - 160))
+	start_hintd "$(printf '[Host]\nBudget=%sM\nLowWatermark=64M\nHighWatermark=128M\n[VM hintd-lab-evil]\nReclaim=unused,volatile\n' "$budget")"
+	wait_agents good
+	lab run evil "hostile liar 40 > /tmp/liar.log 2>&1 &"
+	t0=$SECONDS
+	wait_for 40 balloon_at_most good $((500 * 1024)) ||
+		fail "good's balloon did not move in 40 s: $(hintctl status | grep -i plan)"
+	secs=$((SECONDS - t0))
+	report "evil lying: good's balloon down to $(balloon_mib good) MiB after ${secs} s"
+	hintd_logged "hintd-lab-evil: message from the guest rejected: stats: free"
+	hintd_logged "hintd-lab-evil: message from the guest rejected: drop_cache: freed 9223372036854775807"
+	counted=$(hintctl show hintd-lab-evil | awk '$1 == "AgentRejected:" { print $2 }')
+	((counted >= 2)) || fail "AgentRejected is ${counted:-missing}"
+	# The lies credited nothing: evil's rungs count only what the host measured.
+	run hintctl show hintd-lab-evil
+	assert_line --regexp '^ *ReclaimedVolatile: 0$'
+	wait_for 60 lab run evil "grep -q 'hostile: liar: ok' /tmp/liar.log" ||
+		fail "liar: $(lab run evil 'cat /tmp/liar.log')"
+}

@@ -70,6 +70,6 @@ soak_done() { lab run "$1" "grep -q '^soak: ' /tmp/soak.log"; }
 	((min_a < 500 || min_b < 500)) || fail "no balloon moved"
 	((max_after_a > min_a || max_after_b > min_b)) || fail "no balloon came back up"
 	((drops >= 2)) || fail "backing never dropped"
-	hintd_logged "guest dropped .* MiB of clean cache" || fail "no clean cache was dropped"
+	hintd_logged "guest says it dropped .* MiB of clean cache" || fail "no clean cache was dropped"
 	kill -0 "$HINTD_PID"
 }

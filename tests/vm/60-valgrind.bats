@@ -41,5 +41,5 @@ setup_file() {
 	report "valgrind: $(grep -c . "$vlog" || true) lines of report, hintd exit status $rc"
 	[[ ! -s $vlog ]] || { cp "$vlog" /tmp/hintd-valgrind-failed.log; cat "$vlog"; fail "valgrind reported errors (kept in /tmp/hintd-valgrind-failed.log)"; }
 	((rc == 0)) || fail "hintd under valgrind exited $rc"
-	hintd_logged "guest dropped .* MiB of clean cache" || fail "the volatile rung did not run"
+	hintd_logged "guest says it dropped .* MiB of clean cache" || fail "the volatile rung did not run"
 }

@@ -14,7 +14,9 @@
  *
  * Batch cases: outside unaligned overlap duplicate claimed-twice
  * never-reported huge. Stream cases: long-line bad-json bad-utf8, and
- * flood-stats, flood-garbage, slowloris which run for SECONDS (default 20).
+ * flood-stats, flood-garbage, slowloris, and liar (a large clean cache claimed,
+ * drops answered with 2^63-1 bytes, every other stats message impossible),
+ * which run for SECONDS (default 20).
  * After each stream case a properly reported batch must still be discarded:
  * the channel carries on. Prints "hostile: CASE: ok ..." per case; exits 1
  * at the first failure, 2 on bad arguments or setup errors. */
@@ -461,6 +463,73 @@ static const char *stats_line(unsigned long seq) {
 	return line;
 }
 
+/* Stats that claim a page cache of 300 MiB, plausible in themselves. */
+static void send_cache_claim(unsigned long seq) {
+	send_line("{\"v\":1,\"type\":\"stats\",\"seq\":%lu,\"mem\":{\"total\":402653184,\"free\":4194304,"
+		  "\"available\":318767104,\"cached\":314572800,\"active_file\":0,\"inactive_file\":314572800,"
+		  "\"dirty\":0,\"writeback\":0,\"mlocked\":0,\"anon\":0,\"swap_total\":0,\"swap_free\":0},"
+		  "\"psi\":{\"some_avg10_permyriad\":0,\"full_avg10_permyriad\":0,\"some_total_us\":0,"
+		  "\"full_total_us\":0},\"vmstat\":{\"pgmajfault\":0,\"pswpin\":0,\"pswpout\":0,"
+		  "\"workingset_refault_file\":0,\"workingset_refault_anon\":0}}", seq);
+}
+
+/* Stats no guest of this size can have: more free memory than it has. */
+static void send_impossible_stats(unsigned long seq) {
+	send_line("{\"v\":1,\"type\":\"stats\",\"seq\":%lu,\"mem\":{\"total\":1099511627776,"
+		  "\"free\":2199023255552,\"available\":2199023255552,\"cached\":0,\"active_file\":0,"
+		  "\"inactive_file\":0,\"dirty\":0,\"writeback\":0,\"mlocked\":0,\"anon\":0,"
+		  "\"swap_total\":0,\"swap_free\":0},\"psi\":{\"some_avg10_permyriad\":0,"
+		  "\"full_avg10_permyriad\":0,\"some_total_us\":0,\"full_total_us\":0},\"vmstat\":"
+		  "{\"pgmajfault\":0,\"pswpin\":0,\"pswpout\":0,\"workingset_refault_file\":0,"
+		  "\"workingset_refault_anon\":0}}", seq);
+}
+
+/* Answers every drop_cache the host sent with an absurd "freed" (2^63 - 1
+ * bytes) and drops nothing. Returns how many it answered. */
+static unsigned answer_drops_with_lies(void) {
+	static char buf[1 << 16];
+	static size_t len;
+	unsigned answered = 0;
+	char *nl;
+	ssize_t k;
+
+	while (len < sizeof buf && (k = read(port, buf + len, sizeof buf - len)) > 0)
+		len += (size_t) k;
+	while ((nl = memchr(buf, '\n', len))) {
+		const char *id = strstr(buf, "\"id\":");
+		*nl = '\0';
+		if (strstr(buf, "\"name\":\"drop_cache\"") && id && id < nl) {
+			send_line("{\"v\":1,\"type\":\"reply\",\"id\":%lu,\"ok\":true,"
+				  "\"result\":{\"freed\":9223372036854775807}}", strtoul(id + 5, NULL, 10));
+			answered++;
+		}
+		len -= (size_t) (nl - buf) + 1;
+		memmove(buf, nl + 1, len);
+	}
+	if (len == sizeof buf)
+		len = 0;
+	return answered;
+}
+
+/* For `seconds`: claims a large clean cache, lies about dropping it, and
+ * every other stats message is impossible. Only this guest may suffer. */
+static void case_liar(unsigned seconds) {
+	double end = now() + seconds;
+	unsigned long seq = 0;
+	unsigned lies = 0;
+
+	while (now() < end) {
+		seq++;
+		if (seq % 2)
+			send_cache_claim(seq);
+		else
+			send_impossible_stats(seq);
+		lies += answer_drops_with_lies();
+		usleep(250000);
+	}
+	printf("hostile: liar: %lu stats sent, %u cache drops answered with 2^63-1 bytes\n", seq, lies);
+}
+
 /* Sends lines as fast as the channel takes them for `seconds`. */
 static void flood(unsigned seconds, bool garbage) {
 	double end = now() + seconds;
@@ -547,6 +616,8 @@ int main(int argc, char **argv) {
 			flood(seconds, true);
 		else if (!strcmp(c, "slowloris"))
 			slowloris(seconds);
+		else if (!strcmp(c, "liar"))
+			case_liar(seconds);
 		else {
 			fprintf(stderr, "hostile: unknown case '%s'\n", c);
 			return 2;
