@@ -149,12 +149,6 @@ char *ctl_property_format(const struct ctl_property *p, const void *obj, bool ex
 	return buf;
 }
 
-static void strv_free(char **l) {
-	for (char **i = l; i && *i; i++)
-		free(*i);
-	free(l);
-}
-
 static int read_one(sd_bus_message *m, const struct ctl_property *p, void *obj) {
 	int r;
 

@@ -73,4 +73,12 @@ static inline void closedirp_(DIR **d) {
 #define _cleanup_close_ _cleanup_(closep)
 #define _cleanup_fclose_ _cleanup_(fclosep)
 
+/* A NULL-terminated array of strings, each freed, then the array. */
+static inline void strv_free(char **l) {
+	for (char **p = l; p && *p; p++)
+		free(*p);
+	free(l);
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free);
+
 #endif /* HINTD_MACRO_H */

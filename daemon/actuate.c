@@ -8,7 +8,7 @@
 #include "clock.h"
 #include "log.h"
 #include "macro.h"
-#include "manager.h"
+#include "manager-state.h"
 
 
 static void vm_note(struct vm *vm, const char *reason) {

@@ -4,13 +4,13 @@
  * /org/hintd1/machine/NAME one object per VM (org.hintd1.Machine). The
  * properties are read from plain structs filled from the model on every
  * lookup; after each tick they are compared with what was last announced,
- * and PropertiesChanged carries the ones that differ. Every function is a
- * no-op while no bus is open (hintd --no-bus, unit tests). */
+ * and PropertiesChanged carries the ones that differ. */
 #ifndef HINTD_BUS_H
 #define HINTD_BUS_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <systemd/sd-event.h>
 #include "model.h"
 #include "policy.h"
 
@@ -18,12 +18,14 @@
 #define BUS_MANAGER_PATH "/org/hintd1"
 #define BUS_MACHINE_PREFIX "/org/hintd1/machine"
 
+struct bus;
 struct manager;
 struct vm;
 
 /* The properties of org.hintd1.Manager; bools are int, as sd-bus reads them. */
 struct bus_manager_props {
-	struct manager *manager;	/* not a property: for the methods */
+	struct manager *manager;	/* not properties: for the methods */
+	struct bus *bus;
 	char version[16];
 	int dry_run;
 	uint64_t tick_interval_usec;
@@ -40,7 +42,6 @@ struct bus_manager_props {
 
 /* The properties of org.hintd1.Machine. */
 struct bus_machine_props {
-	struct vm *vm;			/* not a property */
 	char name[128];
 	int running;
 	uint64_t max_memory, balloon_actual, balloon_target, backed;
@@ -61,20 +62,24 @@ struct bus_machine_props {
 	uint64_t last_decision_usec;
 };
 
-/* Connects to the bus at address (NULL: the system bus), attaches it to the
- * manager's event loop, publishes the objects and owns org.hintd1. Logs what
- * failed, naming the bus, and returns negative errno. */
-int bus_open(struct manager *m, const char *address);
-void bus_close(struct manager *m);
+/* Connects to the bus at address (NULL: the system bus), attaches it to e,
+ * publishes the objects and owns org.hintd1. Logs what failed, naming the
+ * bus, and returns negative errno. The bus reads the manager through
+ * manager.h only, and keeps its own record of what it last announced. */
+int bus_open(struct manager *m, sd_event *e, const char *address, struct bus **ret);
+struct bus *bus_free(struct bus *b);
 
-/* VM objects: call added once the VM is in m->vms, removed while it still is. */
-void bus_machine_added(struct manager *m, struct vm *vm);
-void bus_machine_removed(struct manager *m, struct vm *vm);
-
-void bus_emit_reclaimed(struct manager *m, struct vm *vm, enum rung rung, uint64_t bytes);
-void bus_emit_pressure_changed(struct manager *m, bool reclaiming, uint64_t free_bytes,
-			       uint64_t need);
+/* Every function below is a no-op when b is NULL (no bus). */
+void bus_machine_added(struct bus *b, struct vm *vm);
+void bus_machine_removed(struct bus *b, const char *name);
+void bus_emit_reclaimed(struct bus *b, const char *name, enum rung rung, uint64_t bytes);
+void bus_emit_pressure_changed(struct bus *b, bool reclaiming, uint64_t free_bytes, uint64_t need);
 /* PropertiesChanged for every property that differs from what was last announced. */
-void bus_emit_changes(struct manager *m);
+void bus_emit_changes(struct bus *b);
+
+/* What the properties show, read from the model (view.c, on the manager's
+ * side). */
+void manager_view(struct manager *m, struct bus_manager_props *ret);
+void vm_view(struct vm *vm, struct bus_machine_props *ret);
 
 #endif /* HINTD_BUS_H */

@@ -7,7 +7,7 @@
 #include "host.h"
 #include "log.h"
 #include "macro.h"
-#include "manager.h"
+#include "manager-state.h"
 
 /* A drop_cache command not answered in this long is forgotten. */
 #define DROP_CACHE_TIMEOUT_USEC (30 * USEC_PER_SEC)

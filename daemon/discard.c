@@ -8,7 +8,7 @@
 #include "clock.h"
 #include "log.h"
 #include "macro.h"
-#include "manager.h"
+#include "manager-state.h"
 
 /* How long after a cache drop the discards that follow are the volatile
  * rung's: the guest reports what it dropped within a pass or two. */

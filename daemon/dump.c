@@ -3,7 +3,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "manager.h"
+#include "manager-state.h"
 
 int manager_dump(struct manager *m, char **ret) {
 	char *buf = NULL;

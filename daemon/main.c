@@ -7,6 +7,7 @@
 #include <string.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
+#include "bus.h"
 #include "config.h"
 #include "log.h"
 #include "macro.h"
@@ -140,6 +141,7 @@ int main(int argc, char *argv[]) {
 	_cleanup_(sd_event_unrefp) sd_event *event = NULL;
 	struct hintd_config *config = NULL;
 	struct manager *m = NULL;
+	struct bus *bus = NULL;
 	char *error = NULL;
 	int r;
 
@@ -191,13 +193,15 @@ int main(int argc, char *argv[]) {
 
 	r = manager_start(m);
 	if (r >= 0 && !arg_no_bus)
-		r = bus_open(m, arg_bus_address);
+		r = bus_open(m, event, arg_bus_address, &bus);
+	if (r >= 0 && bus)
+		manager_set_bus(m, bus);
 	if (r < 0) {
 		manager_free(m);
 		return EXIT_FAILURE_RUNTIME;
 	}
 	sd_notify(false, "READY=1\nSTATUS=Running");
-	log_info("hintd %s running%s", HINTD_VERSION, m->dry_run ? " (dry run: no action taken)" : "");
+	log_info("hintd %s running%s", HINTD_VERSION, manager_dry_run(m) ? " (dry run: no action taken)" : "");
 
 	r = sd_event_loop(event);
 	manager_free(m);

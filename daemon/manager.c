@@ -11,7 +11,7 @@
 #include "clock.h"
 #include "log.h"
 #include "macro.h"
-#include "manager.h"
+#include "manager-state.h"
 #include "vm.h"
 
 /* A round of callbacks this long means the loop was held up. */
@@ -61,7 +61,7 @@ void manager_account(struct manager *m, struct vm *vm, enum rung rung, uint64_t 
 			reclaim_request_clear(m);
 		}
 	}
-	bus_emit_reclaimed(m, vm, rung, bytes);
+	bus_emit_reclaimed(m->bus, vm->id.name, rung, bytes);
 }
 
 /* ---- the tick ------------------------------------------------------------ */
@@ -169,7 +169,7 @@ int manager_tick(struct manager *m) {
 		return log_error_errno(r, "Policy refused to decide: %m");
 	if (m->reclaiming != m->history.reclaiming) {
 		m->reclaiming = m->history.reclaiming;
-		bus_emit_pressure_changed(m, m->reclaiming, plan.free, plan.need);
+		bus_emit_pressure_changed(m->bus, m->reclaiming, plan.free, plan.need);
 	}
 	snprintf(m->plan_reason, sizeof m->plan_reason, "%s", plan.reason);
 
@@ -202,7 +202,7 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
 	size_t ballooned = 0;
 
 	manager_tick(m);
-	bus_emit_changes(m);
+	bus_emit_changes(m->bus);
 	for (size_t i = 0; i < m->n_vms; i++) {
 		actuate_stats_pace(m->vms[i]);
 		ballooned += pacing_ballooned(&m->vms[i]->state);
@@ -327,7 +327,7 @@ void manager_stop(struct manager *m) {
 struct manager *manager_free(struct manager *m) {
 	if (!m)
 		return NULL;
-	bus_close(m);
+	m->bus = bus_free(m->bus);
 	vm_forget_all(m);
 	free(m->vms);
 	m->tick = sd_event_source_disable_unref(m->tick);

@@ -9,7 +9,7 @@
 #include "discard.h"
 #include "log.h"
 #include "macro.h"
-#include "manager.h"
+#include "manager-state.h"
 #include "vm.h"
 
 struct vm *manager_find_vm(struct manager *m, const char *name) {
@@ -132,20 +132,20 @@ static void manager_add_domain(struct manager *m, const struct virt_domain_id *i
 	 * later pass, which stalls its reporting. */
 	vm->accept_hints = m->policy.discard_unused == DISCARD_ALWAYS;
 	m->vms[m->n_vms++] = vm;
-	bus_machine_added(m, vm);
+	bus_machine_added(m->bus, vm);
 	vm_discover(m, vm);
 }
 
 static void manager_remove_vm(struct manager *m, size_t i) {
 	log_info("%s: stopped, forgetting it", m->vms[i]->id.name);
-	bus_machine_removed(m, m->vms[i]);
+	bus_machine_removed(m->bus, m->vms[i]->id.name);
 	vm_free(m->vms[i]);
 	m->vms[i] = m->vms[--m->n_vms];
 }
 
 void vm_forget_all(struct manager *m) {
 	while (m->n_vms > 0) {
-		bus_machine_removed(m, m->vms[m->n_vms - 1]);
+		bus_machine_removed(m->bus, m->vms[m->n_vms - 1]->id.name);
 		vm_free(m->vms[--m->n_vms]);
 	}
 }

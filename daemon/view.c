@@ -1,0 +1,100 @@
+/* view.c - what D-Bus shows of the manager and its VMs, read from the
+ * model on demand; and the few read-only accessors the bus needs. */
+#include <stdio.h>
+#include <string.h>
+#include "agent.h"
+#include "manager-state.h"
+
+static uint64_t sub_sat(uint64_t a, uint64_t b) {
+	return a > b ? a - b : 0;
+}
+
+void manager_view(struct manager *m, struct bus_manager_props *p) {
+	const struct host_state *h = &m->host;
+
+	*p = (struct bus_manager_props) {
+		.dry_run = m->dry_run,
+		.tick_interval_usec = m->config->tick_interval_usec,
+		.mem_total = h->mem_total,
+		.mem_available = h->mem_available,
+		.psi_some_avg10 = h->psi_some_avg10,
+		.psi_full_avg10 = h->psi_full_avg10,
+		.budget_limit = h->budget_set ? h->budget_limit : 0,
+		.budget_usage = h->budget_set ? h->budget_usage : 0,
+		/* As policy counts it. */
+		.free = h->budget_set ? sub_sat(h->budget_limit, h->budget_usage) : h->mem_available,
+		.low_watermark = m->policy.low_watermark,
+		.high_watermark = m->policy.high_watermark,
+		.reclaiming = m->reclaiming,
+	};
+	snprintf(p->version, sizeof p->version, "%s", HINTD_VERSION);
+	memcpy(p->reclaimed, m->reclaimed, sizeof p->reclaimed);
+	memcpy(p->rate, m->rate, sizeof p->rate);
+	snprintf(p->plan, sizeof p->plan, "%s", m->plan_reason);
+	snprintf(p->libvirt, sizeof p->libvirt, "%s", manager_libvirt_state(m));
+}
+
+void vm_view(struct vm *vm, struct bus_machine_props *p) {
+	const struct vm_state *s = &vm->state;
+	const struct guest_memory *g = &s->guest;
+
+	*p = (struct bus_machine_props) {
+		.running = s->running,
+		.max_memory = s->max_memory,
+		.balloon_actual = s->balloon_actual,
+		.balloon_target = s->balloon_target,
+		.backed = s->backed,
+		.unused = g->valid ? g->unused : 0,
+		.volatile_ = g->valid ? g->volatile_ : 0,
+		.stable = g->valid ? g->stable : 0,
+		.hinted = s->hinted,
+		.psi_some_avg10 = g->valid ? g->psi_some_avg10 : 0,
+		.swapin_rate = s->swapin_rate,
+		.min_memory = s->settings.min_memory,
+		.max_memory_setting = s->settings.max_memory,
+		.shares = s->settings.shares,
+		.priority = s->settings.priority,
+		.rungs = s->settings.rungs,
+		.managed = vm->manage,
+		.module = s->module,
+		.discard_capable = s->discard_capable,
+		.last_decision_usec = vm->last_decision_usec,
+		.agent_rejected = vm->agent ? agent_rejected(vm->agent) : 0,
+	};
+	memcpy(p->reclaimed, s->reclaimed, sizeof p->reclaimed);
+	snprintf(p->name, sizeof p->name, "%s", s->name);
+	snprintf(p->agent_state, sizeof p->agent_state, "%s", agent_state_to_string(s->agent));
+	snprintf(p->discard_reason, sizeof p->discard_reason, "%s", vm->discard_reason);
+	snprintf(p->libvirt, sizeof p->libvirt, "%s", vm_libvirt_state(vm));
+	snprintf(p->last_decision, sizeof p->last_decision, "%s", vm->last_decision);
+}
+
+
+void manager_set_bus(struct manager *m, struct bus *b) {
+	m->bus = b;
+}
+
+bool manager_dry_run(const struct manager *m) {
+	return m->dry_run;
+}
+
+const char *manager_admin_group(const struct manager *m) {
+	return m->config->admin_group;
+}
+
+size_t manager_vm_count(const struct manager *m) {
+	return m->n_vms;
+}
+
+struct vm *manager_vm(const struct manager *m, size_t i) {
+	return i < m->n_vms ? m->vms[i] : NULL;
+}
+
+const char *vm_name(const struct vm *vm) {
+	return vm->id.name;
+}
+
+void vm_get_settings(const struct vm *vm, struct vm_settings *ret, bool *ret_manage) {
+	*ret = vm->state.settings;
+	*ret_manage = vm->manage;
+}
