@@ -1,0 +1,173 @@
+/* policy-balloon.c - the steps that inflate balloons by shares and give
+ * slack back. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "policy-tick.h"
+
+/* Inflation already on its way counts first; then the VMs that may give
+ * more this tick: not short, no balloon action yet, and not deflated
+ * within reverse_holdoff (unless in an emergency). */
+static void balloon_candidates(struct tick *t) {
+	t->n_order = 0;
+	for (size_t i = 0; t->need > 0 && i < t->n_vms; i++) {
+		const struct vm_state *v = &t->vms[i];
+		struct vm_work *w = &t->work[i];
+
+		if (!w->balloonable || w->is_short)
+			continue;
+		t->need = sub_sat(t->need, v->balloon_actual - w->pending);
+		if (w->balloon_done || (within(t->now, t->history->vm[i].last_deflate,
+					       t->cfg->reverse_holdoff) && !t->emergency))
+			continue;
+		t->order[t->n_order++] = (struct order) {
+			.i = i,
+			.first = v->reclaim_first,
+			.priority = v->settings.priority,
+		};
+	}
+}
+
+/* Lowest size vms[i] may reach this tick: its floor, or one step down. */
+static uint64_t balloon_lowest(const struct tick *t, size_t i) {
+	return MAX(t->work[i].floor, sub_sat(t->vms[i].balloon_actual, t->cfg->balloon_step));
+}
+
+/* Named by a request first, then lower priority, then the lower ratio. */
+static bool inflate_before(const struct order *x, double x_ratio, const struct order *y,
+			   double y_ratio) {
+	if (x->first != y->first)
+		return x->first;
+	if (x->priority != y->priority)
+		return x->priority < y->priority;
+	return x_ratio < y_ratio;
+}
+
+/* The candidate (index into order[]) to take the next slice from, or
+ * SIZE_MAX when none may give more this tick. */
+static size_t balloon_pick(const struct tick *t) {
+	size_t best = SIZE_MAX, waiting = SIZE_MAX;
+	double best_ratio = 0, waiting_ratio = 0;
+
+	for (size_t j = 0; j < t->n_order; j++) {
+		size_t i = t->order[j].i;
+		const struct vm_work *w = &t->work[i];
+		uint64_t size = w->pending - w->cut;
+		double ratio = adjusted_ratio(&t->vms[i], size, t->cfg->idle_tax);
+
+		if (size <= balloon_lowest(t, i)) {
+			/* Out of step this tick, but room above its floor. */
+			if (size > w->floor && (waiting == SIZE_MAX || ratio < waiting_ratio)) {
+				waiting = j;
+				waiting_ratio = ratio;
+			}
+			continue;
+		}
+		if (best == SIZE_MAX ||
+		    inflate_before(&t->order[j], ratio, &t->order[best], best_ratio)) {
+			best = j;
+			best_ratio = ratio;
+		}
+	}
+	if (best == SIZE_MAX)
+		return SIZE_MAX;
+	/* A VM using its memory far more than one that only ran out of step
+	 * this tick waits: the idle one gives the rest next tick, and a busy
+	 * guest's balloon pages fragment the memory it is about to free.
+	 * Not in an emergency, and never across priorities. */
+	if (!t->emergency && waiting != SIZE_MAX &&
+	    t->order[waiting].priority == t->order[best].priority &&
+	    t->order[waiting].first == t->order[best].first && best_ratio > 2 * waiting_ratio)
+		return SIZE_MAX;
+	return best;
+}
+
+/* Step 7, rung 3, balloon: BALLOON_CHUNK slices to the most deserving
+ * candidate until need is met, then one target per VM that gave. */
+void inflate_balloons(struct tick *t) {
+	balloon_candidates(t);
+	while (t->need > 0) {
+		size_t best = balloon_pick(t), i;
+		uint64_t slice;
+
+		if (best == SIZE_MAX)
+			break;
+		i = t->order[best].i;
+		slice = MIN(MIN(BALLOON_CHUNK, t->need),
+			    t->work[i].pending - t->work[i].cut - balloon_lowest(t, i));
+		t->work[i].cut += slice;
+		t->need -= slice;
+		t->from_balloon += slice;
+	}
+	for (size_t j = 0; j < t->n_order; j++) {
+		size_t i = t->order[j].i;
+		const struct vm_state *v = &t->vms[i];
+		struct vm_work *w = &t->work[i];
+		uint64_t target = w->pending - w->cut;
+		struct action *a;
+
+		if (w->cut == 0)
+			continue;
+		a = plan_add(t->plan, i, ACTION_BALLOON);
+		a->bytes = target;
+		reasonf(a->reason, "%s: inflate by %s to %s (priority %d, ratio %.2g); floor %s",
+			t->host_why, SZ(v->balloon_actual - target), SZ(target), v->settings.priority,
+			adjusted_ratio(v, w->pending, t->cfg->idle_tax), SZ(w->floor));
+		w->balloon_done = true;
+		t->history->vm[i].last_inflate = t->now;
+	}
+}
+
+/* Deflation already on its way counts against slack; then the VMs that may
+ * grow: below their cap and not inflated within reverse_holdoff. */
+static void slack_candidates(struct tick *t) {
+	t->n_order = 0;
+	for (size_t i = 0; t->slack > 0 && i < t->n_vms; i++) {
+		const struct vm_state *v = &t->vms[i];
+		struct vm_work *w = &t->work[i];
+
+		if (!w->balloonable || w->balloon_done || w->is_short)
+			continue;
+		if (v->balloon_target > v->balloon_actual)
+			w->pending = MIN(v->balloon_target, w->cap);
+		t->slack = sub_sat(t->slack, sub_sat(w->pending, v->balloon_actual));
+		if (v->balloon_actual >= w->cap ||
+		    within(t->now, t->history->vm[i].last_inflate, t->cfg->reverse_holdoff))
+			continue;
+		t->order[t->n_order++] = (struct order) {
+			.i = i,
+			.priority = v->settings.priority,
+			.key = adjusted_ratio(v, v->balloon_actual, t->cfg->idle_tax),
+		};
+	}
+}
+
+/* Step 8, slack: give memory back, higher priority first, then most shares
+ * per byte, each up to balloon_step, never past free - high. */
+void give_slack(struct tick *t) {
+	slack_candidates(t);
+	if (t->n_order > 0)
+		qsort(t->order, t->n_order, sizeof *t->order, order_cmp_give);
+	for (size_t j = 0; t->slack > 0 && j < t->n_order; j++) {
+		size_t i = t->order[j].i;
+		const struct vm_state *v = &t->vms[i];
+		const struct vm_work *w = &t->work[i];
+		uint64_t highest = MIN(w->cap, v->balloon_actual + t->cfg->balloon_step), give;
+		struct action *a;
+
+		if (w->pending >= highest)
+			continue;
+		give = MIN(highest - w->pending, t->slack);
+		a = plan_add(t->plan, i, ACTION_BALLOON);
+		a->bytes = w->pending + give;
+		reasonf(a->reason, "%s: deflate by %s to %s (priority %d); cap %s", t->host_why,
+			SZ(a->bytes - v->balloon_actual), SZ(a->bytes), v->settings.priority,
+			SZ(w->cap));
+		t->history->vm[i].last_deflate = t->now;
+		t->slack -= give;
+		t->to_slack += give;
+	}
+}
+

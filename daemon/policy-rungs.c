@@ -1,0 +1,149 @@
+/* policy-rungs.c - the steps that deflate short guests, keep floors and take
+ * the cheap rungs (unused hints, clean cache). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "policy-tick.h"
+
+/* Step 3: a guest that is short gets memory back before anything else,
+ * even while the host reclaims (need grows by as much). */
+void deflate_short_guests(struct tick *t) {
+	const struct policy_config *cfg = t->cfg;
+
+	for (size_t i = 0; i < t->n_vms; i++) {
+		const struct vm_state *v = &t->vms[i];
+		struct vm_work *w = &t->work[i];
+		uint64_t target, grow;
+		struct action *a;
+
+		if (!w->is_short || !w->balloonable || v->balloon_actual >= w->cap)
+			continue;
+		/* Deflating costs the host ~0.2 s; a guest that runs out costs a
+		 * process. Give at least a quarter of its size, or twice what it
+		 * lacks, rather than one step a tick while it allocates. */
+		grow = MAX(cfg->balloon_step, w->cap / 4);
+		if (v->guest.valid && v->guest.available < cfg->guest_headroom)
+			grow = MAX(grow, 2 * (cfg->guest_headroom - v->guest.available));
+		target = MIN(w->cap, v->balloon_actual + grow);
+		grow = target - v->balloon_actual;
+		a = plan_add(t->plan, i, ACTION_BALLOON);
+		a->bytes = target;
+		reasonf(a->reason, "%s: deflate by %s to %s", w->why_short, SZ(grow), SZ(target));
+		w->balloon_done = true;
+		t->history->vm[i].last_deflate = t->now;
+		t->deflated += grow;
+		if (t->reclaiming)
+			t->need += grow;
+		else
+			t->slack = sub_sat(t->slack, grow);
+	}
+}
+
+/* Step 4: a target in flight below the floor (MinMemory raised, guest
+ * grew): stop the balloon at the floor, or where it is now. */
+void stop_at_floors(struct tick *t) {
+	for (size_t i = 0; i < t->n_vms; i++) {
+		const struct vm_state *v = &t->vms[i];
+		struct vm_work *w = &t->work[i];
+		struct action *a;
+
+		if (!w->balloonable || w->balloon_done || w->is_short || w->pending >= w->floor ||
+		    w->pending == v->balloon_actual)
+			continue;
+		w->pending = MIN(v->balloon_actual, w->floor);
+		a = plan_add(t->plan, i, ACTION_BALLOON);
+		a->bytes = w->pending;
+		reasonf(a->reason, "target %s below floor %s: stop at %s", SZ(v->balloon_target),
+			SZ(w->floor), SZ(w->pending));
+		w->balloon_done = true;
+	}
+}
+
+/* Step 5, rung 1, unused: the standing decision for every VM that sends
+ * hints. Accepted hints (and, within the grace, the free memory still
+ * backed that the guest will report) count against need. */
+void take_unused(struct tick *t) {
+	for (size_t i = 0; i < t->n_vms; i++) {
+		const struct vm_state *v = &t->vms[i];
+		struct action *a;
+
+		if (!v->running || v->agent != AGENT_CONNECTED || !v->module)
+			continue;
+		a = plan_add(t->plan, i, ACTION_HINTS);
+		if (!v->discard_capable)
+			reasonf(a->reason, "RAM backing not discard-capable: release %s of hints",
+				SZ(v->hinted));
+		else if (!rung_allowed(v, RUNG_UNUSED))
+			reasonf(a->reason, "Reclaim= excludes unused: release %s of hints",
+				SZ(v->hinted));
+		else if (t->cfg->discard_unused == DISCARD_ON_PRESSURE && !t->reclaiming)
+			reasonf(a->reason, "host not reclaiming, discard on pressure: release %s "
+				"of hints", SZ(v->hinted));
+		else {
+			uint64_t coming = v->hinted + (t->in_grace ? v->unused_backed : 0);
+
+			a->accept = true;
+			t->from_hints += coming;
+			t->need = sub_sat(t->need, coming);
+			if (t->reclaiming)
+				reasonf(a->reason, "%s: take %s of unused hints", t->host_why,
+					SZ(v->hinted));
+			else
+				reasonf(a->reason, "unused pages cost the guest nothing: take %s "
+					"of hints", SZ(v->hinted));
+		}
+	}
+}
+
+/* Dropped cache comes back as unused hints: only a VM whose unused rung
+ * takes them, with enough clean cache to be worth asking. */
+static bool volatile_candidate(const struct tick *t, size_t i) {
+	const struct vm_state *v = &t->vms[i];
+
+	return v->running && !t->work[i].is_short && v->agent == AGENT_CONNECTED && v->module &&
+	       v->discard_capable && rung_allowed(v, RUNG_UNUSED) &&
+	       rung_allowed(v, RUNG_VOLATILE) && v->guest.valid &&
+	       v->guest.volatile_ >= VOLATILE_MIN_BYTES;
+}
+
+/* Step 6, rung 2, volatile: lowest priority first, then most over the fair
+ * share, up to volatile_step per VM. */
+void drop_volatile(struct tick *t) {
+	t->n_order = 0;
+	for (size_t i = 0; t->need > 0 && i < t->n_vms; i++) {
+		const struct vm_state *v = &t->vms[i];
+		double fair;
+
+		if (!volatile_candidate(t, i))
+			continue;
+		fair = t->shares_total > 0
+			? (double) t->size_total * v->settings.shares / t->shares_total : 0;
+		t->order[t->n_order++] = (struct order) {
+			.i = i,
+			.first = v->reclaim_first,
+			.priority = v->settings.priority,
+			.key = (double) v->balloon_actual - fair,
+		};
+	}
+	if (t->n_order > 0)
+		qsort(t->order, t->n_order, sizeof *t->order, order_cmp_reclaim);
+	for (size_t j = 0; t->need > 0 && j < t->n_order; j++) {
+		const struct order *o = &t->order[j];
+		const struct vm_state *v = &t->vms[o->i];
+		uint64_t bytes = MIN(MIN(t->cfg->volatile_step, v->guest.volatile_), t->need);
+		struct action *a = plan_add(t->plan, o->i, ACTION_DROP_CACHE);
+
+		a->bytes = bytes;
+		reasonf(a->reason, "%s: drop %s of %s clean cache (priority %d, %+.0f MiB "
+			"over fair share)", t->host_why, SZ(bytes), SZ(v->guest.volatile_),
+			v->settings.priority, o->key / (double) MiB(1));
+		/* Within the grace, the rest of its cache counts too: it is asked
+		 * for step by step over the next ticks. */
+		uint64_t coming = t->in_grace ? MIN(v->guest.volatile_, t->need) : bytes;
+		t->need -= coming;
+		t->from_cache += coming;
+	}
+}
+
