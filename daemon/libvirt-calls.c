@@ -1,0 +1,212 @@
+/* libvirt-calls.c - what runs off the loop: each call's libvirt work, in a
+ * worker thread, and libvirt's domain events, in libvirt's event thread,
+ * handed to the loop as messages. Nothing here touches hintd's state. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libvirt/virterror.h>
+#include "libvirt-call.h"
+#include "log.h"
+#include "macro.h"
+
+#define BALLOON_STATS_PERIOD_SEC 2
+#define KEEPALIVE_INTERVAL_SEC 5
+#define KEEPALIVE_COUNT 3
+
+/* ---- domain events, from libvirt's thread ------------------------------ */
+
+static void post_event(struct virt_conn *c, virConnectPtr conn, int type, virDomainPtr dom,
+		       enum virt_domain_event ev, uint64_t bytes) {
+	struct virt_call *call = calloc(1, sizeof *call);
+
+	if (!call)
+		return;
+	call->job = (struct job) { .done = virt_call_done, .discard = virt_call_discard };
+	call->c = c;
+	call->kind = CALL_EVENT;
+	call->u.event.type = type;
+	call->u.event.ev = ev;
+	call->bytes = bytes;
+	/* Which connection it came from: one that was replaced is not news. */
+	call->from = conn;
+	if (dom) {
+		const char *name = virDomainGetName(dom);
+		virDomainGetUUIDString(dom, call->u.event.id.uuid);
+		snprintf(call->u.event.id.name, sizeof call->u.event.id.name, "%s", name ? name : "");
+	}
+	worker_post(c->worker, &call->job);
+}
+
+static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque) {
+	switch (event) {
+	case VIR_DOMAIN_EVENT_STARTED:
+	case VIR_DOMAIN_EVENT_RESUMED:
+		post_event(opaque, conn, 0, dom, VIRT_DOMAIN_STARTED, 0);
+		break;
+	case VIR_DOMAIN_EVENT_STOPPED:
+	case VIR_DOMAIN_EVENT_CRASHED:
+		post_event(opaque, conn, 0, dom, VIRT_DOMAIN_STOPPED, 0);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static int on_balloon_change(virConnectPtr conn, virDomainPtr dom, unsigned long long actual_kib,
+			     void *opaque) {
+	post_event(opaque, conn, 1, dom, 0, (uint64_t) actual_kib * 1024);
+	return 0;
+}
+
+static void on_closed(virConnectPtr conn, int reason, void *opaque) {
+	post_event(opaque, conn, 2, NULL, 0, 0);
+}
+
+/* ---- what runs in worker threads --------------------------------------- */
+
+static void run_connect(struct virt_call *call) {
+	struct virt_conn *c = call->c;
+	virDomainPtr *domains = NULL;
+	int n;
+
+	call->conn = virConnectOpen(c->uri);
+	if (!call->conn) {
+		call->r = virt_error("Failed to connect to libvirt at", c->uri);
+		return;
+	}
+	virConnectSetKeepAlive(call->conn, KEEPALIVE_INTERVAL_SEC, KEEPALIVE_COUNT);
+	virConnectRegisterCloseCallback(call->conn, on_closed, c, NULL);
+	call->u.connect.callbacks[0] = virConnectDomainEventRegisterAny(call->conn, NULL,
+		VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), c, NULL);
+	call->u.connect.callbacks[1] = virConnectDomainEventRegisterAny(call->conn, NULL,
+		VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE, VIR_DOMAIN_EVENT_CALLBACK(on_balloon_change), c, NULL);
+	if (call->u.connect.callbacks[0] < 0)
+		virt_error("Failed to follow domain events at", c->uri);
+
+	n = virConnectListAllDomains(call->conn, &domains, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+	if (n < 0) {
+		call->r = virt_error("Failed to list domains at", c->uri);
+		return;
+	}
+	call->u.connect.ids = calloc((size_t) n + 1, sizeof *call->u.connect.ids);
+	for (int i = 0; i < n; i++) {
+		if (call->u.connect.ids) {
+			struct virt_domain_id *id = &call->u.connect.ids[call->u.connect.n_ids++];
+			virDomainGetUUIDString(domains[i], id->uuid);
+			snprintf(id->name, sizeof id->name, "%s", virDomainGetName(domains[i]));
+		}
+		virDomainFree(domains[i]);
+	}
+	free(domains);
+	call->r = call->u.connect.ids ? 0 : -ENOMEM;
+}
+
+static void run_close(struct virt_call *call) {
+	for (unsigned i = 0; i < ELEMENTSOF(call->u.connect.callbacks); i++)
+		if (call->u.connect.callbacks[i] >= 0)
+			virConnectDomainEventDeregisterAny(call->conn, call->u.connect.callbacks[i]);
+	virConnectUnregisterCloseCallback(call->conn, on_closed);
+	/* The connection's own reference is the call's: virt_call_run() drops it. */
+}
+
+static virDomainPtr lookup(struct virt_call *call) {
+	virDomainPtr dom = virDomainLookupByUUIDString(call->conn, call->uuid);
+	if (!dom)
+		call->r = virt_error("Failed to find domain", call->uuid);
+	return dom;
+}
+
+static void run_discover(struct virt_call *call) {
+	virDomainPtr dom = lookup(call);
+
+	if (!dom) {
+		call->u.discovery = (struct virt_discovery) { .r = call->r, .backing.fd = -1 };
+		return;
+	}
+	virt_discover(dom, BALLOON_STATS_PERIOD_SEC, &call->u.discovery);
+	virDomainFree(dom);
+}
+
+static void run_balloon(struct virt_call *call) {
+	virDomainPtr dom = lookup(call);
+
+	if (!dom)
+		return;
+	call->r = virt_set_balloon(dom, call->bytes);
+	virDomainFree(dom);
+}
+
+static void stats_from_record(const virDomainStatsRecord *rec, struct virt_domain_stats *d) {
+	struct virt_memstats *ms = &d->ms;
+
+	virDomainGetUUIDString(rec->dom, d->uuid);
+	for (int i = 0; i < rec->nparams; i++) {
+		const virTypedParameter *p = &rec->params[i];
+		uint64_t kib = p->value.ul;
+
+		if (p->type != VIR_TYPED_PARAM_ULLONG)
+			continue;
+		if (!strcmp(p->field, "balloon.current"))
+			ms->actual = kib * 1024;
+		else if (!strcmp(p->field, "balloon.rss")) {
+			ms->rss = kib * 1024;
+			d->answered = true;	/* only read when QEMU answered */
+		} else if (!strcmp(p->field, "balloon.unused")) {
+			ms->unused = kib * 1024;
+			ms->guest_stats = true;
+		} else if (!strcmp(p->field, "balloon.available"))
+			ms->available = kib * 1024;
+		else if (!strcmp(p->field, "balloon.usable"))
+			ms->usable = kib * 1024;
+		else if (!strcmp(p->field, "balloon.disk_caches"))
+			ms->disk_caches = kib * 1024;
+		else if (!strcmp(p->field, "balloon.swap_in"))
+			ms->swap_in = kib;
+		else if (!strcmp(p->field, "balloon.major_fault"))
+			ms->major_fault = kib;
+	}
+	/* Drivers without bulk balloon statistics (libvirt's test driver)
+	 * answer the per-domain call instead. */
+	if (!ms->actual && virt_memstats(rec->dom, ms) == 0)
+		d->answered = true;
+}
+
+static void run_stats(struct virt_call *call) {
+	virDomainStatsRecordPtr *records = NULL;
+	int n;
+
+	n = virConnectGetAllDomainStats(call->conn, VIR_DOMAIN_STATS_BALLOON, &records,
+					VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE |
+					VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT);
+	if (n < 0) {
+		call->r = virt_error("Failed to read domain statistics at", virt_conn_uri(call->c));
+		return;
+	}
+	call->u.stats.domains = calloc((size_t) n + 1, sizeof *call->u.stats.domains);
+	if (!call->u.stats.domains)
+		call->r = -ENOMEM;
+	for (int i = 0; i < n && call->u.stats.domains; i++)
+		stats_from_record(records[i], &call->u.stats.domains[call->u.stats.n++]);
+	virDomainStatsRecordListFree(records);
+}
+
+void virt_call_run(struct job *j) {
+	struct virt_call *call = (struct virt_call *) j;
+
+	switch (call->kind) {
+	case CALL_CONNECT: run_connect(call); break;
+	case CALL_CLOSE: run_close(call); break;
+	case CALL_DISCOVER: run_discover(call); break;
+	case CALL_BALLOON: run_balloon(call); break;
+	case CALL_STATS: run_stats(call); break;
+	case CALL_EVENT: break;
+	}
+	/* Dropped here, not on the loop: the last reference to a connection
+	 * closes it, which talks to libvirtd. A new connection is the result. */
+	if (call->conn && call->kind != CALL_CONNECT) {
+		virConnectClose(call->conn);
+		call->conn = NULL;
+	}
+}
+
