@@ -26,7 +26,7 @@ static void on_balloon_set(void *owner, int r) {
 	vm->balloon_pending = 0;
 	if (r < 0)
 		log_warning_errno(r, "%s: balloon not changed: %m", vm->id.name);
-	if (next && next != vm->state.balloon_target)
+	if (next && next != vm->state.commanded.balloon_target)
 		send_balloon(vm, next);
 }
 
@@ -38,12 +38,12 @@ static void send_balloon(struct vm *vm, uint64_t bytes) {
 	}
 	vm->balloon_call = virt_balloon_call(vm->manager->virt, vm->id.uuid, bytes, on_balloon_set, vm);
 	if (vm->balloon_call)
-		vm->state.balloon_target = bytes;
+		vm->state.commanded.balloon_target = bytes;
 }
 
 static void take_hints(struct manager *m, struct vm *vm, bool accept) {
 	usec_t now = manager_now(m);
-	uint64_t give = pacing_give_on_tick(&vm->pacing, accept, vm->state.unused_backed, now);
+	uint64_t give = pacing_give_on_tick(&vm->pacing, accept, vm->state.measured.unused_backed, now);
 
 	vm->accept_hints = accept;
 	/* Taking hints: ask the guest to report its free memory now rather
@@ -70,14 +70,14 @@ void actuate(struct manager *m, struct vm *vm, const struct action *a) {
 		changed = vm->drop_cache_id > 0;
 		break;
 	case ACTION_BALLOON:
-		if (a->bytes == vm->state.balloon_target)
+		if (a->bytes == vm->state.commanded.balloon_target)
 			return;
 		/* A QEMU that does not answer would hold the call, and libvirt's
 		 * job for that domain, until it does. */
 		if (vm->unresponsive)
 			return;
 		if (m->dry_run)
-			vm->state.balloon_target = a->bytes;
+			vm->state.commanded.balloon_target = a->bytes;
 		else
 			send_balloon(vm, a->bytes);
 		changed = true;

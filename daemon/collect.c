@@ -21,16 +21,16 @@ static double rate(uint64_t now, uint64_t before, usec_t dt) {
 void vm_balloon_seen(struct vm *vm, uint64_t actual) {
 	if (!actual)
 		return;
-	if (actual < vm->balloon_seen && vm->state.balloon_target && vm->state.balloon_target < vm->balloon_seen)
+	if (actual < vm->balloon_seen && vm->state.commanded.balloon_target && vm->state.commanded.balloon_target < vm->balloon_seen)
 		manager_account(vm->manager, vm, RUNG_BALLOON,
-				vm->balloon_seen - MAX(actual, vm->state.balloon_target));
+				vm->balloon_seen - MAX(actual, vm->state.commanded.balloon_target));
 	vm->balloon_seen = actual;
-	vm->state.balloon_actual = actual;
+	vm->state.measured.balloon_actual = actual;
 }
 
 static void apply_memstats(struct vm *vm, const struct virt_domain_stats *d, usec_t submitted) {
 	const struct virt_memstats *ms = &d->ms;
-	struct vm_state *s = &vm->state;
+	struct vm_measured *s = &vm->state.measured;
 
 	if (!d->answered)
 		return;
@@ -107,7 +107,7 @@ static void update_responsive(struct vm *vm, usec_t now) {
 }
 
 void collect_vm(struct manager *m, struct vm *vm, usec_t now) {
-	struct vm_state *s = &vm->state;
+	struct vm_measured *s = &vm->state.measured;
 
 	update_responsive(vm, now);
 	if (vm->backing.fd >= 0)
@@ -116,7 +116,7 @@ void collect_vm(struct manager *m, struct vm *vm, usec_t now) {
 	batch_table_expire(&vm->batches, now);
 	s->hinted = batch_table_reported_bytes(&vm->batches);
 
-	s->unused_backed = pacing_unused_backed(s);
+	s->unused_backed = pacing_unused_backed(&vm->state);
 	pacing_note_unused(&vm->pacing, s->unused_backed, now);
 
 	if (s->guest.valid) {
@@ -145,7 +145,7 @@ static void collect_budget(struct manager *m) {
 		h->budget_limit = m->config->budget;
 		h->budget_usage = 0;
 		for (size_t i = 0; i < m->n_vms; i++)
-			h->budget_usage += m->vms[i]->state.backed;
+			h->budget_usage += m->vms[i]->state.measured.backed;
 		return;
 	}
 	r = host_read_cgroup(m->config->budget_cgroup, &usage, &limit);

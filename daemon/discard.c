@@ -36,7 +36,7 @@ static void credit_freed(struct vm *vm, uint64_t freed, usec_t now) {
  * likely cut at the pass's limit, before the guest's stats can say so. */
 static void ask_for_more(struct vm *vm, uint64_t freed) {
 	struct manager *m = vm->manager;
-	uint64_t give = pacing_give_after_batch(vm->state.unused_backed, freed, &vm->state.unused_backed);
+	uint64_t give = pacing_give_after_batch(vm->state.measured.unused_backed, freed, &vm->state.measured.unused_backed);
 
 	if (give > 0 && !m->dry_run) {
 		agent_send_cmd(vm->agent, (struct hint_cmd) { .name = HINT_CMD_GIVE, .bytes = give });
@@ -163,7 +163,7 @@ static bool stats_impossible(const struct vm *vm, const struct hint_stats *s, ch
 }
 
 static void on_stats(struct vm *vm, const struct hint_stats *s) {
-	struct guest_memory *g = &vm->state.guest;
+	struct guest_memory *g = &vm->state.measured.guest;
 	char err[160];
 
 	if (stats_impossible(vm, s, err, sizeof err)) {
@@ -222,9 +222,9 @@ static void on_reply(struct vm *vm, const struct hint_reply *r) {
 }
 
 static void on_hello(struct vm *vm, struct agent *a, const struct hint_hello *h) {
-	vm->state.module = h->module;
+	vm->state.measured.module = h->module;
 	if (batch_table_init(&vm->batches, h->module ? h->granularity : 0,
-			     vm->state.discard_capable ? &vm->map : NULL) < 0)
+			     vm->state.measured.discard_capable ? &vm->map : NULL) < 0)
 		log_error("%s: out of memory for hint batches, not taking any", vm->id.name);
 	/* A repeated hello is answered, not logged again: a guest must not
 	 * be able to fill the log with valid messages either. */
@@ -265,13 +265,13 @@ static void on_agent_message(struct agent *a, const struct hint_msg *msg, void *
 static void on_agent_state(struct agent *a, enum agent_state s, void *userdata) {
 	struct vm *vm = userdata;
 
-	vm->state.agent = s;
+	vm->state.measured.agent = s;
 	if (s != AGENT_CONNECTED) {
 		/* Whatever was in flight went back to the guest with the connection:
 		 * the agent releases unclaimed batches, the module times out the rest. */
 		batch_table_init(&vm->batches, 0, NULL);
-		vm->state.guest.valid = false;
-		vm->state.module = false;
+		vm->state.measured.guest.valid = false;
+		vm->state.measured.module = false;
 		vm->drop_cache_id = -1;
 		vm->stats_ms = 0;	/* a new agent starts at its own pace */
 		vm->pacing.agent_stats = false;

@@ -30,10 +30,10 @@ int manager_dump(struct manager *m, char **ret) {
 			m->reclaim_request >> 20, m->reclaim_any ? "any VM" : "the VMs named");
 	for (size_t i = 0; i < m->n_vms; i++) {
 		const struct vm *vm = m->vms[i];
-		const struct vm_state *s = &vm->state;
+		const struct vm_measured *s = &vm->state.measured;
 		fprintf(f, "vm %s: max %" PRIu64 " MiB, actual %" PRIu64 " MiB, backed %" PRIu64
 			" MiB, agent %s, module %s, discard %s%s%s\n",
-			s->name, s->max_memory >> 20, s->balloon_actual >> 20, s->backed >> 20,
+			vm->state.name, s->max_memory >> 20, s->balloon_actual >> 20, s->backed >> 20,
 			agent_state_to_string(s->agent), s->module ? "yes" : "no",
 			s->discard_capable ? "yes" : "no", vm->discard_reason[0] ? ": " : "",
 			vm->discard_reason);

@@ -52,7 +52,7 @@ static void reclaim_request_clear(struct manager *m) {
 void manager_account(struct manager *m, struct vm *vm, enum rung rung, uint64_t bytes) {
 	if (bytes == 0)
 		return;
-	vm->state.reclaimed[rung] += bytes;
+	vm->state.accounted.reclaimed[rung] += bytes;
 	m->reclaimed[rung] += bytes;
 	if (m->reclaim_request > 0 && (m->reclaim_any || vm->state.reclaim_first)) {
 		m->reclaim_request -= MIN(m->reclaim_request, bytes);

@@ -60,13 +60,14 @@ enum agent_state {
 /* "absent", "disconnected", "connected", "failed": as D-Bus and the dump show it. */
 const char *agent_state_to_string(enum agent_state s);
 
-struct vm_state {
-	char name[128];
+/* What hintd knows of a VM, kept apart by where it comes from. */
+
+/* Measured on the host, or reported by libvirt or the guest this tick. */
+struct vm_measured {
 	bool running;
 	uint64_t max_memory;		/* the domain's maximum */
-	uint64_t balloon_actual;	/* what the guest has now */
-	uint64_t balloon_target;	/* what hintd last asked for; 0 = never */
-	uint64_t backed;		/* host memory behind the guest's RAM, measured */
+	uint64_t balloon_actual;	/* what the guest has now (libvirt) */
+	uint64_t backed;		/* host memory behind the guest's RAM */
 	uint64_t hinted;		/* reported unused bytes waiting for a decision */
 	uint64_t unused_backed;		/* free in the guest yet backed on the host: the
 					 * unused rung returns it as the guest reports it */
@@ -74,13 +75,29 @@ struct vm_state {
 	bool module;			/* the agent has pagehint.ko */
 	bool discard_capable;		/* RAM backing open and layout known */
 	struct guest_memory guest;
-	/* Rates per second over the last tick, from the counters above. */
+	/* Rates per second over the last tick, from the guest's counters. */
 	double swapin_rate, majfault_rate, refault_rate;
+};
+
+/* What hintd asked for. */
+struct vm_commanded {
+	uint64_t balloon_target;	/* last balloon target sent; 0 = never */
+};
+
+/* What the host got back, per rung, since hintd started: only what it
+ * measured (the backing's blocks, the balloon libvirt reports). */
+struct vm_accounted {
+	uint64_t reclaimed[_RUNG_MAX];
+};
+
+struct vm_state {
+	char name[128];
+	struct vm_measured measured;
+	struct vm_commanded commanded;
+	struct vm_accounted accounted;
 	struct vm_settings settings;
 	bool reclaim_first;		/* named by a pending reclaim request: first in
 					 * the volatile and balloon order */
-	/* Bytes given back to the host, per rung, since hintd started. */
-	uint64_t reclaimed[_RUNG_MAX];
 };
 
 #endif /* HINTD_MODEL_H */

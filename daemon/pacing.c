@@ -4,7 +4,7 @@
 #include "pacing.h"
 
 bool pacing_settling(const struct vm_state *vm, const struct pacing_vm *p, usec_t now) {
-	return vm->agent != AGENT_ABSENT && !p->agent_stats && now - p->added < AGENT_SETTLE_USEC;
+	return vm->measured.agent != AGENT_ABSENT && !p->agent_stats && now - p->added < AGENT_SETTLE_USEC;
 }
 
 bool pacing_hold_plan(size_t n_settling, usec_t connected, usec_t now, char *reason,
@@ -17,12 +17,12 @@ bool pacing_hold_plan(size_t n_settling, usec_t connected, usec_t now, char *rea
 }
 
 uint64_t pacing_unused_backed(const struct vm_state *vm) {
-	if (vm->agent != AGENT_CONNECTED || !vm->module || !vm->discard_capable ||
-	    !vm->guest.valid || vm->backed + vm->guest.free <= vm->max_memory)
+	if (vm->measured.agent != AGENT_CONNECTED || !vm->measured.module || !vm->measured.discard_capable ||
+	    !vm->measured.guest.valid || vm->measured.backed + vm->measured.guest.free <= vm->measured.max_memory)
 		return 0;
 	/* RAM not backed is at most max - backed, so at least this much of
 	 * what is free is backed. */
-	return vm->backed + vm->guest.free - vm->max_memory;
+	return vm->measured.backed + vm->measured.guest.free - vm->measured.max_memory;
 }
 
 void pacing_note_unused(struct pacing_vm *p, uint64_t unused_backed, usec_t now) {
@@ -51,8 +51,8 @@ uint64_t pacing_give_after_batch(uint64_t unused_backed, uint64_t freed,
 }
 
 bool pacing_ballooned(const struct vm_state *vm) {
-	return vm->balloon_actual + MiB(1) < vm->max_memory ||
-	       (vm->balloon_target > 0 && vm->balloon_target < vm->max_memory);
+	return vm->measured.balloon_actual + MiB(1) < vm->measured.max_memory ||
+	       (vm->commanded.balloon_target > 0 && vm->commanded.balloon_target < vm->measured.max_memory);
 }
 
 usec_t pacing_tick_interval(usec_t configured, bool reclaiming, size_t n_vms,
@@ -65,7 +65,7 @@ usec_t pacing_tick_interval(usec_t configured, bool reclaiming, size_t n_vms,
 unsigned pacing_stats_interval_ms(const struct vm_state *vm, unsigned sent_ms) {
 	bool fast = pacing_ballooned(vm);
 
-	if (vm->agent != AGENT_CONNECTED || fast == (sent_ms == FAST_STATS_MS))
+	if (vm->measured.agent != AGENT_CONNECTED || fast == (sent_ms == FAST_STATS_MS))
 		return 0;
 	return fast ? FAST_STATS_MS : NORMAL_STATS_MS;
 }

@@ -18,7 +18,7 @@ static void balloon_candidates(struct tick *t) {
 
 		if (!w->balloonable || w->is_short)
 			continue;
-		t->need = sub_sat(t->need, v->balloon_actual - w->pending);
+		t->need = sub_sat(t->need, v->measured.balloon_actual - w->pending);
 		if (w->balloon_done || (within(t->now, t->history->vm[i].last_deflate,
 					       t->cfg->reverse_holdoff) && !t->emergency))
 			continue;
@@ -32,7 +32,7 @@ static void balloon_candidates(struct tick *t) {
 
 /* Lowest size vms[i] may reach this tick: its floor, or one step down. */
 static uint64_t balloon_lowest(const struct tick *t, size_t i) {
-	return MAX(t->work[i].floor, sub_sat(t->vms[i].balloon_actual, t->cfg->balloon_step));
+	return MAX(t->work[i].floor, sub_sat(t->vms[i].measured.balloon_actual, t->cfg->balloon_step));
 }
 
 /* Named by a request first, then lower priority, then the lower ratio. */
@@ -113,7 +113,7 @@ void inflate_balloons(struct tick *t) {
 		a = plan_add(t->plan, i, ACTION_BALLOON);
 		a->bytes = target;
 		reasonf(a->reason, "%s: inflate by %s to %s (priority %d, ratio %.2g); floor %s",
-			t->host_why, SZ(v->balloon_actual - target), SZ(target), v->settings.priority,
+			t->host_why, SZ(v->measured.balloon_actual - target), SZ(target), v->settings.priority,
 			adjusted_ratio(v, w->pending, t->cfg->idle_tax), SZ(w->floor));
 		w->balloon_done = true;
 		t->history->vm[i].last_inflate = t->now;
@@ -130,16 +130,16 @@ static void slack_candidates(struct tick *t) {
 
 		if (!w->balloonable || w->balloon_done || w->is_short)
 			continue;
-		if (v->balloon_target > v->balloon_actual)
-			w->pending = MIN(v->balloon_target, w->cap);
-		t->slack = sub_sat(t->slack, sub_sat(w->pending, v->balloon_actual));
-		if (v->balloon_actual >= w->cap ||
+		if (v->commanded.balloon_target > v->measured.balloon_actual)
+			w->pending = MIN(v->commanded.balloon_target, w->cap);
+		t->slack = sub_sat(t->slack, sub_sat(w->pending, v->measured.balloon_actual));
+		if (v->measured.balloon_actual >= w->cap ||
 		    within(t->now, t->history->vm[i].last_inflate, t->cfg->reverse_holdoff))
 			continue;
 		t->order[t->n_order++] = (struct order) {
 			.i = i,
 			.priority = v->settings.priority,
-			.key = adjusted_ratio(v, v->balloon_actual, t->cfg->idle_tax),
+			.key = adjusted_ratio(v, v->measured.balloon_actual, t->cfg->idle_tax),
 		};
 	}
 }
@@ -154,7 +154,7 @@ void give_slack(struct tick *t) {
 		size_t i = t->order[j].i;
 		const struct vm_state *v = &t->vms[i];
 		const struct vm_work *w = &t->work[i];
-		uint64_t highest = MIN(w->cap, v->balloon_actual + t->cfg->balloon_step), give;
+		uint64_t highest = MIN(w->cap, v->measured.balloon_actual + t->cfg->balloon_step), give;
 		struct action *a;
 
 		if (w->pending >= highest)
@@ -163,7 +163,7 @@ void give_slack(struct tick *t) {
 		a = plan_add(t->plan, i, ACTION_BALLOON);
 		a->bytes = w->pending + give;
 		reasonf(a->reason, "%s: deflate by %s to %s (priority %d); cap %s", t->host_why,
-			SZ(a->bytes - v->balloon_actual), SZ(a->bytes), v->settings.priority,
+			SZ(a->bytes - v->measured.balloon_actual), SZ(a->bytes), v->settings.priority,
 			SZ(w->cap));
 		t->history->vm[i].last_deflate = t->now;
 		t->slack -= give;

@@ -18,16 +18,16 @@ void deflate_short_guests(struct tick *t) {
 		uint64_t target, grow;
 		struct action *a;
 
-		if (!w->is_short || !w->balloonable || v->balloon_actual >= w->cap)
+		if (!w->is_short || !w->balloonable || v->measured.balloon_actual >= w->cap)
 			continue;
 		/* Deflating costs the host ~0.2 s; a guest that runs out costs a
 		 * process. Give at least a quarter of its size, or twice what it
 		 * lacks, rather than one step a tick while it allocates. */
 		grow = MAX(cfg->balloon_step, w->cap / 4);
-		if (v->guest.valid && v->guest.available < cfg->guest_headroom)
-			grow = MAX(grow, 2 * (cfg->guest_headroom - v->guest.available));
-		target = MIN(w->cap, v->balloon_actual + grow);
-		grow = target - v->balloon_actual;
+		if (v->measured.guest.valid && v->measured.guest.available < cfg->guest_headroom)
+			grow = MAX(grow, 2 * (cfg->guest_headroom - v->measured.guest.available));
+		target = MIN(w->cap, v->measured.balloon_actual + grow);
+		grow = target - v->measured.balloon_actual;
 		a = plan_add(t->plan, i, ACTION_BALLOON);
 		a->bytes = target;
 		reasonf(a->reason, "%s: deflate by %s to %s", w->why_short, SZ(grow), SZ(target));
@@ -50,12 +50,12 @@ void stop_at_floors(struct tick *t) {
 		struct action *a;
 
 		if (!w->balloonable || w->balloon_done || w->is_short || w->pending >= w->floor ||
-		    w->pending == v->balloon_actual)
+		    w->pending == v->measured.balloon_actual)
 			continue;
-		w->pending = MIN(v->balloon_actual, w->floor);
+		w->pending = MIN(v->measured.balloon_actual, w->floor);
 		a = plan_add(t->plan, i, ACTION_BALLOON);
 		a->bytes = w->pending;
-		reasonf(a->reason, "target %s below floor %s: stop at %s", SZ(v->balloon_target),
+		reasonf(a->reason, "target %s below floor %s: stop at %s", SZ(v->commanded.balloon_target),
 			SZ(w->floor), SZ(w->pending));
 		w->balloon_done = true;
 	}
@@ -69,30 +69,30 @@ void take_unused(struct tick *t) {
 		const struct vm_state *v = &t->vms[i];
 		struct action *a;
 
-		if (!v->running || v->agent != AGENT_CONNECTED || !v->module)
+		if (!v->measured.running || v->measured.agent != AGENT_CONNECTED || !v->measured.module)
 			continue;
 		a = plan_add(t->plan, i, ACTION_HINTS);
-		if (!v->discard_capable)
+		if (!v->measured.discard_capable)
 			reasonf(a->reason, "RAM backing not discard-capable: release %s of hints",
-				SZ(v->hinted));
+				SZ(v->measured.hinted));
 		else if (!rung_allowed(v, RUNG_UNUSED))
 			reasonf(a->reason, "Reclaim= excludes unused: release %s of hints",
-				SZ(v->hinted));
+				SZ(v->measured.hinted));
 		else if (t->cfg->discard_unused == DISCARD_ON_PRESSURE && !t->reclaiming)
 			reasonf(a->reason, "host not reclaiming, discard on pressure: release %s "
-				"of hints", SZ(v->hinted));
+				"of hints", SZ(v->measured.hinted));
 		else {
-			uint64_t coming = v->hinted + (t->in_grace ? v->unused_backed : 0);
+			uint64_t coming = v->measured.hinted + (t->in_grace ? v->measured.unused_backed : 0);
 
 			a->accept = true;
 			t->from_hints += coming;
 			t->need = sub_sat(t->need, coming);
 			if (t->reclaiming)
 				reasonf(a->reason, "%s: take %s of unused hints", t->host_why,
-					SZ(v->hinted));
+					SZ(v->measured.hinted));
 			else
 				reasonf(a->reason, "unused pages cost the guest nothing: take %s "
-					"of hints", SZ(v->hinted));
+					"of hints", SZ(v->measured.hinted));
 		}
 	}
 }
@@ -102,10 +102,10 @@ void take_unused(struct tick *t) {
 static bool volatile_candidate(const struct tick *t, size_t i) {
 	const struct vm_state *v = &t->vms[i];
 
-	return v->running && !t->work[i].is_short && v->agent == AGENT_CONNECTED && v->module &&
-	       v->discard_capable && rung_allowed(v, RUNG_UNUSED) &&
-	       rung_allowed(v, RUNG_VOLATILE) && v->guest.valid &&
-	       v->guest.volatile_ >= VOLATILE_MIN_BYTES;
+	return v->measured.running && !t->work[i].is_short && v->measured.agent == AGENT_CONNECTED && v->measured.module &&
+	       v->measured.discard_capable && rung_allowed(v, RUNG_UNUSED) &&
+	       rung_allowed(v, RUNG_VOLATILE) && v->measured.guest.valid &&
+	       v->measured.guest.volatile_ >= VOLATILE_MIN_BYTES;
 }
 
 /* Step 6, rung 2, volatile: lowest priority first, then most over the fair
@@ -124,7 +124,7 @@ void drop_volatile(struct tick *t) {
 			.i = i,
 			.first = v->reclaim_first,
 			.priority = v->settings.priority,
-			.key = (double) v->balloon_actual - fair,
+			.key = (double) v->measured.balloon_actual - fair,
 		};
 	}
 	if (t->n_order > 0)
@@ -132,16 +132,16 @@ void drop_volatile(struct tick *t) {
 	for (size_t j = 0; t->need > 0 && j < t->n_order; j++) {
 		const struct order *o = &t->order[j];
 		const struct vm_state *v = &t->vms[o->i];
-		uint64_t bytes = MIN(MIN(t->cfg->volatile_step, v->guest.volatile_), t->need);
+		uint64_t bytes = MIN(MIN(t->cfg->volatile_step, v->measured.guest.volatile_), t->need);
 		struct action *a = plan_add(t->plan, o->i, ACTION_DROP_CACHE);
 
 		a->bytes = bytes;
 		reasonf(a->reason, "%s: drop %s of %s clean cache (priority %d, %+.0f MiB "
-			"over fair share)", t->host_why, SZ(bytes), SZ(v->guest.volatile_),
+			"over fair share)", t->host_why, SZ(bytes), SZ(v->measured.guest.volatile_),
 			v->settings.priority, o->key / (double) MiB(1));
 		/* Within the grace, the rest of its cache counts too: it is asked
 		 * for step by step over the next ticks. */
-		uint64_t coming = t->in_grace ? MIN(v->guest.volatile_, t->need) : bytes;
+		uint64_t coming = t->in_grace ? MIN(v->measured.guest.volatile_, t->need) : bytes;
 		t->need -= coming;
 		t->from_cache += coming;
 	}

@@ -62,10 +62,10 @@ static inline bool within(usec_t now, usec_t then, usec_t holdoff) {
 /* Fills why and returns true when the guest needs memory back now. */
 static inline bool guest_is_short(const struct policy_config *cfg, const struct vm_state *v,
 			   char *why, size_t why_size) {
-	const struct guest_memory *g = &v->guest;
+	const struct guest_memory *g = &v->measured.guest;
 
-	if (v->settings.min_memory > 0 && v->balloon_actual < v->settings.min_memory) {
-		snprintf(why, why_size, "below MinMemory: %s < %s", SZ(v->balloon_actual),
+	if (v->settings.min_memory > 0 && v->measured.balloon_actual < v->settings.min_memory) {
+		snprintf(why, why_size, "below MinMemory: %s < %s", SZ(v->measured.balloon_actual),
 			 SZ(v->settings.min_memory));
 		return true;
 	}
@@ -81,14 +81,14 @@ static inline bool guest_is_short(const struct policy_config *cfg, const struct 
 			 g->psi_some_avg10, cfg->guest_psi_limit);
 		return true;
 	}
-	if (cfg->guest_swapin_limit > 0 && v->swapin_rate > cfg->guest_swapin_limit) {
+	if (cfg->guest_swapin_limit > 0 && v->measured.swapin_rate > cfg->guest_swapin_limit) {
 		snprintf(why, why_size, "guest short: swap-in %.0f pages/s > %.0f",
-			 v->swapin_rate, cfg->guest_swapin_limit);
+			 v->measured.swapin_rate, cfg->guest_swapin_limit);
 		return true;
 	}
-	if (cfg->guest_refault_limit > 0 && v->refault_rate > cfg->guest_refault_limit) {
+	if (cfg->guest_refault_limit > 0 && v->measured.refault_rate > cfg->guest_refault_limit) {
 		snprintf(why, why_size, "guest short: refaults %.0f/s > %.0f",
-			 v->refault_rate, cfg->guest_refault_limit);
+			 v->measured.refault_rate, cfg->guest_refault_limit);
 		return true;
 	}
 	return false;
@@ -99,15 +99,15 @@ static inline bool guest_is_short(const struct policy_config *cfg, const struct 
 static inline uint64_t vm_floor(const struct policy_config *cfg, const struct vm_state *v) {
 	uint64_t f = MAX(v->settings.min_memory, cfg->guest_floor);
 
-	if (v->guest.valid)
-		f = MAX(f, sub_sat(v->balloon_actual, v->guest.available) + cfg->guest_headroom);
+	if (v->measured.guest.valid)
+		f = MAX(f, sub_sat(v->measured.balloon_actual, v->measured.guest.available) + cfg->guest_headroom);
 	return f;
 }
 
 static inline uint64_t vm_cap(const struct vm_state *v) {
 	if (v->settings.max_memory > 0)
-		return MIN(v->settings.max_memory, v->max_memory);
-	return v->max_memory;
+		return MIN(v->settings.max_memory, v->measured.max_memory);
+	return v->measured.max_memory;
 }
 
 /* ESX's adjusted shares-per-byte ratio at a balloon size of size bytes:
@@ -120,8 +120,8 @@ static inline double adjusted_ratio(const struct vm_state *v, uint64_t size, dou
 
 	if (size == 0)
 		return 0.0;
-	if (v->guest.valid) {
-		uint64_t idle = sub_sat(v->guest.free, sub_sat(v->balloon_actual, size));
+	if (v->measured.guest.valid) {
+		uint64_t idle = sub_sat(v->measured.guest.free, sub_sat(v->measured.balloon_actual, size));
 
 		f = 1.0 - (double) MIN(idle, size) / (double) size;
 	}

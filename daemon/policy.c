@@ -109,7 +109,7 @@ void assess_host(struct tick *t) {
 	 * cannot hold the balloon off for good. */
 	t->cheap_total = 0;
 	for (size_t i = 0; i < t->n_vms; i++)
-		t->cheap_total += t->vms[i].reclaimed[RUNG_UNUSED] + t->vms[i].reclaimed[RUNG_VOLATILE];
+		t->cheap_total += t->vms[i].accounted.reclaimed[RUNG_UNUSED] + t->vms[i].accounted.reclaimed[RUNG_VOLATILE];
 	t->cheap_progress = history->cheap_progress;
 	if (!history->reclaiming || t->cheap_total > history->cheap_reclaimed)
 		t->cheap_progress = t->now;
@@ -128,21 +128,21 @@ void assess_vms(struct tick *t) {
 		const struct vm_state *v = &t->vms[i];
 		struct vm_work *w = &t->work[i];
 
-		if (!v->running)
+		if (!v->measured.running)
 			continue;
 		t->shares_total += v->settings.shares;
-		t->size_total += v->balloon_actual;
+		t->size_total += v->measured.balloon_actual;
 		w->is_short = guest_is_short(t->cfg, v, w->why_short, sizeof w->why_short);
 		t->n_short += w->is_short;
-		w->balloonable = rung_allowed(v, RUNG_BALLOON) && v->max_memory > 0 &&
-				 v->balloon_actual > 0;
+		w->balloonable = rung_allowed(v, RUNG_BALLOON) && v->measured.max_memory > 0 &&
+				 v->measured.balloon_actual > 0;
 		if (!w->balloonable)
 			continue;
 		w->cap = vm_cap(v);
 		w->floor = vm_floor(t->cfg, v);
-		w->pending = v->balloon_actual;
-		if (v->balloon_target > 0 && v->balloon_target < v->balloon_actual)
-			w->pending = v->balloon_target;	/* inflation still on its way */
+		w->pending = v->measured.balloon_actual;
+		if (v->commanded.balloon_target > 0 && v->commanded.balloon_target < v->measured.balloon_actual)
+			w->pending = v->commanded.balloon_target;	/* inflation still on its way */
 	}
 }
 

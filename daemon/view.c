@@ -35,14 +35,15 @@ void manager_view(struct manager *m, struct bus_manager_props *p) {
 }
 
 void vm_view(struct vm *vm, struct bus_machine_props *p) {
-	const struct vm_state *s = &vm->state;
+	const struct vm_measured *s = &vm->state.measured;
+	const struct vm_settings *set = &vm->state.settings;
 	const struct guest_memory *g = &s->guest;
 
 	*p = (struct bus_machine_props) {
 		.running = s->running,
 		.max_memory = s->max_memory,
 		.balloon_actual = s->balloon_actual,
-		.balloon_target = s->balloon_target,
+		.balloon_target = vm->state.commanded.balloon_target,
 		.backed = s->backed,
 		.unused = g->valid ? g->unused : 0,
 		.volatile_ = g->valid ? g->volatile_ : 0,
@@ -50,19 +51,19 @@ void vm_view(struct vm *vm, struct bus_machine_props *p) {
 		.hinted = s->hinted,
 		.psi_some_avg10 = g->valid ? g->psi_some_avg10 : 0,
 		.swapin_rate = s->swapin_rate,
-		.min_memory = s->settings.min_memory,
-		.max_memory_setting = s->settings.max_memory,
-		.shares = s->settings.shares,
-		.priority = s->settings.priority,
-		.rungs = s->settings.rungs,
+		.min_memory = set->min_memory,
+		.max_memory_setting = set->max_memory,
+		.shares = set->shares,
+		.priority = set->priority,
+		.rungs = set->rungs,
 		.managed = vm->manage,
 		.module = s->module,
 		.discard_capable = s->discard_capable,
 		.last_decision_usec = vm->last_decision_usec,
 		.agent_rejected = vm->agent ? agent_rejected(vm->agent) : 0,
 	};
-	memcpy(p->reclaimed, s->reclaimed, sizeof p->reclaimed);
-	snprintf(p->name, sizeof p->name, "%s", s->name);
+	memcpy(p->reclaimed, vm->state.accounted.reclaimed, sizeof p->reclaimed);
+	snprintf(p->name, sizeof p->name, "%s", vm->state.name);
 	snprintf(p->agent_state, sizeof p->agent_state, "%s", agent_state_to_string(s->agent));
 	snprintf(p->discard_reason, sizeof p->discard_reason, "%s", vm->discard_reason);
 	snprintf(p->libvirt, sizeof p->libvirt, "%s", vm_libvirt_state(vm));

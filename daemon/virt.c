@@ -1,6 +1,7 @@
 /* virt.c - see virt.h. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,7 +204,15 @@ int virt_parse_memdev(const char *text, char *id, size_t id_len, uint64_t *ret_s
 	return backends;
 }
 
-#define WHY(r, ...) ({ snprintf(d->discard_reason, sizeof d->discard_reason, __VA_ARGS__); (r); })
+/* Says why the discard path is not open; returns r. */
+_printf_(3, 4) static int why(struct virt_discovery *d, int r, const char *fmt, ...) {
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(d->discard_reason, sizeof d->discard_reason, fmt, ap);
+	va_end(ap);
+	return r;
+}
 
 /* The QEMU process: the thread group of the first vCPU thread QEMU names. */
 static int discover_pid(virDomainPtr dom, struct virt_discovery *d) {
@@ -213,13 +222,13 @@ static int discover_pid(virDomainPtr dom, struct virt_discovery *d) {
 
 	r = monitor(dom, "{\"execute\":\"query-cpus-fast\"}", false, &cpus);
 	if (r < 0)
-		return WHY(r, "QEMU did not list its vCPU threads");
+		return why(d, r, "QEMU did not list its vCPU threads");
 	r = virt_parse_vcpu_thread(cpus, &tid);
 	if (r < 0)
-		return WHY(r, "QEMU named no vCPU thread");
+		return why(d, r, "QEMU named no vCPU thread");
 	r = process_of_thread("/proc", tid, &d->qemu_pid);
 	if (r < 0)
-		return WHY(r, "QEMU's vCPU thread %d is not visible in /proc (%s)", (int) tid, strerror(-r));
+		return why(d, r, "QEMU's vCPU thread %d is not visible in /proc (%s)", (int) tid, strerror(-r));
 	return 0;
 }
 
@@ -231,18 +240,18 @@ static int discover_map(virDomainPtr dom, struct virt_discovery *d, char *backen
 
 	r = monitor(dom, "info memdev", true, &memdev);
 	if (r < 0)
-		return WHY(r, "QEMU did not list its memory backends");
+		return why(d, r, "QEMU did not list its memory backends");
 	backends = virt_parse_memdev(memdev, backend, backend_len, ret_size);
 	if (backends < 0)
-		return WHY(backends, "QEMU's memory backend list is unreadable");
+		return why(d, backends, "QEMU's memory backend list is unreadable");
 	if (backends != 1)
-		return WHY(-EOPNOTSUPP, "%d memory backends (one per NUMA node is not supported yet)", backends);
+		return why(d, -EOPNOTSUPP, "%d memory backends (one per NUMA node is not supported yet)", backends);
 	r = monitor(dom, "info mtree -f", true, &mtree);
 	if (r < 0)
-		return WHY(r, "QEMU did not show its memory tree");
+		return why(d, r, "QEMU did not show its memory tree");
 	r = ram_map_parse_mtree(mtree, backend, *ret_size, &d->map);
 	if (r < 0)
-		return WHY(r, "cannot map guest RAM of backend %.60s: %s", backend, strerror(-r));
+		return why(d, r, "cannot map guest RAM of backend %.60s: %s", backend, strerror(-r));
 	return 0;
 }
 
@@ -257,10 +266,10 @@ static int discover_anchors(virDomainPtr dom, struct virt_discovery *d, const ch
 		snprintf(cmd, sizeof cmd, "gpa2hva 0x%" PRIx64, d->map.segments[i].gpa);
 		r = monitor(dom, cmd, true, &answer);
 		if (r < 0)
-			return WHY(r, "QEMU did not give the host address of guest RAM");
+			return why(d, r, "QEMU did not give the host address of guest RAM");
 		r = virt_parse_gpa2hva(answer, region, sizeof region, &anchors[i].hva);
 		if (r < 0 || strcmp(region, backend) != 0)
-			return WHY(-EBADMSG, "QEMU places guest address 0x%" PRIx64 " in %.60s, not in backend %.60s",
+			return why(d, -EBADMSG, "QEMU places guest address 0x%" PRIx64 " in %.60s, not in backend %.60s",
 				   d->map.segments[i].gpa, r < 0 ? "no region" : region, backend);
 		anchors[i].offset = d->map.segments[i].offset;
 	}
@@ -273,7 +282,7 @@ static void discover_backing(virDomainPtr dom, struct virt_discovery *d) {
 	uint64_t size;
 
 	if (!d->info.shared_file_backing) {
-		WHY(0, "guest RAM is not a shared file mapping (add <memoryBacking><source type='memfd'/>"
+		(void) why(d, 0, "guest RAM is not a shared file mapping (add <memoryBacking><source type='memfd'/>"
 		    "<access mode='shared'/></memoryBacking>)");
 		return;
 	}
@@ -290,7 +299,7 @@ void virt_discover(virDomainPtr dom, int stats_period_sec, struct virt_discovery
 	*d = (struct virt_discovery) { .backing.fd = -1 };
 	d->r = virt_domain_info(dom, &d->info);
 	if (d->r < 0) {
-		WHY(0, "libvirt did not describe the domain");
+		(void) why(d, 0, "libvirt did not describe the domain");
 		return;
 	}
 	if (d->info.balloon &&

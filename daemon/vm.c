@@ -44,7 +44,7 @@ static struct vm *vm_free(struct vm *vm) {
 
 static void log_managed(const struct vm *vm) {
 	log_info("%s: managing (max %" PRIu64 " MiB, %s, agent %s)%s%s", vm->id.name,
-		 vm->info.max_memory >> 20, vm->state.discard_capable ? "discard capable" : "balloon only",
+		 vm->info.max_memory >> 20, vm->state.measured.discard_capable ? "discard capable" : "balloon only",
 		 vm->info.agent_socket[0] ? "channel present" : "absent",
 		 vm->discard_reason[0] ? ": " : "", vm->discard_reason);
 }
@@ -80,11 +80,11 @@ static void on_discovered(void *owner, struct virt_discovery *d) {
 	d->backing.fd = -1;		/* the VM's now */
 	vm->map = d->map;
 	snprintf(vm->discard_reason, sizeof vm->discard_reason, "%s", d->discard_reason);
-	vm->state.discard_capable = vm->backing.fd >= 0;
-	vm->state.max_memory = vm->info.max_memory;
+	vm->state.measured.discard_capable = vm->backing.fd >= 0;
+	vm->state.measured.max_memory = vm->info.max_memory;
 	/* Until libvirt reports the balloon, the guest has all of its memory. */
 	if (!vm->balloon_seen)
-		vm->state.balloon_actual = vm->info.max_memory;
+		vm->state.measured.balloon_actual = vm->info.max_memory;
 	vm->discovered = true;
 
 	vm->agent = agent_free(vm->agent);
@@ -94,7 +94,7 @@ static void on_discovered(void *owner, struct virt_discovery *d) {
 		if (r < 0)
 			log_warning_errno(r, "%s: cannot watch the agent channel: %m", vm->id.name);
 	}
-	vm->state.agent = vm->agent ? agent_get_state(vm->agent) : AGENT_ABSENT;
+	vm->state.measured.agent = vm->agent ? agent_get_state(vm->agent) : AGENT_ABSENT;
 	log_managed(vm);
 }
 
@@ -125,7 +125,7 @@ static void manager_add_domain(struct manager *m, const struct virt_domain_id *i
 	vm->backing.fd = -1;
 	vm->drop_cache_id = -1;
 	snprintf(vm->state.name, sizeof vm->state.name, "%s", id->name);
-	vm->state.running = true;
+	vm->state.measured.running = true;
 	vm_apply_settings(m, vm);
 	/* Until the first plan, take hints as policy would without pressure:
 	 * releasing them makes the guest offer the same chunks first on every

@@ -13,13 +13,13 @@
  * discarded, balloon at its maximum. */
 static struct vm_state vm_connected(void) {
 	return (struct vm_state) {
-		.running = true,
-		.max_memory = GiB(2),
-		.balloon_actual = GiB(2),
-		.agent = AGENT_CONNECTED,
-		.module = true,
-		.discard_capable = true,
-		.guest = { .valid = true, .total = GiB(2) },
+		.measured.running = true,
+		.measured.max_memory = GiB(2),
+		.measured.balloon_actual = GiB(2),
+		.measured.agent = AGENT_CONNECTED,
+		.measured.module = true,
+		.measured.discard_capable = true,
+		.measured.guest = { .valid = true, .total = GiB(2) },
 	};
 }
 
@@ -54,7 +54,7 @@ TEST(settling) {
 		struct vm_state v = vm_connected();
 		struct pacing_vm p = { .added = T0, .agent_stats = table[t].agent_stats };
 
-		v.agent = table[t].agent;
+		v.measured.agent = table[t].agent;
 		if (pacing_settling(&v, &p, T0 + table[t].since_added) != table[t].settling)
 			FAIL_AT("%s: settling %d", table[t].what, !table[t].settling);
 	}
@@ -115,12 +115,12 @@ TEST(unused_backed) {
 		struct vm_state v = vm_connected();
 		uint64_t got;
 
-		v.backed = table[t].backed;
-		v.guest.free = table[t].free;
-		v.agent = table[t].agent;
-		v.module = table[t].module;
-		v.discard_capable = table[t].discard_capable;
-		v.guest.valid = table[t].valid;
+		v.measured.backed = table[t].backed;
+		v.measured.guest.free = table[t].free;
+		v.measured.agent = table[t].agent;
+		v.measured.module = table[t].module;
+		v.measured.discard_capable = table[t].discard_capable;
+		v.measured.guest.valid = table[t].valid;
 		got = pacing_unused_backed(&v);
 		if (got != table[t].want)
 			FAIL_AT("%s: %" PRIu64 " MiB, want %" PRIu64, table[t].what, got >> 20,
@@ -218,9 +218,9 @@ TEST(ballooned) {
 	for (size_t t = 0; t < ELEMENTSOF(table); t++) {
 		struct vm_state v = vm_connected();
 
-		v.max_memory = table[t].max;
-		v.balloon_actual = table[t].actual;
-		v.balloon_target = table[t].target;
+		v.measured.max_memory = table[t].max;
+		v.measured.balloon_actual = table[t].actual;
+		v.commanded.balloon_target = table[t].target;
 		if (pacing_ballooned(&v) != table[t].ballooned)
 			FAIL_AT("row %zu: ballooned %d", t, !table[t].ballooned);
 	}
@@ -273,9 +273,9 @@ TEST(stats_interval) {
 		struct vm_state v = vm_connected();
 		unsigned got;
 
-		v.agent = table[t].agent;
+		v.measured.agent = table[t].agent;
 		if (table[t].ballooned)
-			v.balloon_actual = GiB(1);
+			v.measured.balloon_actual = GiB(1);
 		got = pacing_stats_interval_ms(&v, table[t].sent_ms);
 		if (got != table[t].want)
 			FAIL_AT("%s: %u ms, want %u", table[t].what, got, table[t].want);

@@ -16,13 +16,13 @@
  * backing; half its memory free and available, no cache, no hints. */
 static struct vm_state vm_new(const char *name, uint64_t size) {
 	struct vm_state v = {
-		.running = true,
-		.max_memory = size,
-		.balloon_actual = size,
-		.agent = AGENT_CONNECTED,
-		.module = true,
-		.discard_capable = true,
-		.guest = {
+		.measured.running = true,
+		.measured.max_memory = size,
+		.measured.balloon_actual = size,
+		.measured.agent = AGENT_CONNECTED,
+		.measured.module = true,
+		.measured.discard_capable = true,
+		.measured.guest = {
 			.valid = true,
 			.total = size,
 			.free = size / 2,
@@ -117,20 +117,20 @@ static void apply_balloons(const struct plan *p, struct vm_state *vms, struct ho
 
 		if (a->kind != ACTION_BALLOON)
 			continue;
-		if (a->bytes < v->balloon_actual) {
-			uint64_t d = v->balloon_actual - a->bytes;
+		if (a->bytes < v->measured.balloon_actual) {
+			uint64_t d = v->measured.balloon_actual - a->bytes;
 
-			v->guest.free = v->guest.free > d ? v->guest.free - d : 0;
-			v->guest.available = v->guest.available > d ? v->guest.available - d : 0;
+			v->measured.guest.free = v->measured.guest.free > d ? v->measured.guest.free - d : 0;
+			v->measured.guest.available = v->measured.guest.available > d ? v->measured.guest.available - d : 0;
 			host->mem_available += d;
 		} else {
-			uint64_t d = a->bytes - v->balloon_actual;
+			uint64_t d = a->bytes - v->measured.balloon_actual;
 
-			v->guest.free += d;
-			v->guest.available += d;
+			v->measured.guest.free += d;
+			v->measured.guest.available += d;
 			host->mem_available -= d;
 		}
-		v->balloon_actual = v->balloon_target = a->bytes;
+		v->measured.balloon_actual = v->commanded.balloon_target = a->bytes;
 	}
 }
 
@@ -179,11 +179,11 @@ TEST(no_pressure_no_balloon) {
 		struct plan p;
 
 		hist_init(&hist);
-		vms[1].guest.volatile_ = MiB(500);
-		vms[1].hinted = MiB(100);
+		vms[1].measured.guest.volatile_ = MiB(500);
+		vms[1].measured.hinted = MiB(100);
 		if (frees[t] <= c.high_watermark) {
 			/* Ballooned, but no slack: left alone. */
-			vms[0].max_memory = GiB(4);
+			vms[0].measured.max_memory = GiB(4);
 		}
 		decide(&c, &h, vms, 2, &hist, NOW, &p);
 		CHECK(!p.reclaiming);
@@ -208,9 +208,9 @@ TEST(hints_cover_need_no_balloon) {
 	const struct action *a;
 
 	hist_init(&hist);
-	vms[0].hinted = MiB(200);
-	vms[1].hinted = MiB(150);
-	vms[1].guest.volatile_ = MiB(300);
+	vms[0].measured.hinted = MiB(200);
+	vms[1].measured.hinted = MiB(150);
+	vms[1].measured.guest.volatile_ = MiB(300);
 	decide(&c, &h, vms, 2, &hist, NOW, &p);
 	CHECK(p.reclaiming);
 	CHECK_EQ_U64(p.need, MiB(312));
@@ -233,7 +233,7 @@ TEST(unused_backed_waited_for_only_within_the_grace) {
 	struct plan p;
 
 	hist_init(&hist);
-	vms[0].unused_backed = MiB(400);
+	vms[0].measured.unused_backed = MiB(400);
 	decide(&c, &h, vms, 1, &hist, NOW, &p);
 	CHECK_EQ_INT(hints(&p, 0), 1);
 	CHECK_EQ_INT(count(&p, ACTION_BALLOON), 0);
@@ -261,8 +261,8 @@ TEST(busy_vm_waits_while_an_idle_one_has_room) {
 	struct plan p;
 
 	hist_init(&hist);
-	vms[0].guest.free = vms[0].guest.available = MiB(80);	/* using its memory */
-	vms[1].guest.free = vms[1].guest.available = GiB(1) + MiB(800);
+	vms[0].measured.guest.free = vms[0].measured.guest.available = MiB(80);	/* using its memory */
+	vms[1].measured.guest.free = vms[1].measured.guest.available = GiB(1) + MiB(800);
 	decide(&c, &h, vms, 2, &hist, NOW + c.cheap_rung_grace * 2, &p);
 	/* need 362 MiB: idle gives its 64 MiB step; busy is left alone. */
 	CHECK_EQ_U64(balloon_target(&p, 1), GiB(2) - MiB(64));
@@ -286,9 +286,9 @@ TEST(volatile_before_balloon) {
 	struct plan p;
 
 	hist_init(&hist);
-	vms[0].hinted = MiB(50);
-	vms[0].guest.volatile_ = MiB(300);
-	vms[1].guest.volatile_ = MiB(300);
+	vms[0].measured.hinted = MiB(50);
+	vms[0].measured.guest.volatile_ = MiB(300);
+	vms[1].measured.guest.volatile_ = MiB(300);
 	decide(&c, &h, vms, 2, &hist, NOW, &p);
 	/* Reclaim just started: within the grace, all of a's cache counts as
 	 * coming (50 hinted + 300 cached >= 312), so a is asked for one step
@@ -311,8 +311,8 @@ TEST(volatile_before_balloon) {
 
 	/* Enough cache: no balloon, and the last drop asks only what is left. */
 	hist_init(&hist);
-	vms[0].guest.volatile_ = MiB(20);
-	vms[1].guest.volatile_ = MiB(500);
+	vms[0].measured.guest.volatile_ = MiB(20);
+	vms[1].measured.guest.volatile_ = MiB(500);
 	c.volatile_step = MiB(512);
 	decide(&c, &h, vms, 2, &hist, NOW, &p);
 	CHECK_EQ_U64(drop(&p, 0), MiB(20));
@@ -333,11 +333,11 @@ TEST(volatile_needs_a_discard_path) {
 
 	hist_init(&hist);
 	for (size_t i = 0; i < 3; i++)
-		vms[i].guest.volatile_ = MiB(500);
-	vms[0].discard_capable = false;
-	vms[0].hinted = MiB(40);
-	vms[1].module = false;
-	vms[2].agent = AGENT_DISCONNECTED;
+		vms[i].measured.guest.volatile_ = MiB(500);
+	vms[0].measured.discard_capable = false;
+	vms[0].measured.hinted = MiB(40);
+	vms[1].measured.module = false;
+	vms[2].measured.agent = AGENT_DISCONNECTED;
 	decide(&c, &h, vms, 3, &hist, NOW, &p);
 	CHECK_EQ_INT(count(&p, ACTION_DROP_CACHE), 0);
 	CHECK_EQ_INT(count(&p, ACTION_BALLOON), 3);
@@ -358,8 +358,8 @@ TEST(beyond_hints_and_cache_balloon) {
 	uint64_t cut;
 
 	hist_init(&hist);
-	vms[0].hinted = MiB(100);
-	vms[1].guest.volatile_ = MiB(80);
+	vms[0].measured.hinted = MiB(100);
+	vms[1].measured.guest.volatile_ = MiB(80);
 	decide(&c, &h, vms, 2, &hist, NOW, &p);
 	CHECK_EQ_U64(drop(&p, 1), MiB(80));
 	/* 232 MiB left, but each balloon moves at most 64 MiB a tick. */
@@ -383,17 +383,17 @@ TEST(min_memory_guarantee) {
 
 	hist_init(&hist);
 	vms[0].settings.min_memory = GiB(2) - MiB(100);
-	vms[0].guest.free = vms[0].guest.available = GiB(1) + MiB(512);
+	vms[0].measured.guest.free = vms[0].measured.guest.available = GiB(1) + MiB(512);
 	for (int tick = 0; tick < 10; tick++) {
 		h.mem_available = 0;	/* the host keeps needing memory */
 		decide(&c, &h, vms, 1, &hist, NOW + SEC(tick), &p);
 		if (tick < 2)
 			CHECK_EQ_INT(count(&p, ACTION_BALLOON), 1);
 		apply_balloons(&p, vms, &h);
-		CHECK(vms[0].balloon_actual >= vms[0].settings.min_memory);
+		CHECK(vms[0].measured.balloon_actual >= vms[0].settings.min_memory);
 		plan_done(&p);
 	}
-	CHECK_EQ_U64(vms[0].balloon_actual, vms[0].settings.min_memory);
+	CHECK_EQ_U64(vms[0].measured.balloon_actual, vms[0].settings.min_memory);
 
 	/* At the guarantee: no further inflation. */
 	decide(&c, &h, vms, 1, &hist, NOW + SEC(20), &p);
@@ -433,7 +433,7 @@ TEST(guest_floor_from_usage_and_headroom) {
 		struct plan p;
 
 		hist_init(&hist);
-		vms[0].guest.available = vms[0].guest.free = table[t].available;
+		vms[0].measured.guest.available = vms[0].measured.guest.free = table[t].available;
 		vms[0].settings.min_memory = table[t].min_memory;
 		decide(&c, &h, vms, 1, &hist, NOW, &p);
 		CHECK_EQ_U64(balloon_target(&p, 0), table[t].want_target);
@@ -450,7 +450,7 @@ TEST(floor_reason_has_numbers) {
 	const struct action *a;
 
 	hist_init(&hist);
-	vms[0].guest.available = vms[0].guest.free = MiB(788);	/* floor 300 MiB */
+	vms[0].measured.guest.available = vms[0].measured.guest.free = MiB(788);	/* floor 300 MiB */
 	decide(&c, &h, vms, 1, &hist, NOW, &p);
 	a = find(&p, 0, ACTION_BALLOON);
 	CHECK(a && strstr(a->reason, "host free 180 MiB < low watermark 256 MiB: inflate by "
@@ -484,40 +484,40 @@ TEST(shares_proportional) {
 
 	/* No guest stats: all memory counts as active, only shares matter. */
 	for (size_t i = 0; i < 2; i++)
-		vms[i].guest.valid = false;
+		vms[i].measured.guest.valid = false;
 	vms[0].settings.shares = 2000;
 
 	/* A little pressure: the VM with fewer shares per byte gives it all. */
 	run_pressure(&c, vms, 2, MiB(48), 10);
-	lost0 = GiB(4) - vms[0].balloon_actual;
-	lost1 = GiB(4) - vms[1].balloon_actual;
+	lost0 = GiB(4) - vms[0].measured.balloon_actual;
+	lost1 = GiB(4) - vms[1].measured.balloon_actual;
 	CHECK_EQ_U64(lost1, MiB(480));
 	CHECK(lost0 * 2 <= lost1);
 
 	/* Long pressure: sizes settle in proportion to shares, 2:1. */
 	run_pressure(&c, vms, 2, MiB(48), 54);
-	lost0 = GiB(4) - vms[0].balloon_actual;
-	lost1 = GiB(4) - vms[1].balloon_actual;
+	lost0 = GiB(4) - vms[0].measured.balloon_actual;
+	lost1 = GiB(4) - vms[1].measured.balloon_actual;
 	CHECK_EQ_U64(lost0 + lost1, MiB(48) * 64);
 	CHECK(lost0 > 0);
-	CHECK(vms[0].balloon_actual + MiB(32) >= 2 * vms[1].balloon_actual);
-	CHECK(vms[0].balloon_actual <= 2 * vms[1].balloon_actual + MiB(32));
+	CHECK(vms[0].measured.balloon_actual + MiB(32) >= 2 * vms[1].measured.balloon_actual);
+	CHECK(vms[0].measured.balloon_actual <= 2 * vms[1].measured.balloon_actual + MiB(32));
 }
 
 TEST(idle_memory_taxed) {
 	struct policy_config c = config();
 	struct vm_state vms[2] = { vm_new("busy", GiB(4)), vm_new("idle", GiB(4)) };
 
-	vms[0].guest.free = vms[0].guest.available = GiB(1);
-	vms[1].guest.free = vms[1].guest.available = GiB(3);
+	vms[0].measured.guest.free = vms[0].measured.guest.available = GiB(1);
+	vms[1].measured.guest.free = vms[1].measured.guest.available = GiB(3);
 	run_pressure(&c, vms, 2, MiB(48), 5);
-	CHECK_EQ_U64(vms[0].balloon_actual, GiB(4));
-	CHECK_EQ_U64(vms[1].balloon_actual, GiB(4) - 5 * MiB(48));
+	CHECK_EQ_U64(vms[0].measured.balloon_actual, GiB(4));
+	CHECK_EQ_U64(vms[1].measured.balloon_actual, GiB(4) - 5 * MiB(48));
 
 	/* Without the tax both are alike by shares, so they share the cut. */
 	c.idle_tax = 0;
 	run_pressure(&c, vms, 2, MiB(48), 10);
-	CHECK(vms[0].balloon_actual < GiB(4));
+	CHECK(vms[0].measured.balloon_actual < GiB(4));
 }
 
 TEST(priority_order) {
@@ -535,7 +535,7 @@ TEST(priority_order) {
 	vms[1].settings.shares = 10000;
 	h.mem_available = MiB(200);	/* need 312 */
 	for (size_t i = 0; i < 3; i++)
-		vms[i].guest.volatile_ = MiB(100);
+		vms[i].measured.guest.volatile_ = MiB(100);
 	decide(&c, &h, vms, 3, &hist, NOW, &p);
 	/* Cache: low, then mid, then high, 100 each. */
 	CHECK_EQ_U64(drop(&p, 1), MiB(100));
@@ -549,7 +549,7 @@ TEST(priority_order) {
 	/* More than one step: low gives 64, then mid, never high first. */
 	hist_init(&hist);
 	for (size_t i = 0; i < 3; i++)
-		vms[i].guest.volatile_ = 0;
+		vms[i].measured.guest.volatile_ = 0;
 	h.mem_available = MiB(412);	/* need 100, still reclaiming */
 	hist.h.reclaiming = true;
 	decide(&c, &h, vms, 3, &hist, NOW, &p);
@@ -570,7 +570,7 @@ TEST(reclaim_request_forces_reclaim) {
 	struct plan p;
 
 	hist_init(&hist);
-	vms[0].balloon_target = GiB(2);
+	vms[0].commanded.balloon_target = GiB(2);
 	decide(&c, &h, vms, 1, &hist, NOW, &p);
 	CHECK(!p.reclaiming);
 	CHECK_EQ_U64(p.need, 0);
@@ -587,7 +587,7 @@ TEST(reclaim_request_forces_reclaim) {
 	plan_done(&p);
 
 	/* Hints cover it: no balloon. */
-	vms[0].hinted = MiB(64);
+	vms[0].measured.hinted = MiB(64);
 	decide(&c, &h, vms, 1, &hist, NOW + SEC(2), &p);
 	CHECK(p.reclaiming);
 	CHECK_EQ_INT(hints(&p, 0), 1);
@@ -595,7 +595,7 @@ TEST(reclaim_request_forces_reclaim) {
 	plan_done(&p);
 
 	/* Below the high watermark, the request adds to the need. */
-	vms[0].hinted = 0;
+	vms[0].measured.hinted = 0;
 	h.mem_available = MiB(500);	/* need 12 MiB + 20 MiB */
 	h.reclaim_request = MiB(20);
 	hist_init(&hist);
@@ -626,7 +626,7 @@ TEST(reclaim_first_goes_first) {
 	hist_init(&hist);
 	vms[0].settings.priority = -10;	/* the one policy would pick */
 	for (size_t i = 0; i < 3; i++)
-		vms[i].guest.volatile_ = MiB(100);
+		vms[i].measured.guest.volatile_ = MiB(100);
 	h.reclaim_request = MiB(40);
 	decide(&c, &h, vms, 3, &hist, NOW, &p);
 	CHECK_EQ_U64(drop(&p, 0), MiB(40));
@@ -642,7 +642,7 @@ TEST(reclaim_first_goes_first) {
 
 	/* No cache: the balloon of "c" first, up to its step, then "a". */
 	for (size_t i = 0; i < 3; i++)
-		vms[i].guest.volatile_ = 0;
+		vms[i].measured.guest.volatile_ = 0;
 	h.reclaim_request = MiB(80);
 	hist_init(&hist);
 	decide(&c, &h, vms, 3, &hist, NOW, &p);
@@ -674,13 +674,13 @@ TEST(short_guest_deflated_first) {
 		const struct action *a;
 
 		hist_init(&hist);
-		vms[0].max_memory = GiB(4);
-		vms[0].guest.available = table[t].available;
-		vms[0].guest.psi_some_avg10 = table[t].psi;
-		vms[0].swapin_rate = table[t].swapin;
-		vms[0].refault_rate = table[t].refault;
-		vms[0].guest.volatile_ = MiB(500);
-		vms[1].hinted = MiB(412);
+		vms[0].measured.max_memory = GiB(4);
+		vms[0].measured.guest.available = table[t].available;
+		vms[0].measured.guest.psi_some_avg10 = table[t].psi;
+		vms[0].measured.swapin_rate = table[t].swapin;
+		vms[0].measured.refault_rate = table[t].refault;
+		vms[0].measured.guest.volatile_ = MiB(500);
+		vms[1].measured.hinted = MiB(412);
 		decide(&c, &h, vms, 2, &hist, NOW, &p);
 		/* First action of the plan, never inflated, no cache asked. */
 		a = &p.actions[0];
@@ -705,8 +705,8 @@ TEST(short_guest_capped_by_max_memory) {
 	struct plan p;
 
 	hist_init(&hist);
-	vms[0].max_memory = vms[1].max_memory = GiB(4);
-	vms[0].guest.available = vms[1].guest.available = MiB(10);
+	vms[0].measured.max_memory = vms[1].measured.max_memory = GiB(4);
+	vms[0].measured.guest.available = vms[1].measured.guest.available = MiB(10);
 	vms[0].settings.max_memory = GiB(2) + MiB(20);
 	vms[1].settings.max_memory = GiB(2);
 	decide(&c, &h, vms, 2, &hist, NOW, &p);
@@ -798,7 +798,7 @@ TEST(slack_deflates_by_priority) {
 	struct plan p;
 
 	hist_init(&hist);
-	vms[0].max_memory = vms[1].max_memory = GiB(4);
+	vms[0].measured.max_memory = vms[1].measured.max_memory = GiB(4);
 	vms[0].settings.priority = -10;
 	vms[1].settings.priority = 10;
 	decide(&c, &h, vms, 3, &hist, NOW, &p);
@@ -812,7 +812,7 @@ TEST(slack_deflates_by_priority) {
 
 	/* Deflation in flight counts against the slack and the step. */
 	hist_init(&hist);
-	vms[1].balloon_target = GiB(2) + MiB(64);
+	vms[1].commanded.balloon_target = GiB(2) + MiB(64);
 	decide(&c, &h, vms, 3, &hist, NOW, &p);
 	CHECK(!find(&p, 1, ACTION_BALLOON));
 	CHECK_EQ_U64(balloon_target(&p, 0), GiB(2) + MiB(36));
@@ -827,7 +827,7 @@ TEST(thrash_guard) {
 	struct plan p;
 
 	hist_init(&hist);
-	vms[0].max_memory = GiB(4);
+	vms[0].measured.max_memory = GiB(4);
 
 	/* Deflated for slack at NOW... */
 	h = host_free(GiB(1));
@@ -859,7 +859,7 @@ TEST(thrash_guard) {
 	plan_done(&p);
 
 	/* Inflated at NOW + 31 s: slack 20 s later gives nothing back yet. */
-	vms[0].balloon_actual = vms[0].balloon_target = GiB(2);
+	vms[0].measured.balloon_actual = vms[0].commanded.balloon_target = GiB(2);
 	h = host_free(GiB(1));
 	decide(&c, &h, vms, 1, &hist, NOW + SEC(51), &p);
 	CHECK(!find(&p, 0, ACTION_BALLOON));
@@ -879,8 +879,8 @@ TEST(rungs_honoured) {
 
 	hist_init(&hist);
 	for (size_t i = 0; i < 3; i++) {
-		vms[i].hinted = MiB(10);
-		vms[i].guest.volatile_ = MiB(200);
+		vms[i].measured.hinted = MiB(10);
+		vms[i].measured.guest.volatile_ = MiB(200);
 	}
 	vms[0].settings.rungs = RUNG_BIT(RUNG_BALLOON);
 	vms[1].settings.rungs = 0;
@@ -905,8 +905,8 @@ TEST(rungs_honoured) {
 	 * or host slack leaves its admin's size alone. */
 	hist_init(&hist);
 	h = host_free(GiB(2));
-	vms[1].max_memory = GiB(4);
-	vms[1].guest.available = MiB(1);
+	vms[1].measured.max_memory = GiB(4);
+	vms[1].measured.guest.available = MiB(1);
 	decide(&c, &h, vms, 3, &hist, NOW, &p);
 	CHECK(!find(&p, 1, ACTION_BALLOON));
 	plan_done(&p);
@@ -920,8 +920,8 @@ TEST(not_running_ignored) {
 	struct plan p;
 
 	hist_init(&hist);
-	vms[0].running = false;
-	vms[0].hinted = MiB(500);
+	vms[0].measured.running = false;
+	vms[0].measured.hinted = MiB(500);
 	decide(&c, &h, vms, 2, &hist, NOW, &p);
 	for (size_t i = 0; i < p.n_actions; i++)
 		CHECK(p.actions[i].vm == 1);
@@ -937,7 +937,7 @@ TEST(step_limits) {
 	struct plan p;
 
 	hist_init(&hist);
-	vms[0].guest.volatile_ = GiB(1);
+	vms[0].measured.guest.volatile_ = GiB(1);
 	decide(&c, &h, vms, 1, &hist, NOW, &p);
 	CHECK_EQ_U64(drop(&p, 0), MiB(128));
 	CHECK_EQ_U64(balloon_target(&p, 0), GiB(8) - MiB(64));
@@ -945,12 +945,12 @@ TEST(step_limits) {
 
 	/* A target still on its way counts towards the step and the need:
 	 * only the rest of the step is handed out, then nothing. */
-	vms[0].balloon_target = GiB(8) - MiB(64);
-	vms[0].balloon_actual = GiB(8) - MiB(10);
+	vms[0].commanded.balloon_target = GiB(8) - MiB(64);
+	vms[0].measured.balloon_actual = GiB(8) - MiB(10);
 	decide(&c, &h, vms, 1, &hist, NOW + SEC(1), &p);
 	CHECK_EQ_U64(balloon_target(&p, 0), GiB(8) - MiB(74));
 	plan_done(&p);
-	vms[0].balloon_actual = GiB(8);
+	vms[0].measured.balloon_actual = GiB(8);
 	decide(&c, &h, vms, 1, &hist, NOW + SEC(2), &p);
 	CHECK(!find(&p, 0, ACTION_BALLOON));
 	plan_done(&p);
@@ -958,7 +958,7 @@ TEST(step_limits) {
 	/* Other steps are honoured too. */
 	c.balloon_step = MiB(8);
 	c.volatile_step = MiB(4);
-	vms[0].balloon_target = 0;
+	vms[0].commanded.balloon_target = 0;
 	decide(&c, &h, vms, 1, &hist, NOW + SEC(3), &p);
 	CHECK_EQ_U64(drop(&p, 0), MiB(4));
 	CHECK_EQ_U64(balloon_target(&p, 0), GiB(8) - MiB(8));
@@ -973,8 +973,8 @@ TEST(in_flight_target_below_floor_stopped) {
 	struct plan p;
 
 	hist_init(&hist);
-	vms[0].balloon_actual = GiB(2) - MiB(20);
-	vms[0].balloon_target = GiB(2) - MiB(64);
+	vms[0].measured.balloon_actual = GiB(2) - MiB(20);
+	vms[0].commanded.balloon_target = GiB(2) - MiB(64);
 	vms[0].settings.min_memory = GiB(2) - MiB(40);
 	decide(&c, &h, vms, 1, &hist, NOW, &p);
 	CHECK_EQ_U64(balloon_target(&p, 0), GiB(2) - MiB(40));
@@ -1006,7 +1006,7 @@ TEST(discard_modes) {
 
 		hist_init(&hist);
 		c.discard_unused = table[t].mode;
-		vms[0].hinted = MiB(30);
+		vms[0].measured.hinted = MiB(30);
 		decide(&c, &h, vms, 1, &hist, NOW, &p);
 		a = find(&p, 0, ACTION_HINTS);
 		CHECK(a != NULL);
@@ -1216,9 +1216,9 @@ TEST(step_cheap_rung_grace) {
 		hist.h.reclaiming = table[t].was_reclaiming;
 		hist.h.cheap_progress = NOW - table[t].progress_age;
 		hist.h.cheap_reclaimed = table[t].reclaimed_before;
-		vms[0].unused_backed = MiB(400);
-		vms[0].reclaimed[RUNG_UNUSED] = table[t].reclaimed_now / 2;
-		vms[0].reclaimed[RUNG_VOLATILE] = table[t].reclaimed_now - table[t].reclaimed_now / 2;
+		vms[0].measured.unused_backed = MiB(400);
+		vms[0].accounted.reclaimed[RUNG_UNUSED] = table[t].reclaimed_now / 2;
+		vms[0].accounted.reclaimed[RUNG_VOLATILE] = table[t].reclaimed_now - table[t].reclaimed_now / 2;
 		decide(&c, &h, vms, 1, &hist, NOW, &p);
 		if ((find(&p, 0, ACTION_BALLOON) != NULL) != table[t].balloon)
 			FAIL_AT("%s: %s", table[t].what, p.reason);
@@ -1273,14 +1273,14 @@ TEST(step_short_guests) {
 		struct plan p;
 
 		hist_init(&hist);
-		vms[0].max_memory = table[t].cap;
-		vms[0].guest.available = table[t].available;
-		vms[0].guest.valid = table[t].stats;
+		vms[0].measured.max_memory = table[t].cap;
+		vms[0].measured.guest.available = table[t].available;
+		vms[0].measured.guest.valid = table[t].stats;
 		vms[0].settings.min_memory = table[t].min_memory;
 		vms[0].settings.rungs = table[t].rungs;
-		vms[0].guest.psi_some_avg10 = table[t].psi;
-		vms[0].swapin_rate = table[t].swapin;
-		vms[0].refault_rate = table[t].refault;
+		vms[0].measured.guest.psi_some_avg10 = table[t].psi;
+		vms[0].measured.swapin_rate = table[t].swapin;
+		vms[0].measured.refault_rate = table[t].refault;
 		decide(&c, &h, vms, 1, &hist, NOW, &p);
 		if (balloon_target(&p, 0) != table[t].target)
 			FAIL_AT("%s: target %" PRIu64 " MiB", table[t].what, balloon_target(&p, 0) >> 20);
@@ -1323,11 +1323,11 @@ TEST(step_floors) {
 		struct plan p;
 
 		hist_init(&hist);
-		vms[0].balloon_actual = table[t].actual;
-		vms[0].balloon_target = table[t].target;
+		vms[0].measured.balloon_actual = table[t].actual;
+		vms[0].commanded.balloon_target = table[t].target;
 		vms[0].settings.min_memory = table[t].min_memory;
 		vms[0].settings.rungs = table[t].rungs;
-		vms[0].guest.available = vms[0].guest.free = table[t].available;
+		vms[0].measured.guest.available = vms[0].measured.guest.free = table[t].available;
 		decide(&c, &h, vms, 1, &hist, NOW, &p);
 		if (balloon_target(&p, 0) != table[t].stop)
 			FAIL_AT("%s: target %" PRIu64 " MiB", table[t].what, balloon_target(&p, 0) >> 20);
@@ -1388,12 +1388,12 @@ TEST(step_unused_rung) {
 
 		hist_init(&hist);
 		c.discard_unused = table[t].mode;
-		vms[0].running = table[t].running;
-		vms[0].agent = table[t].agent;
-		vms[0].module = table[t].module;
-		vms[0].discard_capable = table[t].capable;
+		vms[0].measured.running = table[t].running;
+		vms[0].measured.agent = table[t].agent;
+		vms[0].measured.module = table[t].module;
+		vms[0].measured.discard_capable = table[t].capable;
 		vms[0].settings.rungs = table[t].rungs;
-		vms[0].hinted = MiB(30);
+		vms[0].measured.hinted = MiB(30);
 		decide(&c, &h, vms, 1, &hist, NOW, &p);
 		if (hints(&p, 0) != table[t].hints)
 			FAIL_AT("%s: hints %d", table[t].what, hints(&p, 0));
@@ -1454,15 +1454,15 @@ TEST(step_volatile_candidates_and_amount) {
 		hist_init(&hist);
 		h.reclaim_request = table[t].request;
 		c.volatile_step = table[t].step;
-		vms[0].guest.volatile_ = table[t].volatile_;
+		vms[0].measured.guest.volatile_ = table[t].volatile_;
 		vms[0].settings.rungs = table[t].rungs;
-		vms[0].guest.valid = table[t].stats;
-		vms[0].discard_capable = table[t].capable;
-		vms[0].module = table[t].module;
-		vms[0].running = table[t].running;
-		vms[0].agent = table[t].agent;
+		vms[0].measured.guest.valid = table[t].stats;
+		vms[0].measured.discard_capable = table[t].capable;
+		vms[0].measured.module = table[t].module;
+		vms[0].measured.running = table[t].running;
+		vms[0].measured.agent = table[t].agent;
 		if (table[t].is_short)
-			vms[0].swapin_rate = 1000;
+			vms[0].measured.swapin_rate = 1000;
 		decide(&c, &h, vms, 1, &hist, NOW, &p);
 		if (drop(&p, 0) != table[t].drop)
 			FAIL_AT("%s: drop %" PRIu64 " KiB", table[t].what, drop(&p, 0) >> 10);
@@ -1504,7 +1504,7 @@ TEST(step_volatile_order) {
 		hist_init(&hist);
 		h.reclaim_request = MiB(50);
 		for (size_t i = 0; i < 2; i++) {
-			vms[i].guest.volatile_ = MiB(100);
+			vms[i].measured.guest.volatile_ = MiB(100);
 			vms[i].settings.shares = table[t].shares[i];
 			vms[i].settings.priority = table[t].priority[i];
 			vms[i].reclaim_first = table[t].first[i];
@@ -1553,8 +1553,8 @@ TEST(step_balloon_one_vm) {
 
 		hist_init(&hist);
 		h.reclaim_request = table[t].request;
-		vms[0].guest.free = vms[0].guest.available = GiB(3);
-		vms[0].balloon_target = table[t].target;
+		vms[0].measured.guest.free = vms[0].measured.guest.available = GiB(3);
+		vms[0].commanded.balloon_target = table[t].target;
 		vms[0].settings.min_memory = table[t].min_memory;
 		vms[0].settings.rungs = table[t].rungs;
 		if (table[t].deflated_ago)
@@ -1576,9 +1576,9 @@ TEST(step_balloon_one_vm) {
 
 		hist_init(&hist);
 		if (unknown)
-			vms[0].max_memory = 0;
+			vms[0].measured.max_memory = 0;
 		else
-			vms[0].balloon_actual = 0;
+			vms[0].measured.balloon_actual = 0;
 		decide(&c, &h, vms, 1, &hist, NOW, &p);
 		CHECK_EQ_INT(count(&p, ACTION_BALLOON), 0);
 		plan_done(&p);
@@ -1616,7 +1616,7 @@ TEST(step_balloon_who_gives) {
 		hist_init(&hist);
 		h.reclaim_request = MiB(16);
 		for (size_t i = 0; i < 2; i++) {
-			vms[i].guest.free = vms[i].guest.available = table[t].free[i];
+			vms[i].measured.guest.free = vms[i].measured.guest.available = table[t].free[i];
 			vms[i].settings.shares = table[t].shares[i];
 			vms[i].settings.priority = table[t].priority[i];
 			vms[i].reclaim_first = table[t].first[i];
@@ -1661,8 +1661,8 @@ TEST(step_slack) {
 
 		hist_init(&hist);
 		c.balloon_step = table[t].step;
-		vms[0].max_memory = GiB(4);
-		vms[0].balloon_target = table[t].target;
+		vms[0].measured.max_memory = GiB(4);
+		vms[0].commanded.balloon_target = table[t].target;
 		vms[0].settings.max_memory = table[t].max_setting;
 		if (table[t].inflated_ago)
 			hist.vm[0].last_inflate = NOW - table[t].inflated_ago;
@@ -1681,7 +1681,7 @@ TEST(step_slack) {
 	struct plan p;
 
 	hist_init(&hist);
-	vms[0].max_memory = GiB(4);
+	vms[0].measured.max_memory = GiB(4);
 	decide(&c, &h, vms, 1, &hist, NOW, &p);
 	CHECK_STREQ(reason(&p, 0, ACTION_BALLOON), "host free 612 MiB > high watermark 512 MiB: "
 		    "deflate by 64 MiB to 2112 MiB (priority 0); cap 4096 MiB");
@@ -1723,11 +1723,11 @@ TEST(step_summary) {
 
 		hist_init(&hist);
 		for (size_t i = 0; i < 2; i++) {
-			vms[i].max_memory = GiB(4);
-			vms[i].hinted = table[t].hinted;
-			vms[i].guest.volatile_ = i == 1 ? table[t].volatile_ : 0;
+			vms[i].measured.max_memory = GiB(4);
+			vms[i].measured.hinted = table[t].hinted;
+			vms[i].measured.guest.volatile_ = i == 1 ? table[t].volatile_ : 0;
 			if (i < table[t].n_short)
-				vms[i].guest.available = MiB(10);
+				vms[i].measured.guest.available = MiB(10);
 		}
 		decide(&c, &h, vms, 2, &hist, NOW, &p);
 		if (strcmp(p.reason, table[t].reason) != 0)
