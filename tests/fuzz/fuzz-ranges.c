@@ -3,7 +3,10 @@
  * batch_table_add() admits must lie inside one RAM segment of that map and
  * inside the backing, aligned, and overlap nothing else in flight: the
  * rules that keep a guest from making hintd punch memory that is not its
- * own free memory. */
+ * own free memory. Each admitted batch is then claimed and confirmed at
+ * times taken from the input (clocks that jump either way included): it may
+ * be punched only inside [claim sent, claim sent + deadline). */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +18,32 @@ static const char default_tree[] =
 	"FlatView #0\n AS \"memory\", root: system\n"
 	"  0000000000000000-000000000009ffff (prio 0, ram): pc.ram\n"
 	"  0000000000100000-000000001fffffff (prio 0, ram): pc.ram @0000000000100000\n";
+
+/* Claim sent at one time, confirmed at another, punch asked at a third
+ * (24 bytes of input): never a punch outside the deadline. */
+static void check_claim(struct batch_table *t, uint32_t id, const uint8_t **data, size_t *size) {
+	const usec_t deadline = HINT_PUNCH_DEADLINE_MS * USEC_PER_MSEC;
+	uint64_t at[3];
+	struct batch *b;
+	int r;
+
+	if (*size < sizeof at)
+		return;
+	memcpy(at, *data, sizeof at);
+	*data += sizeof at;
+	*size -= sizeof at;
+	if (batch_table_claim_sent(t, id, at[0]) < 0)
+		abort();
+	b = batch_table_claimed(t, id, true, at[1], &r);
+	if (b && !(at[1] >= at[0] && at[1] - at[0] < deadline))
+		abort();
+	if (!b && r != -ETIMEDOUT)
+		abort();
+	if (b && batch_may_punch(b, at[2]) != (at[2] >= at[0] && at[2] - at[0] < deadline))
+		abort();
+	if (b)
+		batch_table_remove(t, id);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	struct ram_map map;
@@ -58,8 +87,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 			data += 16;
 			size -= 16;
 		}
-		size_t before = t.n;
 		if (batch_table_add(&t, &h, 0, NULL, 0) == 0) {
+			/* A stale batch it displaced went; the new one is last. */
+			size_t before = t.n - 1;
 			struct batch *b = &t.batches[before];
 			for (unsigned i = 0; i < b->n_ranges; i++) {
 				uint64_t off;
@@ -78,6 +108,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 							abort();
 					}
 			}
+			if (b->id & 1)
+				check_claim(&t, b->id, &data, &size);
 		}
 		if (t.n == HINT_MAX_BATCHES_IN_FLIGHT)
 			batch_table_init(&t, MiB(2), &map);
