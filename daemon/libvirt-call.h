@@ -15,6 +15,7 @@ struct virt_call {
 	enum call_kind kind;
 	virConnectPtr conn;		/* a reference of the call's own, dropped
 					 * by the worker when the call returns */
+	bool dead;			/* failed on a connection no longer alive */
 	virConnectPtr from;		/* EVENT: the connection it came from (no
 					 * reference: only compared) */
 	struct virt_call *prev, *next;	/* c->calls: in flight */

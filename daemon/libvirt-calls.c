@@ -72,7 +72,7 @@ static void run_connect(struct virt_call *call) {
 
 	call->conn = virConnectOpen(c->uri);
 	if (!call->conn) {
-		call->r = virt_error("Failed to connect to libvirt at", c->uri);
+		call->r = virt_error("Failed to connect to libvirt", c->uri);
 		return;
 	}
 	virConnectSetKeepAlive(call->conn, KEEPALIVE_INTERVAL_SEC, KEEPALIVE_COUNT);
@@ -82,11 +82,11 @@ static void run_connect(struct virt_call *call) {
 	call->u.connect.callbacks[1] = virConnectDomainEventRegisterAny(call->conn, NULL,
 		VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE, VIR_DOMAIN_EVENT_CALLBACK(on_balloon_change), c, NULL);
 	if (call->u.connect.callbacks[0] < 0)
-		virt_error("Failed to follow domain events at", c->uri);
+		virt_error("Failed to follow the domain events", c->uri);
 
 	n = virConnectListAllDomains(call->conn, &domains, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
 	if (n < 0) {
-		call->r = virt_error("Failed to list domains at", c->uri);
+		call->r = virt_error("Failed to list the domains", c->uri);
 		return;
 	}
 	call->u.connect.ids = calloc((size_t) n + 1, sizeof *call->u.connect.ids);
@@ -180,7 +180,7 @@ static void run_stats(struct virt_call *call) {
 					VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE |
 					VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT);
 	if (n < 0) {
-		call->r = virt_error("Failed to read domain statistics at", virt_conn_uri(call->c));
+		call->r = virt_error("Failed to read the domain statistics", virt_conn_uri(call->c));
 		return;
 	}
 	call->u.stats.domains = calloc((size_t) n + 1, sizeof *call->u.stats.domains);
@@ -201,6 +201,13 @@ void virt_call_run(struct job *j) {
 	case CALL_BALLOON: run_balloon(call); break;
 	case CALL_STATS: run_stats(call); break;
 	case CALL_EVENT: break;
+	}
+	/* libvirt finishes closing a connection its keepalive gave up on only
+	 * when libvirtd speaks again, and until then reports no close: a call
+	 * that failed on a dead connection says so. */
+	if (call->kind != CALL_CONNECT && call->kind != CALL_CLOSE) {
+		call->from = call->conn;
+		call->dead = call->r < 0 && call->conn && virConnectIsAlive(call->conn) == 0;
 	}
 	/* Dropped here, not on the loop: the last reference to a connection
 	 * closes it, which talks to libvirtd. A new connection is the result. */

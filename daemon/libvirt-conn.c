@@ -129,6 +129,14 @@ static void connect_done(struct virt_conn *c, struct virt_call *call) {
 	c->cb->connected(c->userdata, call->u.connect.ids, call->u.connect.n_ids);
 }
 
+static void connection_lost(struct virt_conn *c) {
+	log_warning("libvirt connection lost, reconnecting");
+	close_conn(c, c->conn, c->callbacks);
+	c->conn = NULL;
+	c->cb->lost(c->userdata);
+	schedule_reconnect(c);
+}
+
 static void event_done(struct virt_conn *c, struct virt_call *call) {
 	if (call->from != c->conn || !c->conn)
 		return;
@@ -140,11 +148,7 @@ static void event_done(struct virt_conn *c, struct virt_call *call) {
 		c->cb->balloon_changed(c->userdata, call->u.event.id.uuid, call->bytes);
 		break;
 	case 2:
-		log_warning("libvirt connection lost, reconnecting");
-		close_conn(c, c->conn, c->callbacks);
-		c->conn = NULL;
-		c->cb->lost(c->userdata);
-		schedule_reconnect(c);
+		connection_lost(c);
 		break;
 	}
 }
@@ -160,6 +164,8 @@ void virt_call_done(struct job *j) {
 	}
 	unlink_call(call);
 	c->last_answer = clock_usec(CLOCK_MONOTONIC);
+	if (call->dead && c->conn && call->from == c->conn)
+		connection_lost(c);
 	switch (call->kind) {
 	case CALL_CONNECT:
 		connect_done(c, call);
