@@ -20,13 +20,14 @@ teardown() {
 	stop_hintd
 }
 
-# Milliseconds one hintctl call took; its output in $HINTCTL_OUT.
+# One hintctl call, timed: its output in HINTCTL_OUT, milliseconds in
+# HINTCTL_MS (globals: no subshell, which would lose them).
 timed_hintctl() {
-	local t0 t1
+	local t0 rc=0
 	t0=$(date +%s%N)
-	HINTCTL_OUT=$(hintctl "$@" 2>&1) || { echo "hintctl $*: $HINTCTL_OUT" >&2; return 1; }
-	t1=$(date +%s%N)
-	echo $(((t1 - t0) / 1000000))
+	HINTCTL_OUT=$(hintctl "$@" 2>&1) || rc=$?
+	HINTCTL_MS=$((($(date +%s%N) - t0) / 1000000))
+	((rc == 0)) || { echo "hintctl $*: $HINTCTL_OUT" >&2; return 1; }
 }
 
 # Seconds (one decimal) from b freeing 200 MiB until the host has it back.
@@ -42,14 +43,14 @@ b_reclaim_seconds() {
 # Calls hintctl list and status every 2 s for STALL_SECONDS; fails when one
 # takes 1 s or more. Sets SLOWEST_MS, and SEEN when list showed PATTERN.
 poll_hintctl() { # PATTERN
-	local deadline=$((SECONDS + STALL_SECONDS)) ms
+	local deadline=$((SECONDS + STALL_SECONDS)) verb
 	SLOWEST_MS=0 SEEN=0 CALLS=0
 	while ((SECONDS < deadline)); do
 		for verb in list status; do
-			ms=$(timed_hintctl "$verb") || return 1
+			timed_hintctl "$verb" || return 1
 			CALLS=$((CALLS + 1))
-			((ms > SLOWEST_MS)) && SLOWEST_MS=$ms
-			((ms < 1000)) || { echo "hintctl $verb took ${ms} ms" >&2; return 1; }
+			((HINTCTL_MS > SLOWEST_MS)) && SLOWEST_MS=$HINTCTL_MS
+			((HINTCTL_MS < 1000)) || { echo "hintctl $verb took ${HINTCTL_MS} ms" >&2; return 1; }
 			[[ $HINTCTL_OUT =~ $1 ]] && SEEN=1
 		done
 		sleep 2
