@@ -173,11 +173,13 @@ check: deps
 	$(MAKE) check-lint check-unit check-asan check-fuzz check-bats check-bench check-vm
 
 # Static analysis: cppcheck over every C file of the project; the few reports
-# it cannot get right are listed, with why, in tests/cppcheck.supp.
+# it cannot get right are listed, with why, in tests/cppcheck.supp. Then the
+# shape docs/architecture.md promises (tests/check-structure).
 check-lint:
 	cppcheck -q --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
 		-D_GNU_SOURCE -Icommon -Idaemon -Icli -Ikernel --suppressions-list=tests/cppcheck.supp \
 		daemon common cli guest-agent tests/lab/guest tests/lab/host bench tests/unit tests/fuzz
+	@tests/check-structure
 
 check-unit: $(UNIT_BINS)
 	@tests/run-unit $(UNIT_BINS)
