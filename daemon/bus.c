@@ -144,30 +144,55 @@ struct bus {
 	size_t n_machines;
 };
 
+/* Where the record of name is, or would go: records are kept sorted by
+ * name, so a tick over 1000 VMs looks each up in a few steps. */
+static size_t record_slot(const struct bus *b, const char *name, bool *ret_found) {
+	size_t lo = 0, hi = b->n_machines;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(b->machines[mid].name, name);
+		if (c == 0) {
+			*ret_found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*ret_found = false;
+	return lo;
+}
+
 /* The record of the machine named, made when first needed (a VM may have
  * come before the bus was open). NULL only without memory. */
 static struct machine_record *record_of(struct bus *b, const char *name) {
 	struct machine_record *r;
+	bool found;
+	size_t i = record_slot(b, name, &found);
 
-	for (size_t i = 0; i < b->n_machines; i++)
-		if (strcmp(b->machines[i].name, name) == 0)
-			return &b->machines[i];
+	if (found)
+		return &b->machines[i];
 	r = realloc(b->machines, (b->n_machines + 1) * sizeof *r);
 	if (!r)
 		return NULL;
 	b->machines = r;
-	r = &b->machines[b->n_machines++];
-	*r = (struct machine_record) { 0 };
-	snprintf(r->name, sizeof r->name, "%s", name);
-	return r;
+	memmove(&r[i + 1], &r[i], (b->n_machines - i) * sizeof *r);
+	b->n_machines++;
+	r[i] = (struct machine_record) { 0 };
+	snprintf(r[i].name, sizeof r[i].name, "%s", name);
+	return &r[i];
 }
 
 static void forget_record(struct bus *b, const char *name) {
-	for (size_t i = 0; i < b->n_machines; i++)
-		if (strcmp(b->machines[i].name, name) == 0) {
-			b->machines[i] = b->machines[--b->n_machines];
-			return;
-		}
+	bool found;
+	size_t i = record_slot(b, name, &found);
+
+	if (!found)
+		return;
+	memmove(&b->machines[i], &b->machines[i + 1], (b->n_machines - i - 1) * sizeof *b->machines);
+	b->n_machines--;
 }
 
 static void read_manager(struct bus *b) {

@@ -2,6 +2,7 @@
  * worker, applied when they arrive) and each VM's backing. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include "collect.h"
 #include "host.h"
@@ -9,6 +10,7 @@
 #include "macro.h"
 #include "manager-state.h"
 
+#define STATS_INTERVAL_USEC (2 * USEC_PER_SEC)
 /* A drop_cache command not answered in this long is forgotten. */
 #define DROP_CACHE_TIMEOUT_USEC (30 * USEC_PER_SEC)
 
@@ -57,12 +59,13 @@ static void on_stats(void *owner, const struct virt_stats *st) {
 	if (st->r < 0)
 		return;
 	m->stats_answered = MAX(m->stats_answered, st->submitted);
-	for (size_t i = 0; i < st->n; i++)
-		for (size_t j = 0; j < m->n_vms; j++)
-			if (strcmp(m->vms[j]->id.uuid, st->domains[i].uuid) == 0) {
-				apply_memstats(m->vms[j], &st->domains[i], st->submitted);
-				break;
-			}
+	/* The domains come sorted by UUID: a lookup per VM, not a scan. */
+	for (size_t j = 0; j < m->n_vms; j++) {
+		const struct virt_domain_stats *d = bsearch(m->vms[j]->id.raw_uuid, st->domains, st->n,
+							    sizeof *st->domains, virt_domain_stats_cmp);
+		if (d)
+			apply_memstats(m->vms[j], d, st->submitted);
+	}
 }
 
 static void on_stats_0(void *owner, const struct virt_stats *st) {
@@ -77,14 +80,19 @@ static void on_stats_1(void *owner, const struct virt_stats *st) {
 	on_stats(m, st);
 }
 
-/* One bulk call per tick; a second only while the first waits (for a QEMU
- * that does not answer: the second does not wait for it). */
-void collect_libvirt(struct manager *m) {
+/* One bulk call every STATS_INTERVAL_USEC (QEMU refreshes the guest's
+ * balloon statistics every 2 s; the balloon's size comes by events); a
+ * second only while the first waits (for a QEMU that does not answer: the
+ * second does not wait for it). */
+void collect_libvirt(struct manager *m, usec_t now) {
 	void (*done[2])(void *, const struct virt_stats *) = { on_stats_0, on_stats_1 };
 
+	if (m->stats_sent && now < m->stats_sent + STATS_INTERVAL_USEC)
+		return;
 	for (size_t i = 0; i < ELEMENTSOF(m->stats_calls); i++) {
 		if (m->stats_calls[i])
 			continue;
+		m->stats_sent = now;
 		m->stats_calls[i] = virt_stats_call(m->virt, done[i], m);
 		return;
 	}

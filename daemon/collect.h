@@ -10,7 +10,7 @@ struct vm;
 /* Host memory, pressure and budget. */
 int collect_host(struct manager *m);
 /* Starts this tick's bulk statistics call; results land when it answers. */
-void collect_libvirt(struct manager *m);
+void collect_libvirt(struct manager *m, usec_t now);
 /* A VM's backing, batches, rates and whether its QEMU answers. */
 void collect_vm(struct manager *m, struct vm *vm, usec_t now);
 /* The balloon size libvirt reports: what the balloon rung is credited from. */

@@ -32,6 +32,7 @@ static void post_event(struct virt_conn *c, virConnectPtr conn, int type, virDom
 	if (dom) {
 		const char *name = virDomainGetName(dom);
 		virDomainGetUUIDString(dom, call->u.event.id.uuid);
+		virDomainGetUUID(dom, call->u.event.id.raw_uuid);
 		snprintf(call->u.event.id.name, sizeof call->u.event.id.name, "%s", name ? name : "");
 	}
 	worker_post(c->worker, &call->job);
@@ -94,6 +95,7 @@ static void run_connect(struct virt_call *call) {
 		if (call->u.connect.ids) {
 			struct virt_domain_id *id = &call->u.connect.ids[call->u.connect.n_ids++];
 			virDomainGetUUIDString(domains[i], id->uuid);
+			virDomainGetUUID(domains[i], id->raw_uuid);
 			snprintf(id->name, sizeof id->name, "%s", virDomainGetName(domains[i]));
 		}
 		virDomainFree(domains[i]);
@@ -140,7 +142,7 @@ static void run_balloon(struct virt_call *call) {
 static void stats_from_record(const virDomainStatsRecord *rec, struct virt_domain_stats *d) {
 	struct virt_memstats *ms = &d->ms;
 
-	virDomainGetUUIDString(rec->dom, d->uuid);
+	virDomainGetUUID(rec->dom, d->raw_uuid);
 	for (int i = 0; i < rec->nparams; i++) {
 		const virTypedParameter *p = &rec->params[i];
 		uint64_t kib = p->value.ul;
@@ -189,6 +191,16 @@ static void run_stats(struct virt_call *call) {
 	for (int i = 0; i < n && call->u.stats.domains; i++)
 		stats_from_record(records[i], &call->u.stats.domains[call->u.stats.n++]);
 	virDomainStatsRecordListFree(records);
+	/* Sorted here, off the loop, which then looks each VM up. */
+	if (call->u.stats.domains)
+		qsort(call->u.stats.domains, call->u.stats.n, sizeof *call->u.stats.domains,
+		      virt_domain_stats_cmp);
+}
+
+int virt_domain_stats_cmp(const void *a, const void *b) {
+	/* raw_uuid is the first member: a key or a struct compare alike. */
+	return memcmp(((const struct virt_domain_stats *) a)->raw_uuid,
+		      ((const struct virt_domain_stats *) b)->raw_uuid, VIR_UUID_BUFLEN);
 }
 
 void virt_call_run(struct job *j) {

@@ -36,6 +36,7 @@ enum virt_domain_event {
 
 struct virt_domain_id {
 	char uuid[VIR_UUID_STRING_BUFLEN];
+	unsigned char raw_uuid[VIR_UUID_BUFLEN];	/* the same, as libvirt holds it */
 	char name[128];
 };
 
@@ -63,16 +64,19 @@ bool virt_conn_answering(const struct virt_conn *c, usec_t now);
 const char *virt_conn_uri(const struct virt_conn *c);
 
 struct virt_domain_stats {
-	char uuid[VIR_UUID_STRING_BUFLEN];
+	unsigned char raw_uuid[VIR_UUID_BUFLEN];	/* first: the bsearch key */
 	bool answered;			/* QEMU answered for it this time */
 	struct virt_memstats ms;
 };
+
+/* Orders by raw UUID; the key may be a raw UUID (for bsearch). */
+int virt_domain_stats_cmp(const void *a, const void *b);
 
 struct virt_stats {
 	int r;
 	usec_t submitted;		/* when the call was made */
 	size_t n;
-	struct virt_domain_stats *domains;
+	struct virt_domain_stats *domains;	/* sorted by UUID */
 };
 
 /* Each starts one call and returns it, or NULL when there is no connection

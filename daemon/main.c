@@ -1,6 +1,7 @@
 /* main.c - hintd: arguments, configuration, the event loop. */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +146,9 @@ int main(int argc, char *argv[]) {
 	char *error = NULL;
 	int r;
 
+	/* Worker threads spend their lives waiting on libvirt: an arena of
+	 * their own would hold memory for nothing. */
+	mallopt(M_ARENA_MAX, 1);
 	/* Under systemd stderr goes to the journal: mark each line's priority. */
 	log_set_prefix_priority(getenv("JOURNAL_STREAM") != NULL);
 

@@ -81,10 +81,12 @@ struct manager {
 	 * waits for a QEMU that does not answer (it does not wait again). */
 	struct virt_call *stats_calls[2];
 	bool libvirt_answering;
+	usec_t stats_sent;		/* when the last statistics call was made */
 	usec_t stats_answered;		/* made-at time of the newest statistics read */
 
 	struct vm **vms;
 	size_t n_vms;
+	size_t n_discovering;		/* discovery calls in flight */
 
 	struct host_state host;
 	const char *meminfo_path, *psi_path;

@@ -17,8 +17,9 @@
 /* A round of callbacks this long means the loop was held up. */
 #define LOOP_STALL_USEC (2 * USEC_PER_SEC)
 /* Threads for libvirt calls: one per call that may hang (a stopped QEMU
- * holds one until it runs again), and enough for the others to go on. */
-#define WORKER_THREADS 16
+ * holds one or two until it runs again), and enough for the others to go
+ * on; calls past that wait their turn. */
+#define WORKER_THREADS 8
 
 usec_t manager_now(struct manager *m) {
 	uint64_t t;
@@ -91,7 +92,7 @@ static int collect(struct manager *m, usec_t now) {
 
 	update_rates(m, now);
 	m->libvirt_answering = virt_conn_answering(m->virt, now);
-	collect_libvirt(m);
+	collect_libvirt(m, now);
 	vm_discover_pending(m);
 	for (size_t i = 0; i < m->n_vms; i++)
 		collect_vm(m, m->vms[i], now);

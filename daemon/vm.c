@@ -2,6 +2,7 @@
  * each one's discard path, and its agent. */
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,10 +31,18 @@ void vm_apply_settings(struct manager *m, struct vm *vm) {
 	config_vm_settings(m->config, vm->id.name, &vm->state.settings, &vm->manage);
 }
 
+static void cancel_discovery(struct vm *vm) {
+	if (!vm->discovering)
+		return;
+	virt_call_cancel(vm->discovering);
+	vm->discovering = NULL;
+	vm->manager->n_discovering--;
+}
+
 static struct vm *vm_free(struct vm *vm) {
 	if (!vm)
 		return NULL;
-	virt_call_cancel(vm->discovering);
+	cancel_discovery(vm);
 	virt_call_cancel(vm->balloon_call);
 	vm->agent = agent_free(vm->agent);
 	batch_table_done(&vm->batches);
@@ -63,6 +72,10 @@ static void on_discovered(void *owner, struct virt_discovery *d) {
 	int r;
 
 	vm->discovering = NULL;
+	/* A burst of discoveries (hintd's start) leaves freed memory in the
+	 * worker threads' arena: give it back once the burst is over. */
+	if (--m->n_discovering == 0)
+		malloc_trim(0);
 	if (d->r < 0) {
 		log_warning("%s: cannot read the domain from libvirt, trying again at the next tick",
 			    vm->id.name);
@@ -100,8 +113,10 @@ static void on_discovered(void *owner, struct virt_discovery *d) {
 
 /* Starts reading the domain in a worker; managed once that answers. */
 static void vm_discover(struct manager *m, struct vm *vm) {
-	if (!vm->discovering)
-		vm->discovering = virt_discover_call(m->virt, vm->id.uuid, on_discovered, vm);
+	if (vm->discovering)
+		return;
+	vm->discovering = virt_discover_call(m->virt, vm->id.uuid, on_discovered, vm);
+	m->n_discovering += vm->discovering != NULL;
 }
 
 static void manager_add_domain(struct manager *m, const struct virt_domain_id *id) {
@@ -169,8 +184,7 @@ static void on_connected(void *userdata, const struct virt_domain_id *ids, size_
 		for (size_t j = 0; j < n && !running; j++)
 			running = strcmp(ids[j].uuid, m->vms[i]->id.uuid) == 0;
 		if (running) {
-			virt_call_cancel(m->vms[i]->discovering);
-			m->vms[i]->discovering = NULL;
+			cancel_discovery(m->vms[i]);
 			vm_discover(m, m->vms[i++]);
 		} else
 			manager_remove_vm(m, i);
@@ -191,9 +205,9 @@ static void on_lost(void *userdata) {
 	}
 	for (size_t i = 0; i < m->n_vms; i++) {
 		struct vm *vm = m->vms[i];
-		virt_call_cancel(vm->discovering);
+		cancel_discovery(vm);
 		virt_call_cancel(vm->balloon_call);
-		vm->discovering = vm->balloon_call = NULL;
+		vm->balloon_call = NULL;
 	}
 }
 

@@ -142,8 +142,10 @@ hintd_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$HINTD_PID/stat"; }
 		fail "good's balloon did not move in 40 s: $(hintctl status | grep -i plan)"
 	secs=$((SECONDS - t0))
 	report "evil lying: good's balloon down to $(balloon_mib good) MiB after ${secs} s"
-	hintd_logged "hintd-lab-evil: message from the guest rejected: stats: free"
-	hintd_logged "hintd-lab-evil: message from the guest rejected: drop_cache: freed 9223372036854775807"
+	wait_for 20 hintd_logged "hintd-lab-evil: message from the guest rejected: stats: total 1099511627776" ||
+		fail "impossible stats were not refused"
+	wait_for 20 hintd_logged "hintd-lab-evil: message from the guest rejected: drop_cache: freed 9223372036854775807" ||
+		fail "the lie about a cache drop was not refused"
 	counted=$(hintctl show hintd-lab-evil | awk '$1 == "AgentRejected:" { print $2 }')
 	((counted >= 2)) || fail "AgentRejected is ${counted:-missing}"
 	# The lies credited nothing: evil's rungs count only what the host measured.
