@@ -403,7 +403,8 @@ static int ph_publish(struct scatterlist *sgl, unsigned int nents,
 		/*
 		 * The core's order is below ours (see "Chunk order"): such a
 		 * chunk would break the granularity. It goes back to the
-		 * core with the rest and comes again once it has merged.
+		 * core with the rest: marked Reported if the rest was acked,
+		 * until it merges into a larger chunk; else offered again.
 		 */
 		if (c.order < ph.order) {
 			ph.below_order_bytes += sg->length;
