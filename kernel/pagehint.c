@@ -40,15 +40,18 @@
  * waits for ph_report() to return.
  *
  * Chunk order. The core hands over free chunks of every order from its own
- * page_reporting_order up to MAX_ORDER - 1. In 6.1 that order is global and
- * set by the first registration since boot only (page_reporting_register()
- * adopts prdev->order while page_reporting_order is still -1, and never
- * again; the page_reporting.page_reporting_order parameter changes it at any
- * time). So prdev->order is a wish: pagehint publishes only chunks of at
- * least ph.order, and a batch's granularity is PAGE_SIZE << ph.order, so
- * every range is aligned to it whatever the core hands over. Smaller chunks
- * are left to the core unpublished (they count in below_order_bytes). An
- * ORDER below the core's order is refused: those chunks never come.
+ * page_reporting_order up to MAX_ORDER - 1. That order is global, and who
+ * sets it depends on the kernel: Debian's 6.1 (seen in 6.1.0-57) sets it
+ * from prdev->order on every registration; kernels with the later upstream
+ * change keep the order of the first registration since boot; the admin
+ * may change it at any time (page_reporting.page_reporting_order in sysfs
+ * or on the command line). So prdev->order is a wish, and pagehint holds to
+ * what it can see: it publishes only chunks of at least ph.order, with
+ * granularity PAGE_SIZE << ph.order, so every range is aligned to it
+ * whatever the core hands over (smaller chunks are left to the core
+ * unpublished and counted in below_order_bytes). An ORDER below the core's
+ * order registers again and reads the core's order back; if the core did
+ * not follow, the ORDER is refused: chunks that small never come.
  *
  * Two modes:
  *   continuous  (reporting on) every free chunk the core finds is published.
@@ -550,13 +553,14 @@ static int ph_report(struct page_reporting_dev_info *prdev,
 
 /**
  * ph_register() - take the free page reporting hook
+ * @prdev_order: the order to ask the core for (see "Chunk order")
  *
  * Sets ph.status to "active" or to the reason why not.
  *
  * Context: process context, reg_mutex held, not registered.
  * Return: 0 or a negative errno.
  */
-static int ph_register(void)
+static int ph_register(unsigned int prdev_order)
 {
 	int err;
 
@@ -574,7 +578,7 @@ static int ph_register(void)
 	}
 
 	ph.prdev.report = ph_report;
-	ph.prdev.order = ph.order;
+	ph.prdev.order = prdev_order;
 	err = page_reporting_register(&ph.prdev);
 	if (!err)
 		ph.registered = true;
@@ -713,24 +717,89 @@ static void ph_adopt_core_order(void)
 }
 
 /**
+ * ph_reach_order() - make the core hand over chunks of @new_order
+ * @new_order: lower than ph.order
+ * @why: set to the reason on failure
+ * @size: of @why
+ *
+ * If the core's order is higher, registers again asking for @new_order and
+ * reads the core's order back (see "Chunk order").
+ *
+ * Context: process context, reg_mutex held; sleeps.
+ * Return: 0; -EOPNOTSUPP if the core does not hand over chunks that small;
+ * -EBUSY if a claimed batch is in flight; another negative errno if the
+ * hook could not be taken again (ph.status says why).
+ */
+static int ph_reach_order(unsigned int new_order, char *why, size_t size)
+{
+	unsigned int core;
+	bool claimed;
+	int err;
+
+	lockdep_assert_held(&ph.reg_mutex);
+
+	err = ph_core_order(&core);
+	if (err == -ENOENT || (!err && core <= new_order))
+		return 0;	/* -ENOENT: our next registration sets it */
+	if (err || !ph.registered)
+		goto out_refuse;
+
+	/*
+	 * Unregistering waits for ph_report(), i.e. for a claimed batch to be
+	 * acked, most likely by the very agent that is waiting in write().
+	 */
+	spin_lock(&ph.lock);
+	claimed = ph.cur.state == PH_CLAIMED;
+	spin_unlock(&ph.lock);
+	if (claimed) {
+		snprintf(why, size,
+			 "order %u not carried out now: a batch the host claimed is in flight; try again once it is acked",
+			 new_order);
+		return -EBUSY;
+	}
+
+	ph_unregister();
+	err = ph_register(new_order);
+	if (err) {
+		snprintf(why, size, "order %u: registering again failed: %s",
+			 new_order, ph.status);
+		return err;
+	}
+	ph_kick();
+	err = ph_core_order(&core);
+	if (!err && core <= new_order)
+		return 0;
+
+out_refuse:
+	if (err)
+		snprintf(why, size,
+			 "order %u refused: the reporting core's order cannot be read from %s (%d)",
+			 new_order, PH_CORE_ORDER_PARAM, err);
+	else
+		snprintf(why, size,
+			 "order %u refused: the kernel reports free chunks of order %u and up; lower %s first",
+			 new_order, core, PH_CORE_ORDER_PARAM);
+	return -EOPNOTSUPP;
+}
+
+/**
  * ph_set_order() - publish chunks of at least @new_order from now on
  * @new_order: 1 .. MAX_ORDER - 1
  *
  * A higher order needs nothing from the core: ph_publish() skips the smaller
- * chunks. A lower one is refused if the core hands over nothing that small;
- * the reason goes to order_error in sysfs and to the log. There is no
- * re-registration: the 6.1 core would keep its order anyway, and between
- * unregister and register another driver could take the hook. An unclaimed
- * batch is dropped (it has the old granularity); a claimed one goes on and
- * is acked with the granularity it was published with.
+ * chunks, and the core is left as it is (registering again would wait for
+ * a claimed batch). A lower one needs the core to hand over chunks that
+ * small: ph_reach_order(). The reason of a refusal goes to order_error in
+ * sysfs and to the log. An unclaimed batch is dropped (it has the old
+ * granularity); a claimed one settles with the granularity it was
+ * published with.
  *
  * Context: process context; sleeps.
- * Return: 0, -EINVAL (out of range) or -EOPNOTSUPP (finer than the core).
+ * Return: 0, -EINVAL (out of range), or an error of ph_reach_order().
  */
 static int ph_set_order(unsigned int new_order)
 {
 	char why[sizeof(ph.order_error)] = "";
-	unsigned int core;
 	int err = 0;
 
 	mutex_lock(&ph.reg_mutex);
@@ -739,19 +808,7 @@ static int ph_set_order(unsigned int new_order)
 			 new_order, MAX_ORDER - 1);
 		err = -EINVAL;
 	} else if (new_order < ph.order) {
-		err = ph_core_order(&core);
-		if (err == -ENOENT)
-			err = 0;	/* our next registration sets it */
-		else if (err)
-			snprintf(why, sizeof(why),
-				 "order %u refused: the reporting core's order cannot be read from %s (%d)",
-				 new_order, PH_CORE_ORDER_PARAM, err);
-		else if (new_order < core)
-			snprintf(why, sizeof(why),
-				 "order %u refused: the kernel reports free chunks of order %u and up; lower %s first",
-				 new_order, core, PH_CORE_ORDER_PARAM);
-		if (why[0])
-			err = -EOPNOTSUPP;
+		err = ph_reach_order(new_order, why, sizeof(why));
 	}
 
 	spin_lock(&ph.lock);
@@ -858,7 +915,7 @@ static int ph_open(struct inode *inode, struct file *file)
 
 	mutex_lock(&ph.reg_mutex);
 	if (!ph.registered) {
-		err = ph_register();
+		err = ph_register(ph.order);
 		if (err)
 			goto out_unlock;
 		pr_info("free page reporting hook taken; active\n");
@@ -1323,7 +1380,7 @@ static int __init ph_init(void)
 		goto err_put_kobj;
 
 	mutex_lock(&ph.reg_mutex);
-	if (ph_register())
+	if (ph_register(ph.order))
 		pr_err("%s\n", ph.status);
 	else
 		ph_adopt_core_order();
