@@ -152,47 +152,15 @@ set_granularity() { # BYTES
 	assert_output "9"
 }
 
-@test "a granularity finer than the kernel reports is refused with the reason" {
+@test "a finer granularity is carried out: the kernel follows, hints come in those chunks, announced first" {
 	run lab run h "cat $CORE_ORDER"
 	assert_output "9"
-	set_granularity 64K
-	assert_failure
-	assert_output --partial 'reply id=1 ok=0 error="granularity 65536: order 4 refused: the kernel reports free chunks of order 9 and up; lower /sys/module/page_reporting/parameters/page_reporting_order first"'
-	run lab run h 'cat /sys/kernel/pagehint/order /sys/kernel/pagehint/order_error; dmesg | grep -c "pagehint: order 4 refused"'
-	assert_line --index 0 "9"
-	assert_line --index 1 --partial "order 4 refused: the kernel reports free chunks of order 9 and up"
-	((${lines[2]} >= 1)) || fail "not in dmesg: $output"
-	# The announced granularity did not change, and hints still match it.
-	start_punching_peer
-	dropped=$(backing_returned_mib 128) || fail "memtouch failed"
-	stop_peer
-	run hints_follow_hello "$out" 2097152
-	assert_success
-	((output > 0)) || fail "no hints of 2 MiB"
-	peer_clean "$out" || fail "$(grep -E '^(error|total)' "$out")"
-	((dropped >= 100)) || fail "backing dropped only ${dropped} MiB"
-}
-
-@test "with the kernel reporting smaller chunks, hints keep the granularity; a finer one is carried out" {
-	lab run h "echo 4 > $CORE_ORDER"
-	below=$(lab run h 'cat /sys/kernel/pagehint/below_order_bytes')
-	# The kernel now hands over chunks from 64 KiB up: the module keeps
-	# the ones below 2 MiB back, and what it hints stays 2 MiB aligned.
-	start_punching_peer
-	dropped=$(backing_returned_mib 128) || fail "memtouch failed"
-	stop_peer
-	run hints_follow_hello "$out" 2097152
-	assert_success
-	((output > 0)) || fail "no hints of 2 MiB"
-	peer_clean "$out" || fail "$(grep -E '^(error|total)' "$out")"
-	below_after=$(lab run h 'cat /sys/kernel/pagehint/below_order_bytes')
-	report "2 MiB granularity over a 64 KiB kernel order: ${dropped} MiB returned, $(((below_after - below) >> 10)) KiB of smaller chunks held back"
-	((below_after > below)) || fail "no chunk below 2 MiB was ever handed over"
-	((dropped >= 100)) || fail "backing dropped only ${dropped} MiB"
-	# 64 KiB is now what the kernel reports: carried out.
 	start_punching_peer --cmd 'granularity bytes=64K'
 	wait_for 20 grep -q '^reply id=1' "$out" || fail "no reply: $(cat "$out")"
 	grep -q '^reply id=1 ok=1$' "$out" || fail "refused: $(grep '^reply' "$out")"
+	# The module registered again and Debian's 6.1 took the new order.
+	run lab run h "cat /sys/kernel/pagehint/order $CORE_ORDER"
+	assert_output "$(printf '4\n4')"
 	dropped=$(backing_returned_mib 256) || fail "memtouch failed"
 	stop_peer
 	run hints_follow_hello "$out" 65536
@@ -201,10 +169,38 @@ set_granularity() { # BYTES
 	((output > 0)) || fail "no hints of 64 KiB"
 	peer_clean "$out" || fail "$(grep -E '^(error|total)' "$out")"
 	((dropped >= 200)) || fail "backing dropped only ${dropped} MiB"
-	# Back as it was, for the tests that follow.
+	# Coarser again: at once, the kernel's order stays.
 	set_granularity 2M
 	assert_success
+	run lab run h "cat /sys/kernel/pagehint/order $CORE_ORDER"
+	assert_output "$(printf '9\n4')"
+}
+
+@test "a refused granularity leaves the announced one; smaller chunks from the kernel are held back" {
+	set_granularity 8M
+	assert_failure
+	assert_output --partial 'reply id=1 ok=0 error="granularity 8388608: order 11 refused: must be 1..10"'
+	run lab run h 'cat /sys/kernel/pagehint/order /sys/kernel/pagehint/order_error; dmesg | grep -c "pagehint: order 11 refused"'
+	assert_line --index 0 "9"
+	assert_line --index 1 "order 11 refused: must be 1..10"
+	((${lines[2]} >= 1)) || fail "not in dmesg: $output"
+	# The kernel hands over chunks from 64 KiB up (as the admin may set
+	# it, or as the last test left it): the module keeps the ones below
+	# 2 MiB back, and what it hints stays 2 MiB aligned.
+	lab run h "echo 4 > $CORE_ORDER"
+	below=$(lab run h 'cat /sys/kernel/pagehint/below_order_bytes')
+	start_punching_peer
+	dropped=$(backing_returned_mib 128) || fail "memtouch failed"
+	stop_peer
 	lab run h "echo 9 > $CORE_ORDER"
+	run hints_follow_hello "$out" 2097152
+	assert_success
+	((output > 0)) || fail "no hints of 2 MiB"
+	peer_clean "$out" || fail "$(grep -E '^(error|total)' "$out")"
+	below_after=$(lab run h 'cat /sys/kernel/pagehint/below_order_bytes')
+	report "2 MiB granularity over a 64 KiB kernel order: ${dropped} MiB returned, $(((below_after - below) >> 10)) KiB of smaller chunks held back"
+	((below_after > below)) || fail "no chunk below 2 MiB was ever handed over"
+	((dropped >= 100)) || fail "backing dropped only ${dropped} MiB"
 }
 
 @test "with page poisoning on, the module refuses and says why" {
