@@ -239,6 +239,32 @@ static void module_probe(void) {
 		a.granularity = DEFAULT_GRANULARITY;
 }
 
+/* On failure WHY says why, in the module's own words where it gave some. */
+static int module_set_granularity(uint64_t bytes, char *why, size_t size) {
+	uint64_t page = (uint64_t) sysconf(_SC_PAGESIZE);
+	char path[256], reason[HINT_STRING_MAX] = "";
+	unsigned order = 0;
+	int r;
+
+	if (bytes < page) {
+		snprintf(why, size, "granularity %" PRIu64 " is below the page size", bytes);
+		return -EINVAL;
+	}
+	while ((page << order) < bytes)
+		order++;
+	r = module_cmd(PAGEHINT_CMD_ORDER, 0, order);
+	if (r < 0) {
+		snprintf(path, sizeof path, "%s/order_error", PAGEHINT_SYSFS_DIR);
+		if (read_one_line(path, reason, sizeof reason) < 0 || !reason[0])
+			snprintf(reason, sizeof reason, "%s", strerror(-r));
+		snprintf(why, size, "granularity %" PRIu64 ": %s", bytes, reason);
+		return r;
+	}
+	a.granularity = page << order;
+	log_info("Granularity now %" PRIu64 " bytes", a.granularity);
+	return 0;
+}
+
 static struct batch *batch_find(uint64_t id) {
 	for (size_t i = 0; i < ELEMENTSOF(a.batches); i++)
 		if (a.batches[i].state != BATCH_FREE && a.batches[i].id == id)
@@ -281,6 +307,8 @@ static unsigned batches_in_flight(void) {
 	return n;
 }
 
+static void send_hello(void);
+
 static void read_batches(void) {
 	while (a.dev_fd >= 0 && a.connected) {
 		struct pagehint_batch pb;
@@ -320,8 +348,20 @@ static void read_batches(void) {
 			(void) module_cmd(PAGEHINT_CMD_RELEASE, pb.id, 0);
 			continue;
 		}
-		if (pb.granularity != a.granularity)
+		if (pb.granularity != a.granularity) {
+			/* The host checks hints against the last hello's
+			 * granularity: announce this one first. */
+			log_info("Batch %" PRIu32 " has granularity %" PRIu64 ", not %" PRIu64
+				 "; saying hello again", pb.id, (uint64_t) pb.granularity, a.granularity);
 			a.granularity = pb.granularity;
+			send_hello();
+			if (pb.granularity != a.granularity) {
+				log_error("Batch %" PRIu32 ": granularity %" PRIu64 " is not the module's %" PRIu64
+					  ", releasing it", pb.id, (uint64_t) pb.granularity, a.granularity);
+				(void) module_cmd(PAGEHINT_CMD_RELEASE, pb.id, 0);
+				continue;
+			}
+		}
 
 		*slot = (struct batch) { BATCH_SENT, pb.id, now_ms() + m.hints.ttl_ms };
 		if (send_msg(&m) < 0) {
@@ -458,21 +498,16 @@ static void handle_cmd(const struct hint_cmd *c) {
 		if (r == 0)
 			a.reporting = c->enable;
 		break;
-	case HINT_CMD_GRANULARITY: {
-		long page = sysconf(_SC_PAGESIZE);
-		unsigned order = 0;
-
-		if (c->bytes < (uint64_t) page) {
-			send_reply(c->id, false, "granularity below the page size", NULL, 0);
+	case HINT_CMD_GRANULARITY:
+		r = module_set_granularity(c->bytes, why, sizeof why);
+		if (r < 0) {
+			send_reply(c->id, false, why, NULL, 0);
 			return;
 		}
-		while (((uint64_t) page << order) < c->bytes)
-			order++;
-		r = module_cmd(PAGEHINT_CMD_ORDER, 0, order);
-		if (r == 0)
-			a.granularity = c->bytes;
-		break;
-	}
+		/* The host checks hints against the last hello's granularity. */
+		send_reply(c->id, true, NULL, NULL, 0);
+		send_hello();
+		return;
 	case HINT_CMD_GIVE:
 		r = module_cmd(PAGEHINT_CMD_GIVE, 0, c->bytes);
 		break;

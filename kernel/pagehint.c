@@ -39,6 +39,20 @@
  * Only one batch is in flight at a time: the core runs one pass at a time and
  * waits for ph_report() to return.
  *
+ * Chunk order. The core hands over free chunks of every order from its own
+ * page_reporting_order up to MAX_ORDER - 1. That order is global, and who
+ * sets it depends on the kernel: Debian's 6.1 (seen in 6.1.0-57) sets it
+ * from prdev->order on every registration; kernels with the later upstream
+ * change keep the order of the first registration since boot; the admin
+ * may change it at any time (page_reporting.page_reporting_order in sysfs
+ * or on the command line). So prdev->order is a wish, and pagehint holds to
+ * what it can see: it publishes only chunks of at least ph.order, with
+ * granularity PAGE_SIZE << ph.order, so every range is aligned to it
+ * whatever the core hands over (smaller chunks are left to the core
+ * unpublished and counted in below_order_bytes). An ORDER below the core's
+ * order registers again and reads the core's order back; if the core did
+ * not follow, the ORDER is refused: chunks that small never come.
+ *
  * Two modes:
  *   continuous  (reporting on) every free chunk the core finds is published.
  *   on demand   (reporting off) PAGEHINT_CMD_GIVE sets a byte budget and runs
@@ -75,7 +89,6 @@
 #include <linux/uaccess.h>
 #include <linux/vmstat.h>
 #include <linux/wait.h>
-#include <linux/workqueue.h>
 #include <linux/workqueue.h>
 
 #include "pagehint_uapi.h"
@@ -166,16 +179,19 @@ static struct pagehint {
 	char status[160];		/* written under reg_mutex and lock */
 	struct ph_batch cur;
 	u32 last_id;
-	unsigned int order;		/* chunk order of the registration */
+	/* Written under reg_mutex and lock: either one is enough to read. */
+	unsigned int order;		/* smallest chunk published: the granularity */
 	unsigned int ttl_ms;
 	bool open;			/* an agent has /dev/pagehint open */
 	bool continuous;		/* reporting on */
 	bool flushing;			/* unregistering: publish nothing */
+	char order_error[200];		/* why the last ORDER was refused */
 	u64 give_bytes;			/* on-demand budget left */
 	unsigned long pressure_until;	/* jiffies: publish nothing before */
 	u64 isolated_bytes;		/* scatterlist inside ph_report() */
 	u64 reported_bytes, acked_bytes, released_bytes;
 	u64 timed_out_bytes, dropped_bytes;
+	u64 below_order_bytes;		/* chunks smaller than ph.order, skipped */
 
 	wait_queue_head_t readq;	/* read()/poll(): a batch was queued */
 	wait_queue_head_t doneq;	/* ph_report(): its batch settled */
@@ -351,8 +367,9 @@ static void ph_fill_uapi_locked(struct ph_batch *b)
  * @nents: entries in @sgl
  * @next: in: first entry not handled yet; out: first entry not published
  *
- * Chunks the host already discarded (ph.acked) are skipped. Nothing is
- * published unless ph_may_publish_locked() agrees.
+ * Chunks the host already discarded (ph.acked) and chunks smaller than
+ * ph.order are skipped. Nothing is published unless ph_may_publish_locked()
+ * agrees.
  *
  * Context: reporting worker, process context; takes ph.lock.
  * Return: 1 if a batch was published, 0 if nothing is left to publish,
@@ -386,6 +403,17 @@ static int ph_publish(struct scatterlist *sgl, unsigned int nents,
 			*next = i + 1;
 			continue;
 		}
+		/*
+		 * The core's order is below ours (see "Chunk order"): such a
+		 * chunk would break the granularity. It goes back to the
+		 * core with the rest: marked Reported if the rest was acked,
+		 * until it merges into a larger chunk; else offered again.
+		 */
+		if (c.order < ph.order) {
+			ph.below_order_bytes += sg->length;
+			*next = i + 1;
+			continue;
+		}
 		if (b->bytes + sg->length > room)
 			break;
 		b->chunks[b->nr_chunks++] = c;
@@ -393,7 +421,10 @@ static int ph_publish(struct scatterlist *sgl, unsigned int nents,
 		*next = i + 1;
 	}
 
-	/* The rest was acked before: let the core mark it all Reported. */
+	/*
+	 * The rest was acked before or is below the order: let the core mark
+	 * it all Reported (a small chunk loses the mark when it merges).
+	 */
 	if (!b->nr_chunks && *next >= nents) {
 		err = 0;
 		goto out_unlock;
@@ -522,13 +553,14 @@ static int ph_report(struct page_reporting_dev_info *prdev,
 
 /**
  * ph_register() - take the free page reporting hook
+ * @prdev_order: the order to ask the core for (see "Chunk order")
  *
  * Sets ph.status to "active" or to the reason why not.
  *
  * Context: process context, reg_mutex held, not registered.
  * Return: 0 or a negative errno.
  */
-static int ph_register(void)
+static int ph_register(unsigned int prdev_order)
 {
 	int err;
 
@@ -546,7 +578,7 @@ static int ph_register(void)
 	}
 
 	ph.prdev.report = ph_report;
-	ph.prdev.order = ph.order;
+	ph.prdev.order = prdev_order;
 	err = page_reporting_register(&ph.prdev);
 	if (!err)
 		ph.registered = true;
@@ -615,49 +647,184 @@ static void ph_kick(void)
 		mod_delayed_work(system_wq, &ph.prdev.work, 0);
 }
 
+/* ---- the chunk order --------------------------------------------------- */
+
+/*
+ * page_reporting_order is neither exported nor in a header; the kernel
+ * publishes it as this parameter, 0644 (see "Chunk order" above).
+ */
+#define PH_CORE_ORDER_PARAM "/sys/module/page_reporting/parameters/page_reporting_order"
+
 /**
- * ph_set_order() - report in chunks of at least @new_order from now on
+ * ph_core_order() - the smallest order the reporting core hands over
+ * @ret_order: set on success
+ *
+ * Context: process context; sleeps. Needs sysfs mounted at /sys.
+ * Return: 0; -ENOENT while no device has registered since boot (the core's
+ * order is still unset and the next registration sets it); another negative
+ * errno if the parameter cannot be read.
+ */
+static int ph_core_order(unsigned int *ret_order)
+{
+	char buf[16] = "";
+	struct file *f;
+	loff_t pos = 0;
+	ssize_t n;
+	int val, err;
+
+	f = filp_open(PH_CORE_ORDER_PARAM, O_RDONLY, 0);
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	n = kernel_read(f, buf, sizeof(buf) - 1, &pos);
+	filp_close(f, NULL);
+	if (n < 0)
+		return n;
+	err = kstrtoint(buf, 10, &val);
+	if (err)
+		return err;
+	if (val < 0)
+		return -ENOENT;
+	if (val >= MAX_ORDER)
+		return -ERANGE;
+	*ret_order = val;
+	return 0;
+}
+
+/**
+ * ph_adopt_core_order() - never announce chunks finer than the core's
+ *
+ * A core that settled on a higher order (an earlier registration with
+ * another order, page_reporting.page_reporting_order= on the command line
+ * or in sysfs) hands over nothing below it: that is the real granularity.
+ *
+ * Context: process context, reg_mutex held, registered; sleeps.
+ */
+static void ph_adopt_core_order(void)
+{
+	unsigned int core;
+
+	lockdep_assert_held(&ph.reg_mutex);
+
+	if (ph_core_order(&core) || core <= ph.order)
+		return;
+	pr_warn("the reporting core hands over chunks of order %u and up (page_reporting_order): publishing those, not order %u\n",
+		core, ph.order);
+	spin_lock(&ph.lock);
+	ph.order = core;
+	ph_drop_locked();	/* it has the old granularity */
+	spin_unlock(&ph.lock);
+	wake_up_all(&ph.doneq);
+}
+
+/**
+ * ph_reach_order() - make the core hand over chunks of @new_order
+ * @new_order: lower than ph.order
+ * @why: set to the reason on failure
+ * @size: of @why
+ *
+ * If the core's order is higher, registers again asking for @new_order and
+ * reads the core's order back (see "Chunk order").
+ *
+ * Context: process context, reg_mutex held; sleeps.
+ * Return: 0; -EOPNOTSUPP if the core does not hand over chunks that small;
+ * -EBUSY if a claimed batch is in flight; another negative errno if the
+ * hook could not be taken again (ph.status says why).
+ */
+static int ph_reach_order(unsigned int new_order, char *why, size_t size)
+{
+	unsigned int core;
+	bool claimed;
+	int err;
+
+	lockdep_assert_held(&ph.reg_mutex);
+
+	err = ph_core_order(&core);
+	if (err == -ENOENT || (!err && core <= new_order))
+		return 0;	/* -ENOENT: our next registration sets it */
+	if (err || !ph.registered)
+		goto out_refuse;
+
+	/*
+	 * Unregistering waits for ph_report(), i.e. for a claimed batch to be
+	 * acked, most likely by the very agent that is waiting in write().
+	 */
+	spin_lock(&ph.lock);
+	claimed = ph.cur.state == PH_CLAIMED;
+	spin_unlock(&ph.lock);
+	if (claimed) {
+		snprintf(why, size,
+			 "order %u not carried out now: a batch the host claimed is in flight; try again once it is acked",
+			 new_order);
+		return -EBUSY;
+	}
+
+	ph_unregister();
+	err = ph_register(new_order);
+	if (err) {
+		snprintf(why, size, "order %u: registering again failed: %s",
+			 new_order, ph.status);
+		return err;
+	}
+	ph_kick();
+	err = ph_core_order(&core);
+	if (!err && core <= new_order)
+		return 0;
+
+out_refuse:
+	if (err)
+		snprintf(why, size,
+			 "order %u refused: the reporting core's order cannot be read from %s (%d)",
+			 new_order, PH_CORE_ORDER_PARAM, err);
+	else
+		snprintf(why, size,
+			 "order %u refused: the kernel reports free chunks of order %u and up; lower %s first",
+			 new_order, core, PH_CORE_ORDER_PARAM);
+	return -EOPNOTSUPP;
+}
+
+/**
+ * ph_set_order() - publish chunks of at least @new_order from now on
  * @new_order: 1 .. MAX_ORDER - 1
  *
- * The core reads prdev->order only when a device registers, so this
- * re-registers. Refused while a claimed batch is in flight, which would
- * keep the caller (maybe the agent that must ACK it) waiting.
+ * A higher order needs nothing from the core: ph_publish() skips the smaller
+ * chunks, and the core is left as it is (registering again would wait for
+ * a claimed batch). A lower one needs the core to hand over chunks that
+ * small: ph_reach_order(). The reason of a refusal goes to order_error in
+ * sysfs and to the log. An unclaimed batch is dropped (it has the old
+ * granularity); a claimed one settles with the granularity it was
+ * published with.
  *
  * Context: process context; sleeps.
- * Return: 0 or a negative errno.
+ * Return: 0, -EINVAL (out of range), or an error of ph_reach_order().
  */
 static int ph_set_order(unsigned int new_order)
 {
+	char why[sizeof(ph.order_error)] = "";
 	int err = 0;
 
-	if (!new_order || new_order >= MAX_ORDER)
-		return -EINVAL;
-
 	mutex_lock(&ph.reg_mutex);
-	spin_lock(&ph.lock);
-	if (ph.cur.state == PH_CLAIMED) {
-		spin_unlock(&ph.lock);
-		err = -EBUSY;
-		goto out_unlock;
+	if (!new_order || new_order >= MAX_ORDER) {
+		snprintf(why, sizeof(why), "order %u refused: must be 1..%u",
+			 new_order, MAX_ORDER - 1);
+		err = -EINVAL;
+	} else if (new_order < ph.order) {
+		err = ph_reach_order(new_order, why, sizeof(why));
 	}
-	/* Keeps new batches from being published until unregistered. */
-	ph.flushing = true;
-	spin_unlock(&ph.lock);
-
-	if (ph.registered)
-		ph_unregister();
 
 	spin_lock(&ph.lock);
-	ph.flushing = false;
-	ph.order = new_order;
+	memcpy(ph.order_error, why, sizeof(why));
+	if (!err && new_order != ph.order) {
+		ph.order = new_order;
+		ph_drop_locked();
+	}
 	spin_unlock(&ph.lock);
 
-	err = ph_register();
-	if (err)
-		pr_err("order %u: %s\n", new_order, ph.status);
-	else
+	if (err) {
+		pr_warn_ratelimited("%s\n", why);
+	} else {
+		wake_up_all(&ph.doneq);
 		ph_kick();
-out_unlock:
+	}
 	mutex_unlock(&ph.reg_mutex);
 	return err;
 }
@@ -748,11 +915,13 @@ static int ph_open(struct inode *inode, struct file *file)
 
 	mutex_lock(&ph.reg_mutex);
 	if (!ph.registered) {
-		err = ph_register();
+		err = ph_register(ph.order);
 		if (err)
 			goto out_unlock;
 		pr_info("free page reporting hook taken; active\n");
 	}
+	/* The core's order may have been raised since (sysfs). */
+	ph_adopt_core_order();
 
 	spin_lock(&ph.lock);
 	if (ph.open)
@@ -954,7 +1123,7 @@ static ssize_t ph_write(struct file *file, const char __user *buf,
 		err = ph_cmd_reporting(cmd.arg);
 		break;
 	case PAGEHINT_CMD_ORDER:
-		err = cmd.arg > UINT_MAX ? -EINVAL : ph_set_order(cmd.arg);
+		err = ph_set_order(min_t(u64, cmd.arg, UINT_MAX));
 		break;
 	case PAGEHINT_CMD_TTL:
 		err = ph_cmd_ttl(cmd.arg);
@@ -1051,6 +1220,7 @@ PH_ATTR_LOCKED(acked_bytes, ph.acked_bytes);
 PH_ATTR_LOCKED(released_bytes, ph.released_bytes);
 PH_ATTR_LOCKED(timed_out_bytes, ph.timed_out_bytes);
 PH_ATTR_LOCKED(dropped_bytes, ph.dropped_bytes);
+PH_ATTR_LOCKED(below_order_bytes, ph.below_order_bytes);
 PH_ATTR_LOCKED(held_bytes,
 	       ph.cur.state != PH_IDLE && !ph_settled(ph.cur.state) ?
 	       ph.cur.bytes : 0);
@@ -1080,6 +1250,19 @@ PH_ATTR_STATE(mlocked_bytes, mlocked);
 
 static struct kobj_attribute status_attr = __ATTR_RO(status);
 
+/* Why the last ORDER was refused; empty after one that was carried out. */
+static ssize_t order_error_show(struct kobject *kobj,
+				struct kobj_attribute *attr, char *buf)
+{
+	char why[sizeof(ph.order_error)];
+
+	spin_lock(&ph.lock);
+	memcpy(why, ph.order_error, sizeof(why));
+	spin_unlock(&ph.lock);
+	return sysfs_emit(buf, "%s\n", why);
+}
+static struct kobj_attribute order_error_attr = __ATTR_RO(order_error);
+
 static struct attribute *ph_attrs[] = {
 	&status_attr.attr,
 	&reported_bytes_attr.attr,
@@ -1087,9 +1270,11 @@ static struct attribute *ph_attrs[] = {
 	&released_bytes_attr.attr,
 	&timed_out_bytes_attr.attr,
 	&dropped_bytes_attr.attr,
+	&below_order_bytes_attr.attr,
 	&held_bytes_attr.attr,
 	&isolated_bytes_attr.attr,
 	&order_attr.attr,
+	&order_error_attr.attr,
 	&ttl_ms_attr.attr,
 	&max_held_bytes_attr.attr,
 	&reporting_attr.attr,
@@ -1195,8 +1380,10 @@ static int __init ph_init(void)
 		goto err_put_kobj;
 
 	mutex_lock(&ph.reg_mutex);
-	if (ph_register())
+	if (ph_register(ph.order))
 		pr_err("%s\n", ph.status);
+	else
+		ph_adopt_core_order();
 	mutex_unlock(&ph.reg_mutex);
 
 	ph.shrinker.count_objects = ph_shrink_count;

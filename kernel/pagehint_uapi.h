@@ -34,9 +34,24 @@
  *     RELEASE   ENOENT not held; allowed before CLAIM too.
  *     REPORTING arg 0 or 1. Off also drops a batch not yet claimed. The mode
  *               (like ORDER and TTL) is kept across close and open.
- *     ORDER     arg 1..10 (0 is not a valid order for the kernel's hook);
- *               EBUSY while a claimed batch is in flight. Ranges may be
- *               longer than the granularity (chunks up to order 10).
+ *     ORDER     arg 1..10 (0 is not a valid order for the kernel's hook),
+ *               else EINVAL. Below the order the kernel's free page
+ *               reporting hands chunks over from (page_reporting_order),
+ *               the module registers with the kernel again asking for the
+ *               new order and reads the kernel's order back: EOPNOTSUPP if
+ *               it did not follow (kernels that keep the order of their
+ *               first registration; Debian's 6.1 follows), EBUSY if a
+ *               claimed batch is in flight (registering again would wait
+ *               for its ACK). The reason of a refusal is in
+ *               PAGEHINT_SYSFS_DIR/order_error (empty after an ORDER that
+ *               was carried out) and in the kernel log. Carried out at
+ *               once: an unclaimed batch is dropped, a claimed one settles
+ *               as it was published. Every batch queued from then on has
+ *               granularity PAGE_SIZE << arg and only chunks of at least
+ *               that order, so ranges may be longer than the granularity
+ *               (chunks up to order 10) but never shorter. The module's
+ *               order is in PAGEHINT_SYSFS_DIR/order; it may start higher
+ *               than asked at load if the kernel's order is higher.
  *     TTL       arg 10..60000 ms, for batches queued from then on.
  *     GIVE      arg bytes: sets (replaces) the on-demand budget and starts a
  *               pass at once; with reporting on it only starts a pass.

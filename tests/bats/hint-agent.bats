@@ -146,6 +146,30 @@ start_agent() { # ARGS...
 		"cmd give id=0 arg=0" "cmd reporting id=0 arg=0")"
 }
 
+@test "a new granularity is announced in a hello before any hint of it" {
+	# The fake follows no ORDER: its batches stay 2 MiB, so after the
+	# command the agent announces 4 MiB, then 2 MiB again before sending
+	# those. Every hint must match the hello before it.
+	start_fake --batches 3 --interval-ms 1500 --duration 8
+	start_agent --device "$D/dev.sock"
+	run timeout 30 "$PEER" --listen "$D/port.sock" --cmd 'granularity bytes=4M' --duration 5 --quiet-stats
+	assert_success
+	assert_line --partial "reply id=1 ok=1"
+	run grep -E '^(hello|hints|reply)' <<< "$output"
+	local seq
+	seq=$(awk '{ for (i = 2; i <= NF; i++) if ($i ~ /^granularity=/) g = " " $i
+		     print $1 ($1 == "reply" ? "" : g) }' <<< "$output" | uniq | tr '\n' ,)
+	[[ $seq == *"reply,hello granularity=4194304,hello granularity=2097152,hints granularity=2097152,"* ]] ||
+		fail "order of messages: $seq"
+	awk '$1 == "hello" { for (i = 2; i <= NF; i++) if ($i ~ /^granularity=/) said = $i }
+	     $1 == "hints" && index($0, said) == 0 { print "mismatch: " $0; bad = 1 }
+	     END { exit bad }' <<< "$output"
+	wait "$FAKE_PID" || true
+	run cat "$D/fake.log"
+	assert_output --partial "cmd order id=0 arg=10"
+	assert_output --partial "violations=0"
+}
+
 @test "bad host messages get an error reply when they carry an id, and no crash" {
 	start_agent --device "$D/nodev"
 	local pid=${PIDS[-1]}

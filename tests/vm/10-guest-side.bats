@@ -3,9 +3,13 @@
 # through hint-agent, a host peer punches it out of the guest's memfd, and the
 # host's backing shrinks; the guest then uses fresh memory without error. The
 # module refuses page poisoning and survives rmmod with batches in flight.
+# A granularity change is carried out where the kernel allows it and refused
+# with the reason where not; either way every hint comes in chunks of the
+# granularity the agent announced last.
 load helpers
 
 PEER=$BUILD/lab/host/hint-peer
+CORE_ORDER=/sys/module/page_reporting/parameters/page_reporting_order
 
 setup_file() {
 	lab down
@@ -67,6 +71,136 @@ teardown() {
 	((hinted >= 256 * 1024 * 1024 * 9 / 10)) || fail "hinted only $hinted bytes"
 	# Every range was 2 MiB aligned and inside RAM: the peer refused none.
 	[[ $total == *" refused=0 "* ]] || fail "$total"
+}
+
+# A peer on guest h that punches every batch, with ARGS (e.g. --cmd ...);
+# its output goes to $out.
+start_punching_peer() { # ARGS...
+	out=$BATS_TEST_TMPDIR/peer.out
+	"$PEER" --socket "$(lab agent-socket h)" --memfd "$(lab memfd h)" --punch \
+		--quiet-stats --duration 60 "$@" > "$out" 2>&1 &
+	peer=$!
+}
+
+stop_peer() {
+	kill -INT "$peer"
+	wait "$peer" || true
+	peer=
+}
+
+# The guest takes MIB and frees it; prints how many MiB of its backing went
+# back to the host within 10 s of the free (peak while held minus after).
+backing_returned_mib() { # MIB
+	local touch peak=0 b dropped=0
+	lab run h "memtouch $1 --hold 2" > "$BATS_TEST_TMPDIR/touch.out" &
+	touch=$!
+	while kill -0 "$touch" 2>/dev/null; do
+		b=$(backed_mib h)
+		((b > peak)) && peak=$b
+		sleep 0.2
+	done
+	wait "$touch" || { echo "memtouch failed: $(cat "$BATS_TEST_TMPDIR/touch.out")" >&2; return 1; }
+	for _ in $(seq 20); do
+		dropped=$((peak - $(backed_mib h)))
+		((dropped >= $1 * 8 / 10)) && break
+		sleep 0.5
+	done
+	echo "$dropped"
+}
+
+# Every hints line of the peer's output has the granularity of the last
+# hello before it; prints how many hints lines had GRANULARITY.
+hints_follow_hello() { # PEER-OUTPUT GRANULARITY
+	awk -v want="granularity=$2" '
+		function gran(   i) { for (i = 2; i <= NF; i++) if ($i ~ /^granularity=/) return $i }
+		$1 == "hello" { said = gran() }
+		$1 == "hints" { if (gran() != said) { print "announced " said ", sent: " $0; bad++ }
+				if (gran() == want) n++ }
+		END { print n + 0; exit bad > 0 }' "$1"
+}
+
+# The peer refused nothing as malformed or outside RAM (a range not aligned
+# to its batch's granularity fails the parser: errors).
+peer_clean() { # PEER-OUTPUT
+	! grep -q '^error' "$1" && grep -q ' declined=0 errors=0$' "$1"
+}
+
+set_granularity() { # BYTES
+	run timeout 40 "$PEER" --socket "$(lab agent-socket h)" --cmd "granularity bytes=$1" --quiet-stats
+}
+
+@test "a coarser granularity is carried out: announced, then hinted in those chunks, and returned" {
+	start_punching_peer --cmd 'granularity bytes=4M'
+	wait_for 20 grep -q '^reply id=1' "$out" || fail "no reply: $(cat "$out")"
+	grep -q '^reply id=1 ok=1$' "$out" || fail "refused: $(grep '^reply' "$out")"
+	run lab run h 'cat /sys/kernel/pagehint/order'
+	assert_output "10"
+	dropped=$(backing_returned_mib 256) || fail "memtouch failed"
+	stop_peer
+	report "granularity 4 MiB: backing dropped ${dropped} MiB after 256 MiB were freed"
+	run hints_follow_hello "$out" 4194304
+	assert_success
+	report "hints of 4 MiB granularity: $output; $(grep '^total ' "$out")"
+	((output > 0)) || fail "no hints of 4 MiB: $(grep -E '^(hello|hints)' "$out" | tail)"
+	peer_clean "$out" || fail "$(grep -E '^(error|total)' "$out")"
+	((dropped >= 200)) || fail "backing dropped only ${dropped} MiB"
+	# And back to 2 MiB: the kernel reports those.
+	set_granularity 2M
+	assert_success
+	assert_output --partial "granularity=2097152"
+	run lab run h 'cat /sys/kernel/pagehint/order'
+	assert_output "9"
+}
+
+@test "a finer granularity is carried out: the kernel follows, hints come in those chunks, announced first" {
+	run lab run h "cat $CORE_ORDER"
+	assert_output "9"
+	start_punching_peer --cmd 'granularity bytes=64K'
+	wait_for 20 grep -q '^reply id=1' "$out" || fail "no reply: $(cat "$out")"
+	grep -q '^reply id=1 ok=1$' "$out" || fail "refused: $(grep '^reply' "$out")"
+	# The module registered again and Debian's 6.1 took the new order.
+	run lab run h "cat /sys/kernel/pagehint/order $CORE_ORDER"
+	assert_output "$(printf '4\n4')"
+	dropped=$(backing_returned_mib 256) || fail "memtouch failed"
+	stop_peer
+	run hints_follow_hello "$out" 65536
+	assert_success
+	report "granularity 64 KiB: $output hints, backing dropped ${dropped} MiB after 256 MiB were freed"
+	((output > 0)) || fail "no hints of 64 KiB"
+	peer_clean "$out" || fail "$(grep -E '^(error|total)' "$out")"
+	((dropped >= 200)) || fail "backing dropped only ${dropped} MiB"
+	# Coarser again: at once, the kernel's order stays.
+	set_granularity 2M
+	assert_success
+	run lab run h "cat /sys/kernel/pagehint/order $CORE_ORDER"
+	assert_output "$(printf '9\n4')"
+}
+
+@test "a refused granularity leaves the announced one; smaller chunks from the kernel are held back" {
+	set_granularity 8M
+	assert_failure
+	assert_output --partial 'reply id=1 ok=0 error="granularity 8388608: order 11 refused: must be 1..10"'
+	run lab run h 'cat /sys/kernel/pagehint/order /sys/kernel/pagehint/order_error; dmesg | grep -c "pagehint: order 11 refused"'
+	assert_line --index 0 "9"
+	assert_line --index 1 "order 11 refused: must be 1..10"
+	((${lines[2]} >= 1)) || fail "not in dmesg: $output"
+	# The kernel hands over chunks from 64 KiB up (as the admin may set
+	# it, or as the last test left it): the module keeps the ones below
+	# 2 MiB back, and what it hints stays 2 MiB aligned.
+	lab run h "echo 4 > $CORE_ORDER"
+	below=$(lab run h 'cat /sys/kernel/pagehint/below_order_bytes')
+	start_punching_peer
+	dropped=$(backing_returned_mib 128) || fail "memtouch failed"
+	stop_peer
+	lab run h "echo 9 > $CORE_ORDER"
+	run hints_follow_hello "$out" 2097152
+	assert_success
+	((output > 0)) || fail "no hints of 2 MiB"
+	peer_clean "$out" || fail "$(grep -E '^(error|total)' "$out")"
+	below_after=$(lab run h 'cat /sys/kernel/pagehint/below_order_bytes')
+	report "2 MiB granularity over a 64 KiB kernel order: ${dropped} MiB returned, $(((below_after - below) >> 10)) KiB of smaller chunks held back"
+	((below_after > below)) || fail "no chunk below 2 MiB was ever handed over"
+	((dropped >= 100)) || fail "backing dropped only ${dropped} MiB"
 }
 
 @test "with page poisoning on, the module refuses and says why" {
