@@ -222,9 +222,15 @@ static void on_reply(struct vm *vm, const struct hint_reply *r) {
 }
 
 static void on_hello(struct vm *vm, struct agent *a, const struct hint_hello *h) {
+	uint64_t granularity = h->module ? h->granularity : 0;
+	const struct ram_map *map = vm->state.measured.discard_capable ? &vm->map : NULL;
+
 	vm->state.measured.module = h->module;
-	if (batch_table_init(&vm->batches, h->module ? h->granularity : 0,
-			     vm->state.measured.discard_capable ? &vm->map : NULL) < 0)
+	/* A repeated hello (a new granularity) keeps the batches in flight:
+	 * their answers are still to come, and were checked when they came. */
+	if (vm->batches.batches && granularity && map && vm->batches.map == map)
+		vm->batches.granularity = granularity;
+	else if (batch_table_init(&vm->batches, granularity, map) < 0)
 		log_error("%s: out of memory for hint batches, not taking any", vm->id.name);
 	/* A repeated hello is answered, not logged again: a guest must not
 	 * be able to fill the log with valid messages either. */
