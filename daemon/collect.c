@@ -2,6 +2,7 @@
  * worker, applied when they arrive) and each VM's backing. */
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include "collect.h"
@@ -66,6 +67,9 @@ static void on_stats(void *owner, const struct virt_stats *st) {
 		if (d)
 			apply_memstats(m->vms[j], d, st->submitted);
 	}
+	/* The worker built and freed a record per domain in hintd's heap: give
+	 * the pages back rather than keep them for the next call. */
+	malloc_trim(0);
 }
 
 static void on_stats_0(void *owner, const struct virt_stats *st) {
