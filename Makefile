@@ -147,6 +147,13 @@ $(BUILD)/lab/initrd.img: tests/lab/init tests/lab/mkinitrd $(GUEST_PROGS) $(MODU
 $(BUILD)/lab/data.img: tests/lab/mkdata
 	tests/lab/mkdata $@
 
+# The lab's Debian 12 guest (lab start --distro debian): a root disk with
+# systemd and the guest packages installed by apt inside it, its kernel and
+# initrd; tests/lab/mkdebian rebuilds it only when the packages change.
+GUEST_DEBS = $(BUILD)/deb/hint-agent_$(VERSION)_amd64.deb $(BUILD)/deb/pagehint-dkms_$(VERSION)_all.deb
+debian-image: deb $(LAB_PROGS) $(BUILD)/lab/data.img
+	@tests/lab/mkdebian $(BUILD)/lab/debian $(BUILD) $(GUEST_DEBS)
+
 # Unit tests: each test-*.c is a program linked with everything but main.c.
 UNIT_LINK = $(DAEMON_SRC) $(CLI_SRC) $(COMMON_SRC)
 $(BUILD)/unit/%: $(call obj,tests/unit/%.c $(UNIT_LINK))
