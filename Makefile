@@ -203,7 +203,7 @@ check-bats: all deb
 
 # Real guests: one test file at a time, one VM suite per machine (the lock),
 # and the lab is torn down whatever happens.
-check-vm: all lab-image
+check-vm: all lab-image debian-image
 	@BUILD=$(CURDIR)/$(BUILD) flock /tmp/hintd-vm.lock prove -v --exec bats tests/vm/*.bats; \
 		rc=$$?; BUILD=$(CURDIR)/$(BUILD) tests/lab/lab down; exit $$rc
 
