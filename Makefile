@@ -2,7 +2,8 @@
 #   make            hintd, hintctl, hint-agent (static) and pagehint.ko
 #   make check      unit tests (plain and ASan/UBSan), bats tests, real-VM tests
 #   make demo       real guests under hintd, watched with hintctl top
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR=  (install-host, install-guest, install-dkms)
+#   make deb        Debian packages hintd, hint-agent, pagehint-dkms in build/deb/
 # Sources are found by directory: common/*.c is linked into every program,
 # tests/unit/test-*.c is one test program each.
 
@@ -17,6 +18,9 @@ DBUSPOLICYDIR ?= $(SYSCONFDIR)/dbus-1/system.d
 DBUSIFACEDIR  ?= $(PREFIX)/share/dbus-1/interfaces
 # polkitd reads actions from /usr/share only, whatever PREFIX is.
 POLKITACTIONDIR ?= /usr/share/polkit-1/actions
+UDEVRULESDIR  ?= $(PREFIX)/lib/udev/rules.d
+DKMSSRCDIR    ?= $(PREFIX)/src
+VERSION       ?= 0.1
 BUILD      ?= build
 
 CC        ?= cc
@@ -51,6 +55,7 @@ MODULE     = $(if $(wildcard kernel/pagehint.c),$(BUILD)/pagehint.ko)
 UNIT_BINS  = $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 ASAN_BINS  = $(patsubst tests/unit/%.c,$(BUILD)/asan/%,$(UNIT_SRC))
 
+.PHONY: install-host install-guest install-dkms deb debian-image
 .PHONY: all deps check check-lint check-unit check-asan check-bats check-vm check-fuzz check-bench demo bench fuzz \
         install clean lab-down lab-image
 all: $(PROGRAMS) $(LAB_PROGS) $(MODULE)
@@ -74,15 +79,17 @@ obj  = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 aobj = $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(1))
 
 $(BUILD)/hintd: $(call obj,daemon/main.c $(DAEMON_SRC) $(COMMON_SRC))
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(call pc,libs,$(DAEMON_PKGS)) -lm
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call pc,libs,$(DAEMON_PKGS)) -lm
 
 $(BUILD)/hintctl: $(call obj,cli/main.c $(CLI_SRC) $(COMMON_SRC))
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(call pc,libs,$(CLI_PKGS)) -lm
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call pc,libs,$(CLI_PKGS)) -lm
 
-# Programs for the guest: static, so they run from a busybox initramfs.
+# Programs for the guest: static, so they run from a busybox initramfs (the
+# Debian package links hint-agent dynamically: AGENT_LDFLAGS=).
+AGENT_LDFLAGS ?= -static
 $(BUILD)/hint-agent: $(AGENT_SRC) $(COMMON_SRC) $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -static -o $@ $(AGENT_SRC) $(COMMON_SRC) -ljansson -lm
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $(AGENT_LDFLAGS) -o $@ $(AGENT_SRC) $(COMMON_SRC) -ljansson -lm
 
 $(BUILD)/lab/%: tests/lab/guest/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -142,6 +149,13 @@ $(BUILD)/lab/initrd.img: tests/lab/init tests/lab/mkinitrd $(GUEST_PROGS) $(MODU
 $(BUILD)/lab/data.img: tests/lab/mkdata
 	tests/lab/mkdata $@
 
+# The lab's Debian 12 guest (lab start --distro debian): a root disk with
+# systemd and the guest packages installed by apt inside it, its kernel and
+# initrd; tests/lab/mkdebian rebuilds it only when the packages change.
+GUEST_DEBS = $(BUILD)/deb/hint-agent_$(VERSION)_amd64.deb $(BUILD)/deb/pagehint-dkms_$(VERSION)_all.deb
+debian-image: deb $(LAB_PROGS) $(BUILD)/lab/data.img
+	@tests/lab/mkdebian $(BUILD)/lab/debian $(BUILD) $(GUEST_DEBS)
+
 # Unit tests: each test-*.c is a program linked with everything but main.c.
 UNIT_LINK = $(DAEMON_SRC) $(CLI_SRC) $(COMMON_SRC)
 $(BUILD)/unit/%: $(call obj,tests/unit/%.c $(UNIT_LINK))
@@ -188,12 +202,12 @@ check-asan: $(ASAN_BINS)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		tests/run-unit $(ASAN_BINS)
 
-check-bats: all
+check-bats: all deb
 	@BUILD=$(CURDIR)/$(BUILD) prove --exec bats tests/bats/*.bats
 
 # Real guests: one test file at a time, one VM suite per machine (the lock),
 # and the lab is torn down whatever happens.
-check-vm: all lab-image
+check-vm: all lab-image debian-image
 	@BUILD=$(CURDIR)/$(BUILD) flock /tmp/hintd-vm.lock prove -v --exec bats tests/vm/*.bats; \
 		rc=$$?; BUILD=$(CURDIR)/$(BUILD) tests/lab/lab down; exit $$rc
 
@@ -205,21 +219,44 @@ demo: deps
 lab-down:
 	@tests/lab/lab down
 
-install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
-	install -m 0755 $(BUILD)/hintd $(BUILD)/hint-agent $(DESTDIR)$(SBINDIR)/
+install: all install-host install-guest install-dkms
+
+# The host: hintd, hintctl, their man pages, config, unit, D-Bus policy and interface.
+install-host: $(BUILD)/hintd $(BUILD)/hintctl
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMDUNITDIR)
+	install -m 0755 $(BUILD)/hintd $(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(BUILD)/hintctl $(DESTDIR)$(BINDIR)/
-	for f in $(wildcard man/*.[0-9]); do \
-		s=$${f##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
-		install -m 0644 $$f $(DESTDIR)$(MANDIR)/man$$s/; done
+	install -m 0644 man/hintctl.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 man/hintd.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 man/hintd.8 $(DESTDIR)$(MANDIR)/man8/
 	install -D -m 0644 etc/hintd.conf $(DESTDIR)$(SYSCONFDIR)/hintd/hintd.conf
-	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
 	sed 's|/usr/local/sbin/hintd|$(SBINDIR)/hintd|' etc/systemd/hintd.service \
 		> $(DESTDIR)$(SYSTEMDUNITDIR)/hintd.service
 	install -D -m 0644 etc/dbus-1/system.d/org.hintd1.conf $(DESTDIR)$(DBUSPOLICYDIR)/org.hintd1.conf
 	install -D -m 0644 docs/org.hintd1.xml $(DESTDIR)$(DBUSIFACEDIR)/org.hintd1.xml
 	install -D -m 0644 etc/polkit-1/actions/org.hintd1.policy \
 		$(DESTDIR)$(POLKITACTIONDIR)/org.hintd1.policy
+
+# The guest: hint-agent, its man page, its unit and the udev rule that starts it.
+install-guest: $(BUILD)/hint-agent
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMDUNITDIR)
+	install -m 0755 $(BUILD)/hint-agent $(DESTDIR)$(SBINDIR)/
+	install -m 0644 man/hint-agent.8 $(DESTDIR)$(MANDIR)/man8/
+	sed 's|/usr/sbin/hint-agent|$(SBINDIR)/hint-agent|' etc/systemd/hint-agent.service \
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/hint-agent.service
+	install -D -m 0644 etc/udev/60-hint-agent.rules $(DESTDIR)$(UDEVRULESDIR)/60-hint-agent.rules
+
+# The guest module's source for DKMS, which builds it for each guest kernel.
+install-dkms:
+	install -d $(DESTDIR)$(DKMSSRCDIR)/pagehint-$(VERSION)
+	install -m 0644 kernel/pagehint.c kernel/pagehint_uapi.h kernel/Kbuild \
+		$(DESTDIR)$(DKMSSRCDIR)/pagehint-$(VERSION)/
+	sed 's|#MODULE_VERSION#|$(VERSION)|' kernel/dkms.conf > $(DESTDIR)$(DKMSSRCDIR)/pagehint-$(VERSION)/dkms.conf
+
+# Debian packages (debian/): hintd, hint-agent and pagehint-dkms, in $(BUILD)/deb/.
+deb:
+	@scripts/mkdeb $(BUILD)/deb
 
 clean:
 	rm -rf $(BUILD)

@@ -63,3 +63,12 @@ setup() {
 	run "$BUILD/lab/memtouch"
 	assert_equal "$status" 2
 }
+
+@test "lab start and lab image refuse an unknown distro" {
+	run "$LAB" start --distro arch g
+	assert_failure
+	assert_output --partial "unknown distro 'arch' (busybox, debian)"
+	run "$LAB" image --distro arch
+	assert_failure
+	assert_output --partial "unknown distro 'arch'"
+}

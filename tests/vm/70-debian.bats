@@ -1,0 +1,182 @@
+#!/usr/bin/env bats
+# hintd on a Debian 12 guest with systemd, set up the way a user's guest is:
+# hint-agent and pagehint-dkms installed by apt (DKMS built the module in the
+# image), hint-agent.service started by udev when the port appears. Every
+# claim is measured on the host (the guest's RAM backing, balloon sizes) or
+# verified by the guest's own checksummed workloads.
+load helpers
+
+MEM=768
+
+setup_file() {
+	local start=$SECONDS
+	lab down
+	lab start --distro debian --mem "$MEM" deb
+	echo "# boot to ready: $((SECONDS - start)) s (guest of $MEM MiB)" >&3
+}
+
+# Every test starts with hintd stopped and the balloon deflated.
+setup() {
+	lab_virsh setmem hintd-lab-deb "${MEM}M" --live > /dev/null
+	wait_for 20 balloon_at_least deb $(((MEM - 1) * 1024)) || fail "balloon stays at $(balloon_mib deb) MiB"
+}
+
+# A budget that leaves the host FREE_MIB of slack over what the guest holds
+# now, with watermarks LOW and HIGH (MiB, default 100 and 150).
+budget_config() { # FREE_MIB [LOW HIGH]
+	printf '[Host]\nBudget=%sM\nLowWatermark=%sM\nHighWatermark=%sM\n' \
+		"$(($(backed_mib deb) + $1))" "${2:-100}" "${3:-150}"
+}
+
+ready_markers_at_least() { (($(grep -c '^HINTD-LAB-READY' "$LAB_DIR/guests/deb/console.log") >= $1)); }
+
+backing_settled() {
+	local a
+	a=$(backed_mib deb)
+	sleep 2
+	(($(backed_mib deb) - a <= 4 && a - $(backed_mib deb) <= 4))
+}
+
+no_oops() {
+	run lab run deb 'dmesg | grep -E "Oops|BUG:|WARNING:|general protection|Out of memory" || echo clean'
+	assert_output "clean"
+}
+
+# The agent and module as systemd and DKMS left them.
+agent_and_module_up() {
+	run lab run deb 'systemctl is-active hint-agent; modinfo -n pagehint; cat /sys/module/pagehint/initstate'
+	assert_success
+	assert_line --index 0 "active"
+	assert_line --index 1 --regexp '^/lib/modules/[^/]+/updates/dkms/pagehint\.ko$'
+	assert_line --index 2 "live"
+}
+
+@test "the packaged agent runs under systemd and pagehint is the DKMS build" {
+	agent_and_module_up
+	run lab run deb 'dpkg-query -W -f "\${Package} \${Status}\n" hint-agent pagehint-dkms; dkms status pagehint'
+	assert_line "hint-agent install ok installed"
+	assert_line "pagehint-dkms install ok installed"
+	assert_line --partial ": installed"
+	# Hardened as shipped: no capability but reading files, no network.
+	run lab run deb 'grep ^CapEff /proc/$(systemctl show -P MainPID hint-agent)/status'
+	assert_output --regexp 'CapEff:[[:space:]]+0000000000000004'
+}
+
+@test "300 MiB freed in the guest is back on the host within 5 s, and reusable" {
+	# No host pressure: unused pages are discarded all the same. (A budget
+	# tight enough to be under pressure while the guest holds 300 MiB also
+	# inflates the balloon of a guest this size, which the busybox tests cover.)
+	start_hintd "[Host]"
+	wait_agents deb
+	wait_for 30 backing_settled || fail "the backing keeps moving: $(backed_mib deb) MiB"
+	pre=$(backed_mib deb)
+	# A Debian guest keeps 20-50 MiB of free memory in pieces smaller than a
+	# hint (2 MiB) and already backed; a program takes those first. 350 MiB
+	# touched puts at least 300 MiB of new host memory behind the guest.
+	lab run deb 'memtouch 350 --hold 3' > "$BATS_TEST_TMPDIR/touch.out" &
+	touch=$!
+	peak=0
+	while kill -0 "$touch" 2>/dev/null; do
+		b=$(backed_mib deb)
+		((b > peak)) && peak=$b
+		sleep 0.2
+	done
+	wait "$touch" || fail "memtouch failed: $(cat "$BATS_TEST_TMPDIR/touch.out")"
+	start=$SECONDS dropped=0
+	while ((SECONDS - start < 5)); do
+		dropped=$((peak - $(backed_mib deb)))
+		((dropped >= 270 && dropped >= peak - pre - 30)) && break
+		sleep 0.2
+	done
+	report "deb's backing: ${pre} MiB, peak ${peak} MiB ($((peak - pre)) MiB freed), ${dropped} MiB returned within $((SECONDS - start)) s"
+	((peak - pre >= 300)) || fail "memtouch put only $((peak - pre)) MiB behind the guest"
+	((dropped >= 270)) || fail "dropped ${dropped} MiB from ${peak} MiB within 5 s"
+	run lab run deb 'memtouch 300'
+	assert_success
+	assert_output --partial "memtouch: ok 300 MiB"
+}
+
+@test "the guest's clean page cache returns to the host under pressure" {
+	local mark t0 moved="" lowest=$MEM m
+	start_hintd "[Host]"
+	wait_agents deb
+	run lab run deb 'cat /mnt/data/file0 /mnt/data/file1 /mnt/data/file2 > /dev/null;
+		grep -E "^(Cached|Dirty):" /proc/meminfo'
+	report "$(echo "$output" | tr '\n' ' ')"
+	wait_for 30 backing_settled || fail "the backing keeps moving: $(backed_mib deb) MiB"
+	before=$(backed_mib deb)
+	# Under pressure, not an emergency: 200 MiB free, low watermark 300. The
+	# running hintd reloads it, so the agent is connected when it starts.
+	mark=$(hintd_log_mark)
+	budget_config 200 300 400 > "$BATS_FILE_TMPDIR/hintd.conf"
+	kill -HUP "$HINTD_PID"
+	t0=$SECONDS returned=0
+	while ((SECONDS - t0 < 20)); do
+		m=$(balloon_mib deb)
+		((m < lowest)) && lowest=$m
+		[[ -z $moved && $m != "$MEM" ]] && moved="balloon moved after $((SECONDS - t0)) s with ${returned} MiB back"
+		returned=$((before - $(backed_mib deb)))
+		((returned >= 160)) && hintd_logged_since "$mark" "hintd-lab-deb: guest dropped" && break
+		sleep 0.25
+	done
+	report "deb's backing: ${before} MiB, ${returned} MiB returned in $((SECONDS - t0)) s; ${moved:-no balloon moved}; lowest balloon ${lowest} MiB"
+	report "$(hintd_log | tail -n +"$mark" | grep -m 3 'hintd-lab-deb: \(guest dropped\|.*drop [0-9]* MiB\)' | tr '\n' ';')"
+	# Known gap, reported rather than asserted: the agent finds cached files
+	# by walking every file system, ~27000 files in this guest (kernel
+	# headers for DKMS), each opened, mapped and mincore()d: seconds under
+	# TCG, and hintd moves on to the balloon (0-7 s after the pressure
+	# began, measured) before the drop is done.
+	hintd_logged_since "$mark" "hintd-lab-deb: guest dropped" || fail "no cache drop logged in 20 s"
+}
+
+@test "systemctl restart hint-agent with batches in flight loses no page" {
+	local from restarts=0
+	start_hintd "[Host]"
+	wait_agents deb
+	# 128 MiB held and 128 MiB churned every cycle, all of it checksummed,
+	# and a file re-read: freed churn is hinted and discarded meanwhile.
+	lab run deb 'soak 30 128 128 /mnt/data/file3 > /tmp/soak.log 2>&1 &'
+	for _ in 1 2 3; do
+		from=$(hintd_log_mark)
+		wait_for 30 hintd_logged_since "$from" "hintd-lab-deb: batch [0-9]*: [0-9]* KiB returned" ||
+			fail "no batch of deb was discarded: $(lab run deb 'cat /tmp/soak.log; journalctl -u hint-agent -n 5')"
+		from=$(hintd_log_mark)
+		run lab run deb 'systemctl restart hint-agent && systemctl is-active hint-agent'
+		assert_output "active"
+		wait_for 20 hintd_logged_since "$from" "hintd-lab-deb: agent .* connected (module: active)" ||
+			fail "the restarted agent was not heard"
+		restarts=$((restarts + 1))
+	done
+	wait_for 90 lab run deb 'grep -q "^soak:" /tmp/soak.log' || fail "soak did not finish"
+	run lab run deb 'cat /tmp/soak.log'
+	report "$restarts agent restarts mid-batch; $output"
+	assert_output --partial "soak: ok"
+	run lab run deb 'memtouch 400'
+	assert_output --partial "memtouch: ok 400 MiB"
+	no_oops
+}
+
+@test "after a reboot the agent and module are back and hints flow" {
+	local from base
+	start_hintd "[Host]"
+	wait_agents deb
+	from=$(hintd_log_mark)
+	start=$SECONDS
+	lab run deb '(sleep 1; systemctl reboot) > /dev/null 2>&1 &'
+	# The domain restarts in place (on_reboot restart): a second marker.
+	wait_for 240 ready_markers_at_least 2 ||
+		fail "no second ready marker: $(lab console deb 20)"
+	report "reboot to ready: $((SECONDS - start)) s"
+	wait_for 30 hintd_logged_since "$from" "hintd-lab-deb: agent .* connected (module: active)" ||
+		fail "the agent was not heard after the reboot"
+	agent_and_module_up
+	# Boot-time services settle first: the backing holds still for 2 s.
+	wait_for 30 backing_settled || fail "the backing keeps moving: $(backed_mib deb) MiB"
+	from=$(hintd_log_mark)
+	base=$(backed_mib deb)
+	run lab run deb 'memtouch 200'
+	assert_success
+	wait_for 15 backed_at_most deb $((base + 40)) ||
+		fail "backing $(backed_mib deb) MiB, was $base MiB before touching 200 MiB"
+	hintd_logged_since "$from" "hintd-lab-deb: batch [0-9]*: [0-9]* KiB returned"
+}
