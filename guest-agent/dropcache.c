@@ -7,9 +7,12 @@
  * When all of the clean cache is wanted, one write of "1" to
  * /proc/sys/vm/drop_caches does the same for every file at once.
  *
- * Not memory.reclaim (cgroup v2): in 6.1 it cannot be told to spare
- * anonymous memory, so with swap it would swap the guest's working set out,
- * and it gives no way to bound what it takes to page cache alone.
+ * First choice, when the guest has no swap and cgroup v2 is mounted (a
+ * systemd guest): the kernel's own LRU, through the root cgroup's
+ * memory.reclaim. It takes the coldest pages first (inactive before
+ * active), exactly the bytes asked, and without swap it can take only page
+ * cache (and slab). With swap it is not used: in 6.1 it cannot be told to
+ * spare anonymous memory, and would swap the guest's working set out.
  *
  * Files on memory-backed filesystems (tmpfs, ramfs: the initramfs) have no
  * backing store and are skipped: their pages cannot be dropped. */
@@ -225,6 +228,23 @@ static int advise_window(int fd, uint64_t off, const unsigned char *vec, size_t 
 	return st->want == 0;
 }
 
+#define MEMORY_RECLAIM "/sys/fs/cgroup/memory.reclaim"
+
+/* bytes from the guest kernel's LRU, coldest first: 0 when it was asked
+ * (it may take less: EAGAIN), negative errno when it cannot be used here. */
+static int reclaim_by_lru(uint64_t bytes) {
+	_cleanup_close_ int fd = open(MEMORY_RECLAIM, O_WRONLY | O_CLOEXEC);
+	char text[32];
+	int n;
+
+	if (fd < 0)
+		return -errno;
+	n = snprintf(text, sizeof text, "%" PRIu64, bytes);
+	if (write(fd, text, (size_t) n) < 0 && errno != EAGAIN)
+		return log_debug_errno(-errno, "drop_cache: %s: %m", MEMORY_RECLAIM);
+	return 0;
+}
+
 static int cmp_resident(const void *a, const void *b) {
 	const struct candidate *x = a, *y = b;
 
@@ -253,6 +273,10 @@ int drop_clean_cache(uint64_t bytes, uint64_t *ret_freed) {
 		return 0;
 	}
 
+	if (before.mem.swap_total == 0 && reclaim_by_lru(MIN(bytes, clean)) == 0) {
+		log_debug("drop_cache: %" PRIu64 " bytes asked of the kernel's LRU", MIN(bytes, clean));
+		goto measure;
+	}
 	if (bytes >= clean) {
 		_cleanup_close_ int fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
 
