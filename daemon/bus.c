@@ -13,6 +13,7 @@
 #include <string.h>
 #include <systemd/sd-bus.h>
 #include "bus-methods.h"
+#include "bus-record.h"
 #include "bus.h"
 #include "log.h"
 #include "macro.h"
@@ -129,71 +130,13 @@ static const sd_bus_vtable machine_vtable[] = {
 
 /* ---- its own record of what it announced ------------------------------- */
 
-struct machine_record {
-	char name[128];
-	struct bus_machine_props now, sent;
-	bool announced;
-};
-
 struct bus {
 	sd_bus *bus;
 	struct manager *manager;
 	struct bus_manager_props now, sent;
 	bool announced;
-	struct machine_record *machines;
-	size_t n_machines;
+	struct machine_records machines;
 };
-
-/* Where the record of name is, or would go: records are kept sorted by
- * name, so a tick over 1000 VMs looks each up in a few steps. */
-static size_t record_slot(const struct bus *b, const char *name, bool *ret_found) {
-	size_t lo = 0, hi = b->n_machines;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(b->machines[mid].name, name);
-		if (c == 0) {
-			*ret_found = true;
-			return mid;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*ret_found = false;
-	return lo;
-}
-
-/* The record of the machine named, made when first needed (a VM may have
- * come before the bus was open). NULL only without memory. */
-static struct machine_record *record_of(struct bus *b, const char *name) {
-	struct machine_record *r;
-	bool found;
-	size_t i = record_slot(b, name, &found);
-
-	if (found)
-		return &b->machines[i];
-	r = realloc(b->machines, (b->n_machines + 1) * sizeof *r);
-	if (!r)
-		return NULL;
-	b->machines = r;
-	memmove(&r[i + 1], &r[i], (b->n_machines - i) * sizeof *r);
-	b->n_machines++;
-	r[i] = (struct machine_record) { 0 };
-	snprintf(r[i].name, sizeof r[i].name, "%s", name);
-	return &r[i];
-}
-
-static void forget_record(struct bus *b, const char *name) {
-	bool found;
-	size_t i = record_slot(b, name, &found);
-
-	if (!found)
-		return;
-	memmove(&b->machines[i], &b->machines[i + 1], (b->n_machines - i - 1) * sizeof *b->machines);
-	b->n_machines--;
-}
 
 static void read_manager(struct bus *b) {
 	manager_view(b->manager, &b->now);
@@ -232,7 +175,7 @@ static int machine_object_find(sd_bus *bus, const char *path, const char *interf
 	vm = manager_find_vm(b->manager, name);
 	if (!vm)
 		return 0;
-	rec = record_of(b, name);
+	rec = machine_record_get(&b->machines, name);
 	if (!rec)
 		return -ENOMEM;
 	read_machine(b, vm, &rec->now);
@@ -315,7 +258,7 @@ void bus_emit_changes(struct bus *b) {
 		     &b->sent, &b->now, sizeof b->now, &b->announced);
 	for (size_t i = 0; i < manager_vm_count(b->manager); i++) {
 		struct vm *vm = manager_vm(b->manager, i);
-		struct machine_record *rec = record_of(b, vm_name(vm));
+		struct machine_record *rec = machine_record_get(&b->machines, vm_name(vm));
 		_cleanup_free_ char *path = NULL;
 
 		if (!rec || sd_bus_path_encode(BUS_MACHINE_PREFIX, rec->name, &path) < 0)
@@ -331,7 +274,7 @@ void bus_machine_added(struct bus *b, struct vm *vm) {
 	struct machine_record *rec;
 	int r;
 
-	if (!b || !(rec = record_of(b, vm_name(vm))))
+	if (!b || !(rec = machine_record_get(&b->machines, vm_name(vm))))
 		return;
 	/* InterfacesAdded carries every value: the next changes compare with these. */
 	read_machine(b, vm, &rec->sent);
@@ -349,7 +292,7 @@ void bus_machine_removed(struct bus *b, const char *name) {
 
 	if (!b)
 		return;
-	forget_record(b, name);
+	machine_record_forget(&b->machines, name);
 	r = sd_bus_path_encode(BUS_MACHINE_PREFIX, name, &path);
 	if (r >= 0)
 		r = sd_bus_emit_object_removed(b->bus, path);
@@ -452,7 +395,7 @@ struct bus *bus_free(struct bus *b) {
 	if (!b)
 		return NULL;
 	sd_bus_flush_close_unref(b->bus);
-	free(b->machines);
+	machine_records_done(&b->machines);
 	free(b);
 	return NULL;
 }
