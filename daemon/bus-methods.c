@@ -28,6 +28,16 @@ static int find_machine(struct manager *m, const char *name, struct vm **ret,
 	return 0;
 }
 
+/* Reads the machine's name from msg and finds it: NoSuchMachine otherwise. */
+static int read_machine(sd_bus_message *msg, struct manager *m, const char **ret_name, struct vm **ret,
+			sd_bus_error *error) {
+	int r = sd_bus_message_read(msg, "s", ret_name);
+
+	if (r < 0)
+		return r;
+	return find_machine(m, *ret_name, ret, error);
+}
+
 int method_get_machine(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
 	struct manager *m = ((struct bus_manager_props *) userdata)->manager;
 	_cleanup_free_ char *path = NULL;
@@ -35,10 +45,7 @@ int method_get_machine(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 	const char *name;
 	int r;
 
-	r = sd_bus_message_read(msg, "s", &name);
-	if (r < 0)
-		return r;
-	r = find_machine(m, name, &vm, error);
+	r = read_machine(msg, m, &name, &vm, error);
 	if (r < 0)
 		return r;
 	r = sd_bus_path_encode(BUS_MACHINE_PREFIX, name, &path);
@@ -163,10 +170,7 @@ static int set_machine(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 	bool manage;
 	int r;
 
-	r = sd_bus_message_read(msg, "s", &name);
-	if (r < 0)
-		return r;
-	r = find_machine(m, name, &vm, error);
+	r = read_machine(msg, m, &name, &vm, error);
 	if (r < 0)
 		return r;
 

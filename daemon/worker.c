@@ -188,29 +188,31 @@ static struct job *keep_run_on_stop(struct worker *w) {
 	return drop;
 }
 
-void worker_submit(struct worker *w, struct job *j) {
+/* Takes j in, to run (to_run) or as a result to deliver; with the lock
+ * held on success. False when the pool is stopping: j was discarded. */
+static bool take_locked(struct worker *w, struct job *j, bool to_run) {
 	j->submitted = clock_usec(CLOCK_MONOTONIC);
 	pthread_mutex_lock(&w->lock);
 	if (w->stopping) {
 		pthread_mutex_unlock(&w->lock);
 		job_discard(j);
-		return;
+		return false;
 	}
-	push(&w->queue_tail, j);
+	push(to_run ? &w->queue_tail : &w->results_tail, j);
+	return true;
+}
+
+void worker_submit(struct worker *w, struct job *j) {
+	if (!take_locked(w, j, true))
+		return;
 	maybe_spawn(w);
 	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
 }
 
 void worker_post(struct worker *w, struct job *j) {
-	j->submitted = clock_usec(CLOCK_MONOTONIC);
-	pthread_mutex_lock(&w->lock);
-	if (w->stopping) {
-		pthread_mutex_unlock(&w->lock);
-		job_discard(j);
+	if (!take_locked(w, j, false))
 		return;
-	}
-	push(&w->results_tail, j);
 	(void) !write(w->efd, &(uint64_t) { 1 }, sizeof(uint64_t));
 	pthread_mutex_unlock(&w->lock);
 }

@@ -81,29 +81,19 @@ hostile() { # CASE [SECONDS]...
 	((after - before < 8192)) || fail "hintd grew by $(((after - before) >> 10)) MiB"
 }
 
-# Seconds (one decimal) from good freeing 200 MiB until the host has it back.
-good_reclaim_seconds() {
-	local base t0
-	base=$(backed_mib good)
-	lab run good "memtouch 200" > /dev/null || return 1
-	t0=$(date +%s%N)
-	wait_for 30 backed_at_most good $((base + 40)) || return 1
-	echo $((($(date +%s%N) - t0) / 100000000)) | sed 's/.$/.&/; s/^\./0./'
-}
-
 hintd_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$HINTD_PID/stat"; }
 
 @test "a flood, a garbage flood and a slow-loris neither slow another guest nor grow hintd" {
 	local baseline attack c cpu0 cpu1 hz
 	hz=$(getconf CLK_TCK)
 	wait_agents good
-	baseline=$(good_reclaim_seconds) || fail "good's freed memory did not come back"
+	baseline=$(reclaim_seconds good) || fail "good's freed memory did not come back"
 	report "good: 200 MiB back in ${baseline} s with evil quiet"
 	for c in flood-stats flood-garbage slowloris; do
 		lab run evil "hostile $c 12 > /tmp/hostile.log 2>&1 &"
 		sleep 3
 		cpu0=$(hintd_cpu_ticks)
-		attack=$(good_reclaim_seconds) || fail "during $c: good's freed memory did not come back"
+		attack=$(reclaim_seconds good) || fail "during $c: good's freed memory did not come back"
 		cpu1=$(hintd_cpu_ticks)
 		report "$c: good's 200 MiB back in ${attack} s; hintd CPU $(((cpu1 - cpu0) * 1000 / hz)) ms meanwhile"
 		# Within its normal latency: twice the quiet figure, plus a

@@ -30,16 +30,6 @@ timed_hintctl() {
 	((rc == 0)) || { echo "hintctl $*: $HINTCTL_OUT" >&2; return 1; }
 }
 
-# Seconds (one decimal) from b freeing 200 MiB until the host has it back.
-b_reclaim_seconds() {
-	local base t0
-	base=$(backed_mib b)
-	lab run b "memtouch 200" > /dev/null || return 1
-	t0=$(date +%s%N)
-	wait_for 30 backed_at_most b $((base + 40)) || return 1
-	echo $((($(date +%s%N) - t0) / 100000000)) | sed 's/.$/.&/; s/^\./0./'
-}
-
 # Calls hintctl list and status every 2 s for STALL_SECONDS; fails when one
 # takes 1 s or more. Sets SLOWEST_MS, and SEEN when list showed PATTERN.
 poll_hintctl() { # PATTERN
@@ -67,7 +57,7 @@ poll_hintctl() { # PATTERN
 	kill -STOP "$STOPPED_PID"
 	# b's reclaim while a is stopped, then hintctl for the rest of the stall.
 	sleep 8
-	secs=$(b_reclaim_seconds) || fail "b's freed memory did not come back while a was stopped"
+	secs=$(reclaim_seconds b) || fail "b's freed memory did not come back while a was stopped"
 	report "a stopped: b's 200 MiB back in ${secs} s"
 	awk -v s="$secs" 'BEGIN { exit !(s <= 5) }' || fail "b took ${secs} s"
 	poll_hintctl 'hintd-lab-a .*unresponsive' || fail "hintctl was slow or failed while a was stopped"
@@ -89,7 +79,7 @@ poll_hintctl() { # PATTERN
 	hintd_logged "hintd-lab-a: QEMU does not answer libvirt"
 	hintd_logged "hintd-lab-a: QEMU answers libvirt again"
 	# The stopped guest's own memory comes back once it runs again.
-	secs=$(b_reclaim_seconds) || fail "b's freed memory did not come back after the stall"
+	secs=$(reclaim_seconds b) || fail "b's freed memory did not come back after the stall"
 	report "after the stall: b's 200 MiB back in ${secs} s"
 }
 
@@ -103,7 +93,7 @@ poll_hintctl() { # PATTERN
 	sleep 8
 	run hintctl status
 	assert_line --regexp '^Libvirt: +not (answering|connected)$'
-	secs=$(b_reclaim_seconds) || fail "b's freed memory did not come back while libvirtd was stopped"
+	secs=$(reclaim_seconds b) || fail "b's freed memory did not come back while libvirtd was stopped"
 	report "libvirtd stopped: b's 200 MiB back in ${secs} s"
 	awk -v s="$secs" 'BEGIN { exit !(s <= 5) }' || fail "b took ${secs} s"
 	poll_hintctl 'not (answering|connected)' || fail "hintctl was slow or failed while libvirtd was stopped"
@@ -118,7 +108,7 @@ poll_hintctl() { # PATTERN
 		wait_for 30 eval "hintctl show hintd-lab-$g | grep -q 'Libvirt: answering'" ||
 			fail "$g not answering after libvirtd came back"
 	done
-	secs=$(b_reclaim_seconds) || fail "b's freed memory did not come back after libvirtd resumed"
+	secs=$(reclaim_seconds b) || fail "b's freed memory did not come back after libvirtd resumed"
 	report "libvirtd back: b's 200 MiB back in ${secs} s"
 	! hintd_logged_since "$mark" "rejected\|reading paused" || fail "$(hintd_log | tail -n +"$mark" | grep "rejected\|paused")"
 	for g in a b; do

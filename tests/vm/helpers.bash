@@ -109,6 +109,17 @@ total_backed_mib() { # NAME...
 	echo $((sum >> 20))
 }
 
+# Seconds (one decimal) from guest NAME freeing 200 MiB until the host has
+# it back (its backing within 40 MiB of where it was).
+reclaim_seconds() { # NAME
+	local base t0
+	base=$(backed_mib "$1")
+	lab run "$1" "memtouch 200" > /dev/null || return 1
+	t0=$(date +%s%N)
+	wait_for 30 backed_at_most "$1" $((base + 40)) || return 1
+	echo $((($(date +%s%N) - t0) / 100000000)) | sed 's/.$/.&/; s/^\./0./'
+}
+
 balloon_mib() { echo $(($(memstat "$1" actual) / 1024)); }
 
 # A measured figure, shown in the TAP output whether the test passes or not.
