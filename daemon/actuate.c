@@ -22,6 +22,10 @@ static void on_balloon_set(void *owner, int r) {
 	struct vm *vm = owner;
 	uint64_t next = vm->balloon_pending;
 
+	/* QEMU answered (a balloon change holds libvirt's job for the domain,
+	 * so the bulk statistics meanwhile skip it: that is no silence). */
+	if (r >= 0)
+		vm->libvirt_seen = MAX(vm->libvirt_seen, virt_call_submitted(vm->balloon_call));
 	vm->balloon_call = NULL;
 	vm->balloon_pending = 0;
 	if (r < 0)

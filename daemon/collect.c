@@ -141,8 +141,16 @@ void collect_vm(struct manager *m, struct vm *vm, usec_t now) {
 		vm->last_refault = s->guest.workingset_refault;
 		vm->last_counters = now;
 	}
-	if (vm->drop_cache_id >= 0 && now - vm->drop_cache_sent > DROP_CACHE_TIMEOUT_USEC)
+	if (vm->drop_cache_id >= 0 && now - vm->drop_cache_sent > DROP_CACHE_TIMEOUT_USEC) {
 		vm->drop_cache_id = -1;
+		vm->state.accounted.cache_unreturned = true;
+	}
+	/* A drop's window closed with nothing of it seen on the host. */
+	if (vm->volatile_window_end && now >= vm->volatile_window_end) {
+		if (vm->volatile_said > 0 && vm->volatile_credit == vm->volatile_said)
+			vm->state.accounted.cache_unreturned = true;
+		vm->volatile_window_end = 0;
+	}
 }
 
 static void collect_budget(struct manager *m) {

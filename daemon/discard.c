@@ -28,6 +28,8 @@ static void credit_freed(struct vm *vm, uint64_t freed, usec_t now) {
 		as_volatile = MIN(freed, vm->volatile_credit);
 		vm->volatile_credit -= as_volatile;
 	}
+	if (as_volatile > 0)
+		vm->state.accounted.cache_unreturned = false;
 	manager_account(vm->manager, vm, RUNG_VOLATILE, as_volatile);
 	manager_account(vm->manager, vm, RUNG_UNUSED, freed - as_volatile);
 }
@@ -202,6 +204,7 @@ static void on_reply(struct vm *vm, const struct hint_reply *r) {
 	vm->drop_cache_id = -1;
 	if (!r->ok) {
 		log_warning("%s: drop_cache failed: %s", vm->id.name, r->error);
+		vm->state.accounted.cache_unreturned = true;
 		return;
 	}
 	for (unsigned i = 0; i < r->n_result; i++) {
@@ -213,9 +216,10 @@ static void on_reply(struct vm *vm, const struct hint_reply *r) {
 			snprintf(err, sizeof err, "drop_cache: freed %" PRIu64 " bytes of a %" PRIu64 "-byte guest",
 				 said, vm->info.max_memory);
 			agent_reject(vm->agent, err);
+			vm->state.accounted.cache_unreturned = true;
 			return;
 		}
-		vm->volatile_credit = said;
+		vm->volatile_credit = vm->volatile_said = said;
 		vm->volatile_window_end = manager_now(vm->manager) + VOLATILE_WINDOW_USEC;
 		log_info("%s: guest says it dropped %" PRIu64 " MiB of clean cache", vm->id.name, said >> 20);
 	}

@@ -53,7 +53,7 @@ struct vm {
 	/* A cache drop's effect, measured: discards within the window after it
 	 * count for the volatile rung, up to what the guest said it dropped. */
 	usec_t volatile_window_end;
-	uint64_t volatile_credit;
+	uint64_t volatile_said, volatile_credit;
 
 	struct vm_state state;		/* the model policy and D-Bus read */
 	struct policy_vm_history history;

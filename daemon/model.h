@@ -88,6 +88,9 @@ struct vm_commanded {
  * measured (the backing's blocks, the balloon libvirt reports). */
 struct vm_accounted {
 	uint64_t reclaimed[_RUNG_MAX];
+	/* Its last cache drop gave the host nothing it could measure (or was
+	 * refused, failed or never answered): its cache is not counted on. */
+	bool cache_unreturned;
 };
 
 struct vm_state {

@@ -140,8 +140,12 @@ void drop_volatile(struct tick *t) {
 			"over fair share)", t->host_why, SZ(bytes), SZ(v->measured.guest.volatile_),
 			v->settings.priority, o->key / (double) MiB(1));
 		/* Within the grace, the rest of its cache counts too: it is asked
-		 * for step by step over the next ticks. */
-		uint64_t coming = t->in_grace ? MIN(v->measured.guest.volatile_, t->need) : bytes;
+		 * for step by step over the next ticks. After it, only what a tick
+		 * asks, and nothing from a guest whose last drop the host never
+		 * saw come back (one that says it drops and does not): the request
+		 * stands, the balloons go on. */
+		uint64_t coming = t->in_grace ? MIN(v->measured.guest.volatile_, t->need) :
+				  v->accounted.cache_unreturned ? 0 : bytes;
 		t->need -= coming;
 		t->from_cache += coming;
 	}

@@ -1736,6 +1736,39 @@ TEST(step_summary) {
 	}
 }
 
+/* A guest that says it drops its cache and does not (the host saw nothing
+ * of its last drop) holds no balloon off once the grace is over. */
+TEST(unreturned_cache_holds_no_balloon_off) {
+	struct policy_config c = config();
+	struct host_state h = host_free(MiB(200));	/* need 312 MiB */
+	struct vm_state vms[2] = { vm_new("liar", GiB(2)), vm_new("b", GiB(2)) };
+	struct hist hist;
+	struct plan p;
+
+	hist_init(&hist);
+	vms[0].settings.rungs = RUNG_BIT(RUNG_UNUSED) | RUNG_BIT(RUNG_VOLATILE);
+	vms[0].measured.guest.volatile_ = MiB(400);
+	/* Within the grace, the liar's 400 MiB of cache counts: no balloon. */
+	decide(&c, &h, vms, 2, &hist, NOW, &p);
+	CHECK_EQ_INT(count(&p, ACTION_BALLOON), 0);
+	plan_done(&p);
+
+	/* Past it, a tick's request (128 MiB) still counts while nothing says
+	 * otherwise, and b's balloon is asked for the rest... */
+	decide(&c, &h, vms, 2, &hist, NOW + c.cheap_rung_grace, &p);
+	CHECK(find(&p, 1, ACTION_BALLOON) != NULL);
+	CHECK(strstr(p.reason, "cache 128 MiB") != NULL);
+	plan_done(&p);
+	/* ...and for all of the need once the host saw nothing of its last
+	 * drop; the drop is still asked for. */
+	vms[0].accounted.cache_unreturned = true;
+	decide(&c, &h, vms, 2, &hist, NOW + c.cheap_rung_grace + USEC_PER_SEC, &p);
+	CHECK(find(&p, 1, ACTION_BALLOON) != NULL);
+	CHECK(strstr(p.reason, "cache 0 MiB") != NULL);
+	CHECK_EQ_U64(drop(&p, 0), MiB(128));
+	plan_done(&p);
+}
+
 int main(void) {
 	return run_tests();
 }
