@@ -100,8 +100,9 @@ no_oops() { # NAME
 		fail "hintd did not reconnect: $(hintd_log | tail -5)"
 	hintd_logged_since "$from" "libvirt connection lost"
 	kill -0 "$HINTD_PID"
-	wait_for 20 hintd_logged_since "$from" "hintd-lab-a: agent .* connected" ||
-		fail "the agent of a was not heard again"
+	# The VMs, their agents and their RAM files were kept through it: the
+	# discard path needs no libvirt.
+	! hintd_logged_since "$from" "forgetting it" || fail "a VM was forgotten: $(hintd_log | tail -n +"$from")"
 	reclaim_works a 200 15
 	# And the balloon, which goes through libvirt.
 	printf '[Host]\nBudget=%sM\n[VM *]\nMinMemory=300M\n' $(($(total_backed_mib a b) - 100)) \
