@@ -111,7 +111,7 @@ $(BUILD)/pagehint.ko: kernel/pagehint.c kernel/pagehint_uapi.h kernel/Kbuild
 # FUZZ_SECONDS; `make check` runs each for a short smoke period.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_SMOKE_SECONDS ?= 10
+FUZZ_SMOKE_SECONDS ?= 5
 FUZZ_CFLAGS   = -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
                 -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_SRC      = $(wildcard tests/fuzz/fuzz-*.c)
@@ -208,7 +208,7 @@ check-bats: all deb
 # Real guests: one test file at a time, one VM suite per machine (the lock),
 # and the lab is torn down whatever happens.
 check-vm: all lab-image debian-image
-	@BUILD=$(CURDIR)/$(BUILD) flock /tmp/hintd-vm.lock prove -v --exec bats tests/vm/*.bats; \
+	@BUILD=$(CURDIR)/$(BUILD) flock /tmp/hintd-vm.lock prove -v --timer --exec bats tests/vm/*.bats; \
 		rc=$$?; BUILD=$(CURDIR)/$(BUILD) tests/lab/lab down; exit $$rc
 
 demo: deps
