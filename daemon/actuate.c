@@ -16,7 +16,7 @@ static void vm_note(struct vm *vm, const char *reason) {
 	vm->last_decision_usec = clock_usec(CLOCK_REALTIME);
 }
 
-static void send_balloon(struct vm *vm, uint64_t bytes);
+static void start_balloon_call(struct vm *vm, uint64_t bytes);
 
 static void on_balloon_set(void *owner, int r) {
 	struct vm *vm = owner;
@@ -28,19 +28,31 @@ static void on_balloon_set(void *owner, int r) {
 		vm->libvirt_seen = MAX(vm->libvirt_seen, virt_call_submitted(vm->balloon_call));
 	vm->balloon_call = NULL;
 	vm->balloon_pending = 0;
-	if (r < 0)
+	if (r < 0) {
 		log_warning_errno(r, "%s: balloon not changed: %m", vm->id.name);
-	if (next && next != vm->state.commanded.balloon_target)
-		send_balloon(vm, next);
+		/* Not applied: the next plan decides afresh. */
+		if (!next)
+			vm->state.commanded.balloon_target = 0;
+	}
+	if (next && (next != vm->balloon_sent || r < 0))
+		start_balloon_call(vm, next);
 }
 
-/* One change in flight per VM; the newest target waits for it. */
-static void send_balloon(struct vm *vm, uint64_t bytes) {
-	if (vm->balloon_call) {
-		vm->balloon_pending = bytes;
-		return;
-	}
+static void start_balloon_call(struct vm *vm, uint64_t bytes) {
 	vm->balloon_call = virt_balloon_call(vm->manager->virt, vm->id.uuid, bytes, on_balloon_set, vm);
+	if (vm->balloon_call)
+		vm->balloon_sent = bytes;
+}
+
+/* The target is the plan's at once (policy's next tick builds on it); the
+ * call that carries it waits for the one in flight, the newest target
+ * winning. */
+static void send_balloon(struct vm *vm, uint64_t bytes) {
+	if (vm->balloon_call)
+		vm->balloon_pending = bytes;
+	else
+		start_balloon_call(vm, bytes);
+	/* No call (libvirt away): the next plan asks again. */
 	if (vm->balloon_call)
 		vm->state.commanded.balloon_target = bytes;
 }
