@@ -7,9 +7,13 @@
 #include <string.h>
 #include "policy-tick.h"
 
+#define SHORT_SETTLE_USEC (5 * USEC_PER_SEC)
+
 /* Inflation already on its way counts first; then the VMs that may give
  * more this tick: not short, no balloon action yet, and not deflated
- * within reverse_holdoff (unless in an emergency). */
+ * within reverse_holdoff (in an emergency, within SHORT_SETTLE_USEC: a
+ * guest that was short a moment ago is still allocating, and taking its
+ * deflation back at once only makes it run out). */
 static void balloon_candidates(struct tick *t) {
 	t->n_order = 0;
 	for (size_t i = 0; t->need > 0 && i < t->n_vms; i++) {
@@ -19,8 +23,9 @@ static void balloon_candidates(struct tick *t) {
 		if (!w->balloonable || w->is_short)
 			continue;
 		t->need = sub_sat(t->need, v->measured.balloon_actual - w->pending);
-		if (w->balloon_done || (within(t->now, t->history->vm[i].last_deflate,
-					       t->cfg->reverse_holdoff) && !t->emergency))
+		if (w->balloon_done ||
+		    within(t->now, t->history->vm[i].last_deflate,
+			   t->emergency ? MIN(SHORT_SETTLE_USEC, t->cfg->reverse_holdoff) : t->cfg->reverse_holdoff))
 			continue;
 		t->order[t->n_order++] = (struct order) {
 			.i = i,

@@ -1769,6 +1769,26 @@ TEST(unreturned_cache_holds_no_balloon_off) {
 	plan_done(&p);
 }
 
+/* Even in an emergency, a guest deflated a moment ago (it was short) is
+ * not inflated again at once: it is still allocating. */
+TEST(emergency_leaves_a_just_deflated_guest_alone_for_a_moment) {
+	struct policy_config c = config();
+	struct host_state h = host_free(MiB(10));	/* below low / 2 */
+	struct vm_state vms[1] = { vm_new("a", GiB(2)) };
+	struct hist hist;
+	struct plan p;
+
+	hist_init(&hist);
+	hist.vm[0].last_deflate = NOW - USEC_PER_SEC;
+	decide(&c, &h, vms, 1, &hist, NOW, &p);
+	CHECK(find(&p, 0, ACTION_BALLOON) == NULL);
+	plan_done(&p);
+	hist.vm[0].last_deflate = NOW - 6 * USEC_PER_SEC;
+	decide(&c, &h, vms, 1, &hist, NOW, &p);
+	CHECK(find(&p, 0, ACTION_BALLOON) != NULL);
+	plan_done(&p);
+}
+
 int main(void) {
 	return run_tests();
 }
