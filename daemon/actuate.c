@@ -38,6 +38,14 @@ static void on_balloon_set(void *owner, int r) {
 		start_balloon_call(vm, next);
 }
 
+static void on_deflated(void *owner, int r) {
+	struct vm *vm = owner;
+
+	vm->deflate_call = NULL;
+	if (r < 0)
+		log_warning_errno(r, "%s: balloon not deflated: %m", vm->id.name);
+}
+
 static void start_balloon_call(struct vm *vm, uint64_t bytes) {
 	vm->balloon_call = virt_balloon_call(vm->manager->virt, vm->id.uuid, bytes, on_balloon_set, vm);
 	if (vm->balloon_call)
@@ -48,6 +56,13 @@ static void start_balloon_call(struct vm *vm, uint64_t bytes) {
  * call that carries it waits for the one in flight, the newest target
  * winning. */
 static void send_balloon(struct vm *vm, uint64_t bytes) {
+	/* Giving a guest memory back does not wait behind a call in flight:
+	 * it may be allocating now. (libvirt runs the two in turn.) */
+	if (vm->balloon_call && bytes > vm->balloon_sent && !vm->deflate_call) {
+		vm->deflate_call = virt_balloon_call(vm->manager->virt, vm->id.uuid, bytes, on_deflated, vm);
+		if (vm->deflate_call)
+			vm->balloon_sent = bytes;
+	}
 	if (vm->balloon_call)
 		vm->balloon_pending = bytes;
 	else

@@ -84,14 +84,21 @@ static void on_stats_1(void *owner, const struct virt_stats *st) {
 	on_stats(m, st);
 }
 
-/* One bulk call every STATS_INTERVAL_USEC (QEMU refreshes the guest's
- * balloon statistics every 2 s; the balloon's size comes by events); a
+/* One bulk call every STATS_INTERVAL_USEC at rest (QEMU refreshes the
+ * guest's balloon statistics every 2 s; the balloon's size comes by
+ * events), every tick under pressure; a
  * second only while the first waits (for a QEMU that does not answer: the
  * second does not wait for it). */
 void collect_libvirt(struct manager *m, usec_t now) {
 	void (*done[2])(void *, const struct virt_stats *) = { on_stats_0, on_stats_1 };
 
-	if (m->stats_sent && now < m->stats_sent + STATS_INTERVAL_USEC)
+	/* Under pressure, or with a balloon inflated, every tick: a guest may
+	 * start allocating at any moment, and policy must see the balloon as
+	 * it is now. */
+	bool fast = m->reclaiming;
+	for (size_t i = 0; i < m->n_vms && !fast; i++)
+		fast = pacing_ballooned(&m->vms[i]->state);
+	if (!fast && m->stats_sent && now < m->stats_sent + STATS_INTERVAL_USEC)
 		return;
 	for (size_t i = 0; i < ELEMENTSOF(m->stats_calls); i++) {
 		if (m->stats_calls[i])

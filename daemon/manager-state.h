@@ -36,6 +36,7 @@ struct vm {
 	/* libvirt: one balloon change in flight at a time; the latest target
 	 * waits for it. A VM whose QEMU stops answering is skipped. */
 	struct virt_call *balloon_call;
+	struct virt_call *deflate_call;	/* a deflation that did not wait for it */
 	uint64_t balloon_sent;		/* target of the call in flight (or last) */
 	uint64_t balloon_pending;	/* target to send next; 0 = none */
 	usec_t libvirt_seen;		/* made-at time of the last statistics call

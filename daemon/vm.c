@@ -44,6 +44,7 @@ static struct vm *vm_free(struct vm *vm) {
 		return NULL;
 	cancel_discovery(vm);
 	virt_call_cancel(vm->balloon_call);
+	virt_call_cancel(vm->deflate_call);
 	vm->agent = agent_free(vm->agent);
 	batch_table_done(&vm->batches);
 	backing_close(&vm->backing);
@@ -207,7 +208,8 @@ static void on_lost(void *userdata) {
 		struct vm *vm = m->vms[i];
 		cancel_discovery(vm);
 		virt_call_cancel(vm->balloon_call);
-		vm->balloon_call = NULL;
+		virt_call_cancel(vm->deflate_call);
+		vm->balloon_call = vm->deflate_call = NULL;
 	}
 }
 
