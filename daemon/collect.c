@@ -15,7 +15,7 @@
 /* A drop_cache command not answered in this long is forgotten. */
 #define DROP_CACHE_TIMEOUT_USEC (30 * USEC_PER_SEC)
 
-static double rate(uint64_t now, uint64_t before, usec_t dt) {
+double collect_rate(uint64_t now, uint64_t before, usec_t dt) {
 	return now >= before && dt > 0 ? (double) (now - before) * USEC_PER_SEC / (double) dt : 0;
 }
 
@@ -140,9 +140,9 @@ void collect_vm(struct manager *m, struct vm *vm, usec_t now) {
 
 	if (s->guest.valid) {
 		usec_t dt = vm->last_counters ? now - vm->last_counters : 0;
-		s->swapin_rate = rate(s->guest.pswpin, vm->last_swapin, dt);
-		s->majfault_rate = rate(s->guest.pgmajfault, vm->last_majfault, dt);
-		s->refault_rate = rate(s->guest.workingset_refault, vm->last_refault, dt);
+		s->swapin_rate = collect_rate(s->guest.pswpin, vm->last_swapin, dt);
+		s->majfault_rate = collect_rate(s->guest.pgmajfault, vm->last_majfault, dt);
+		s->refault_rate = collect_rate(s->guest.workingset_refault, vm->last_refault, dt);
 		vm->last_swapin = s->guest.pswpin;
 		vm->last_majfault = s->guest.pgmajfault;
 		vm->last_refault = s->guest.workingset_refault;

@@ -13,6 +13,8 @@ int collect_host(struct manager *m);
 void collect_libvirt(struct manager *m, usec_t now);
 /* A VM's backing, batches, rates and whether its QEMU answers. */
 void collect_vm(struct manager *m, struct vm *vm, usec_t now);
+/* Per second, from a counter's two readings dt apart (0 when it went back). */
+double collect_rate(uint64_t now, uint64_t before, usec_t dt);
 /* The balloon size libvirt reports: what the balloon rung is credited from. */
 void vm_balloon_seen(struct vm *vm, uint64_t actual);
 

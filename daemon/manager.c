@@ -73,14 +73,10 @@ static bool vm_settling(const struct vm *vm, usec_t now) {
 	return !vm->discovered || pacing_settling(&vm->state, &vm->pacing, now);
 }
 
-static double rate(uint64_t now, uint64_t before, usec_t dt) {
-	return now >= before && dt > 0 ? (double) (now - before) * USEC_PER_SEC / (double) dt : 0;
-}
-
 /* Bytes per second each rung gave back since the previous tick. */
 static void update_rates(struct manager *m, usec_t now) {
 	for (unsigned r = 0; r < _RUNG_MAX; r++) {
-		m->rate[r] = m->rate_base_usec ? rate(m->reclaimed[r], m->rate_base[r],
+		m->rate[r] = m->rate_base_usec ? collect_rate(m->reclaimed[r], m->rate_base[r],
 						      now - m->rate_base_usec) : 0;
 		m->rate_base[r] = m->reclaimed[r];
 	}

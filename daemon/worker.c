@@ -217,14 +217,6 @@ void worker_post(struct worker *w, struct job *j) {
 	pthread_mutex_unlock(&w->lock);
 }
 
-unsigned worker_busy(const struct worker *w) {
-	return w->busy;
-}
-
-unsigned worker_threads(const struct worker *w) {
-	return w->threads;
-}
-
 struct worker *worker_free(struct worker *w, usec_t grace_usec) {
 	struct job *queued, *results, *left;
 	struct timespec deadline;

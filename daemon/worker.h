@@ -47,8 +47,4 @@ void worker_submit(struct worker *w, struct job *j);
 /* Hands j to the loop from any thread: done() runs on the loop. */
 void worker_post(struct worker *w, struct job *j);
 
-/* Threads running a job now, and threads in the pool. */
-unsigned worker_busy(const struct worker *w);
-unsigned worker_threads(const struct worker *w);
-
 #endif /* HINTD_WORKER_H */
