@@ -34,7 +34,7 @@ SANITIZE   = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 GUEST_KVER ?= $(shell ls /boot/vmlinuz-*-amd64 2>/dev/null | sed 's|.*/vmlinuz-||' | sort -V | tail -n 1)
 
 pc = $(shell pkg-config --$(1) $(2) 2>/dev/null)
-DAEMON_PKGS = libsystemd jansson libvirt libvirt-qemu libcgroup libxml-2.0
+DAEMON_PKGS = libsystemd jansson libvirt libvirt-qemu libcgroup libxml-2.0 libmicrohttpd
 CLI_PKGS    = libsystemd jansson ncursesw
 
 COMMON_SRC = $(wildcard common/*.c)

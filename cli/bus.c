@@ -44,6 +44,29 @@ const char *ctl_bus_description(const struct ctl_options *opts) {
 	return opts->bus_address ? opts->bus_address : "the system bus";
 }
 
+int ctl_call_text(const struct ctl_options *opts, const char *method, char **ret_text) {
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	const char *text;
+	int r;
+
+	r = ctl_bus_connect(opts, &bus);
+	if (r != 0)
+		return r;
+	r = sd_bus_call_method(bus, HINTD_BUS_NAME, HINTD_MANAGER_PATH, HINTD_MANAGER_IFACE,
+			       method, &error, &reply, NULL);
+	if (r < 0)
+		return ctl_bus_fail(opts, r, &error, method, NULL);
+	r = sd_bus_message_read_basic(reply, 's', &text);
+	if (r < 0)
+		return ctl_bus_fail(opts, r, NULL, "reading the reply", NULL);
+	*ret_text = strdup(text);
+	if (!*ret_text)
+		return ctl_bus_fail(opts, -ENOMEM, NULL, "reading the reply", NULL);
+	return 0;
+}
+
 /* Errors of a connection that failed or went away. */
 static bool connection_errno(int r) {
 	switch (-r) {

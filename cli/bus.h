@@ -23,6 +23,11 @@ const char *ctl_bus_description(const struct ctl_options *opts);
 int ctl_bus_fail(const struct ctl_options *opts, int r, const sd_bus_error *error,
 		 const char *what, const char *machine);
 
+/* Calls a Manager method that takes nothing and returns text (Dump,
+ * Metrics); *ret_text is a copy to free(). Returns 0 or the exit code,
+ * having said what failed. */
+int ctl_call_text(const struct ctl_options *opts, const char *method, char **ret_text);
+
 /* The exit code alone, for callers that report differently (top). */
 int ctl_bus_exit_code(int r, const sd_bus_error *error);
 

@@ -16,6 +16,7 @@ static double arg_interval = 1.0;
 static bool arg_interval_set;
 static uint64_t arg_reclaim_bytes = CTL_RECLAIM_DEFAULT;
 static bool arg_reclaim_bytes_set;
+static const char *arg_output;
 
 static void help(void) {
 	printf("Usage: hintctl [OPTIONS] [COMMAND] [ARGS...]\n\n"
@@ -36,6 +37,9 @@ static void help(void) {
 	       "  monitor                  print reclaims and pressure changes as they\n"
 	       "                           happen, until Ctrl-C\n"
 	       "  dump                     hintd's state as text\n"
+	       "  metrics [--output FILE]  hintd's metrics in the Prometheus text format;\n"
+	       "                           --output replaces FILE atomically (for\n"
+	       "                           node_exporter's textfile collector)\n"
 	       "  top [--interval SEC]     a live view, refreshed every SEC seconds\n"
 	       "                           (0.2..60, default 1)\n\n"
 	       "Options:\n"
@@ -58,7 +62,7 @@ static void help(void) {
 
 enum verb {
 	VERB_STATUS, VERB_LIST, VERB_SHOW, VERB_SET, VERB_RECLAIM, VERB_RELOAD,
-	VERB_MONITOR, VERB_DUMP, VERB_TOP, _VERB_MAX,
+	VERB_MONITOR, VERB_DUMP, VERB_METRICS, VERB_TOP, _VERB_MAX,
 };
 
 static const struct {
@@ -74,6 +78,7 @@ static const struct {
 	[VERB_RELOAD]  = { "reload",  0, 0,        "reload" },
 	[VERB_MONITOR] = { "monitor", 0, 0,        "monitor" },
 	[VERB_DUMP]    = { "dump",    0, 0,        "dump" },
+	[VERB_METRICS] = { "metrics", 0, 0,        "metrics [--output FILE]" },
 	[VERB_TOP]     = { "top",     0, 0,        "top [--interval SEC]" },
 };
 
@@ -85,6 +90,7 @@ enum {
 	ARG_VERSION,
 	ARG_INTERVAL,
 	ARG_RECLAIM_BYTES,
+	ARG_OUTPUT,
 };
 
 /* Parses options from argv[optind...]. Before the command (stop_at_verb)
@@ -99,6 +105,7 @@ static int parse_options(int argc, char *argv[], bool stop_at_verb, enum verb ve
 		{ "bytes", verb == VERB_RECLAIM ? required_argument : no_argument, NULL,
 		  verb == VERB_RECLAIM ? ARG_RECLAIM_BYTES : ARG_BYTES },
 		{ "interval", required_argument, NULL, ARG_INTERVAL },
+		{ "output", required_argument, NULL, ARG_OUTPUT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, ARG_VERSION },
 		{}
@@ -135,6 +142,13 @@ static int parse_options(int argc, char *argv[], bool stop_at_verb, enum verb ve
 				return -EINVAL;
 			}
 			arg_reclaim_bytes_set = true;
+			break;
+		case ARG_OUTPUT:
+			if (!*optarg) {
+				log_error("hintctl: --output: needs a file name");
+				return -EINVAL;
+			}
+			arg_output = optarg;
 			break;
 		case 'h': help(); return 0;
 		case ARG_VERSION: printf("hintctl %s\n", HINTCTL_VERSION); return 0;
@@ -197,6 +211,14 @@ int main(int argc, char *argv[]) {
 		log_error("hintctl: --interval applies to top only");
 		return CTL_EXIT_USAGE;
 	}
+	if (arg_output && verb != VERB_METRICS) {
+		log_error("hintctl: --output applies to metrics only");
+		return CTL_EXIT_USAGE;
+	}
+	if (verb == VERB_METRICS && arg_opts.json) {
+		log_error("hintctl: metrics: --json does not apply (the output is the Prometheus text format)");
+		return CTL_EXIT_USAGE;
+	}
 	if (verb == VERB_MONITOR || verb == VERB_TOP)
 		setvbuf(stdout, NULL, _IOLBF, 0);
 
@@ -210,6 +232,7 @@ int main(int argc, char *argv[]) {
 	case VERB_RELOAD: return verb_reload(&arg_opts);
 	case VERB_MONITOR: return verb_monitor(&arg_opts);
 	case VERB_DUMP: return verb_dump(&arg_opts);
+	case VERB_METRICS: return verb_metrics(&arg_opts, arg_output);
 	case VERB_TOP: return verb_top(&arg_opts, arg_interval);
 	case _VERB_MAX: break;
 	}

@@ -248,24 +248,13 @@ int verb_show(const struct ctl_options *opts, const char *machine) {
 }
 
 int verb_dump(const struct ctl_options *opts) {
-	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-	const char *text;
+	_cleanup_free_ char *text = NULL;
 	size_t len;
 	int r;
 
-	r = ctl_bus_connect(opts, &bus);
+	r = ctl_call_text(opts, "Dump", &text);
 	if (r != 0)
 		return r;
-	r = sd_bus_call_method(bus, HINTD_BUS_NAME, HINTD_MANAGER_PATH, HINTD_MANAGER_IFACE,
-			       "Dump", &error, &reply, NULL);
-	if (r < 0)
-		return ctl_bus_fail(opts, r, &error, "Dump", NULL);
-	r = sd_bus_message_read_basic(reply, 's', &text);
-	if (r < 0)
-		return ctl_bus_fail(opts, r, NULL, "reading Dump's reply", NULL);
-
 	if (opts->json) {
 		json_t *o = json_object();
 

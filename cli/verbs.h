@@ -11,6 +11,8 @@ int verb_status(const struct ctl_options *opts);
 int verb_list(const struct ctl_options *opts);
 int verb_show(const struct ctl_options *opts, const char *machine);	/* NULL: hintd itself */
 int verb_dump(const struct ctl_options *opts);
+/* To stdout, or to output replaced atomically (metrics.c). */
+int verb_metrics(const struct ctl_options *opts, const char *output);
 int verb_set(const struct ctl_options *opts, const char *machine, char *const *args, size_t n_args);
 int verb_reclaim(const struct ctl_options *opts, const char *machine, uint64_t bytes);
 int verb_reload(const struct ctl_options *opts);

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "metrics.h"
 #include "rungs.h"
 
 
@@ -269,6 +270,17 @@ int method_dump(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
 	int r;
 
 	r = manager_dump(m, &text);
+	if (r < 0)
+		return r;
+	return sd_bus_reply_method_return(msg, "s", text);
+}
+
+int method_metrics(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+	struct manager *m = ((struct bus_manager_props *) userdata)->manager;
+	_cleanup_free_ char *text = NULL;
+	int r;
+
+	r = manager_metrics(m, &text);
 	if (r < 0)
 		return r;
 	return sd_bus_reply_method_return(msg, "s", text);

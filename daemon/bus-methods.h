@@ -14,5 +14,6 @@ int method_set_machine(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 int method_reclaim(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int method_dump(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int method_metrics(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 
 #endif /* HINTD_BUS_METHODS_H */

@@ -86,6 +86,8 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_METHOD("Reload", "", "", method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_NAMES("Dump", "", "", "s", SD_BUS_PARAM(text),
 				 method_dump, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("Metrics", "", "", "s", SD_BUS_PARAM(text),
+				 method_metrics, SD_BUS_VTABLE_UNPRIVILEGED),
 
 	SD_BUS_SIGNAL_WITH_NAMES("Reclaimed", "sst",
 				 SD_BUS_PARAM(machine) SD_BUS_PARAM(rung) SD_BUS_PARAM(bytes), 0),

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config-keys.h"
+#include "listen-address.h"
 #include "macro.h"
 #include "parse.h"
 #include "rungs.h"
@@ -65,6 +66,15 @@ static int key_group(const struct config_key *k, const char *value, void *field,
 	if (*value && (strlen(value) > 64 || value[0] == '-' ||
 		       value[strspn(value, group_chars)] != '\0'))
 		return why_f(why, "must be a group name or a numeric GID");
+	return set_string(field, value);
+}
+
+static int key_listen(const struct config_key *k, const char *value, void *field,
+		      char why[static CONFIG_WHY_MAX]) {
+	struct listen_address a;
+
+	if (*value && listen_address_parse(value, &a) < 0)
+		return why_f(why, "must be ADDRESS:PORT with a literal address, like 127.0.0.1:9848 or [::1]:9848");
 	return set_string(field, value);
 }
 
@@ -261,6 +271,7 @@ const struct config_key config_keys[] = {
 	HOST("PressureLimit", key_percent_limit, policy.psi_limit, .dmin = 0, .dmax = 100),
 	HOST("DryRun", key_bool, dry_run),
 	HOST("AdminGroup", key_group, admin_group, .parse_empty = true),
+	HOST("MetricsListen", key_listen, metrics_listen, .parse_empty = true),
 
 	POLICY("DiscardUnused", key_discard, discard_unused),
 	POLICY("GuestHeadroom", key_size, guest_headroom),

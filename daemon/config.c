@@ -214,6 +214,7 @@ void config_free(struct hintd_config *c) {
 	free(c->uri);
 	free(c->budget_cgroup);
 	free(c->admin_group);
+	free(c->metrics_listen);
 	for (size_t i = 0; i < c->n_vms; i++)
 		free(c->vms[i].pattern);
 	free(c->vms);

@@ -65,6 +65,7 @@ struct hintd_config {
 	struct config_watermark low_watermark, high_watermark;
 	bool dry_run;
 	char *admin_group;		/* may change settings over D-Bus; NULL = none */
+	char *metrics_listen;		/* ADDRESS:PORT of the metrics endpoint; NULL = off */
 
 	/* [Policy], and [Host] PressureLimit= as psi_limit. Its watermarks are
 	 * filled by config_resolve_policy(). */

@@ -69,6 +69,7 @@ struct manager {
 	sd_event *event;
 	sd_event_source *tick;
 	struct bus *bus;		/* NULL without D-Bus */
+	struct metrics_http *metrics;	/* NULL without MetricsListen= */
 
 	char *config_path, *config_dir;
 	struct hintd_config *config;

@@ -12,6 +12,8 @@
 #include "log.h"
 #include "macro.h"
 #include "manager-state.h"
+#include "metrics-http.h"
+#include "metrics.h"
 #include "vm.h"
 
 /* A round of callbacks this long means the loop was held up. */
@@ -254,6 +256,7 @@ int manager_start(struct manager *m) {
 	r = sd_event_source_set_prepare(m->tick, on_prepare);
 	if (r < 0)
 		return log_error_errno(r, "Failed to watch the event loop: %m");
+	manager_metrics_listen(m);
 	return 0;
 }
 
@@ -272,6 +275,7 @@ int manager_reload(struct manager *m, char **ret_error) {
 		return r;
 	}
 	manager_use_config(m, c);
+	manager_metrics_listen(m);
 	log_info("Configuration reloaded");
 	return 0;
 }
@@ -325,6 +329,7 @@ struct manager *manager_free(struct manager *m) {
 	if (!m)
 		return NULL;
 	m->bus = bus_free(m->bus);
+	m->metrics = metrics_http_free(m->metrics);
 	vm_forget_all(m);
 	free(m->vms);
 	m->tick = sd_event_source_disable_unref(m->tick);

@@ -557,6 +557,9 @@ TEST(values_in_files) {
 	CHECK_TEXT_GOOD("[Host]\nUri=\nBudgetCgroup=\nAdminGroup=\nBudget=\n");
 	CHECK_TEXT_GOOD("[VM a]\nShares=1\n[VM b]\nShares=10000\nPriority=-100\n[VM c]\nPriority=100\n");
 	CHECK_TEXT_GOOD("[Host]\nAdminGroup=1000\n[Policy]\nGuestSwapInLimit=0\n");
+	CHECK_TEXT_GOOD("[Host]\nMetricsListen=127.0.0.1:9848\n");
+	CHECK_TEXT_GOOD("[Host]\nMetricsListen=[::1]:9848\n[VM a]\n");
+	CHECK_TEXT_GOOD("[Host]\nMetricsListen=\n");
 	CHECK_TEXT_GOOD("[VM x]\nReclaim = balloon , unused\nMaxMemory=0\nMinMemory=4G\n");
 	CHECK_TEXT_GOOD("[VM web]\n[VM web*]\n");
 
@@ -572,6 +575,8 @@ TEST(values_in_files) {
 	CHECK_TEXT_BAD("[Host]\nPressureLimit=101\n", "PressureLimit=101: must be a number between 0 and 100");
 	CHECK_TEXT_BAD("[Host]\nPressureLimit=-1\n", "PressureLimit=-1: must be a number");
 	CHECK_TEXT_BAD("[Host]\nAdminGroup=wheel admins\n", "AdminGroup=wheel admins: must be a group name");
+	CHECK_TEXT_BAD("[Host]\nMetricsListen=9848\n", "MetricsListen=9848: must be ADDRESS:PORT");
+	CHECK_TEXT_BAD("[Host]\nMetricsListen=localhost:9848\n", "MetricsListen=localhost:9848: must be ADDRESS:PORT with a literal address");
 	CHECK_TEXT_BAD("[Policy]\nDiscardUnused=sometimes\n", "DiscardUnused=sometimes: must be always or on-pressure");
 	CHECK_TEXT_BAD("[Policy]\nBalloonStep=0\n", "BalloonStep=0: must be greater than 0");
 	CHECK_TEXT_BAD("[Policy]\nReverseHoldoff=soon\n", "ReverseHoldoff=soon: must be a duration");
