@@ -237,6 +237,7 @@ install-host: $(BUILD)/hintd $(BUILD)/hintctl
 	install -D -m 0644 docs/org.hintd1.xml $(DESTDIR)$(DBUSIFACEDIR)/org.hintd1.xml
 	install -D -m 0644 etc/polkit-1/actions/org.hintd1.policy \
 		$(DESTDIR)$(POLKITACTIONDIR)/org.hintd1.policy
+	install -D -m 0644 contrib/grafana-hintd.json $(DESTDIR)$(PREFIX)/share/hintd/grafana-hintd.json
 
 # The guest: hint-agent, its man page, its unit and the udev rule that starts it.
 install-guest: $(BUILD)/hint-agent

@@ -146,3 +146,14 @@ s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.s
 	assert_failure
 	grep -q "Metrics no longer served on 127.0.0.1:$PORT" "$BATS_TEST_TMPDIR/hintd.log"
 }
+
+@test "the Grafana dashboard is valid JSON and uses only metrics hintd exports" {
+	start_hintd
+	python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$TOP/contrib/grafana-hintd.json"
+	exported=$(ctl metrics | awk '$1 == "#" && $2 == "TYPE" { print $3 }')
+	used=$(grep -o 'hintd_[a-z0-9_]*' "$TOP/contrib/grafana-hintd.json" | sort -u)
+	[[ -n $used ]]
+	for m in $used; do
+		grep -qx "$m" <<< "$exported" || fail "the dashboard uses $m, which hintd does not export"
+	done
+}

@@ -23,7 +23,7 @@ contents() { dpkg-deb -c "$DEBS/$1"_*.deb | awk '{ print substr($6, 2) }'; }
 		/usr/share/dbus-1/system.d/org.hintd1.conf /usr/share/dbus-1/interfaces/org.hintd1.xml \
 		/usr/share/polkit-1/actions/org.hintd1.policy \
 		/etc/hintd/hintd.conf /usr/share/man/man8/hintd.8.gz /usr/share/man/man5/hintd.conf.5.gz \
-		/usr/share/man/man1/hintctl.1.gz; do
+		/usr/share/man/man1/hintctl.1.gz /usr/share/hintd/grafana-hintd.json; do
 		assert_line "$f"
 	done
 	refute_line --partial hint-agent
