@@ -1,13 +1,15 @@
 #!/usr/bin/env bats
 # hintd on three real guests: a and b run hint-agent with pagehint.ko, c has
-# no agent. Every claim is measured on the host: the guests' RAM backing
+# no agent; hintd is on a private bus, for hintctl. Every claim is measured on the host: the guests' RAM backing
 # (memfd blocks) and balloon sizes, never hintd's own counters.
 load helpers
+load ../lib/prometheus
 
 setup_file() {
 	lab down
 	lab start a b
 	lab start --no-agent c
+	start_bus
 }
 
 # Every test starts with hintd stopped and every balloon deflated.
@@ -122,4 +124,34 @@ budget_config() { # FREE_MIB [EXTRA-CONFIG [LOW HIGH]]
 	assert_line --index 1 "0"
 	run lab run a 'grep -E "^(SwapTotal|SwapFree):" /proc/meminfo'
 	hintd_logged "hintd-lab-a: guest short"
+}
+
+# What Prometheus has scraped of a's reclaimed bytes, all rungs, in MiB.
+counter() { prom_query 'sum(hintd_vm_reclaimed_bytes_total{vm="hintd-lab-a"})' | awk '{ print int($NF / 1048576) }'; }
+counter_above() { local c; c=$(counter); [[ -n $c ]] && ((c > $1)); } # MIB
+
+@test "e: after hintctl reclaim, Prometheus has the VM's reclaimed bytes, no more than its backing lost" {
+	port=$(free_port)
+	start_hintd "$(printf '[Host]\nMetricsListen=127.0.0.1:%s' "$port")"
+	wait_agents a b
+	start_prometheus "$BATS_TEST_TMPDIR/prom" "127.0.0.1:$port"
+	lab track prometheus "$PROM_PID"
+	# 200 MiB of clean cache in a; then what a returned so far, as scraped.
+	lab run a 'cat /mnt/data/file0 /mnt/data/file1 /mnt/data/file2 > /dev/null' > /dev/null
+	sleep 3
+	wait_for 20 counter_above -1 || fail "Prometheus has no series of hintd: $(prom_query 'up')"
+	counted_before=$(counter)
+	before=$(backed_mib a)
+	run hintctl reclaim --bytes 128M hintd-lab-a
+	assert_success
+	wait_for 15 backed_at_most a $((before - 100)) || fail "a's backing went from ${before} to $(backed_mib a) MiB"
+	sleep 3
+	lost=$((before - $(backed_mib a)))
+	wait_for 10 counter_above "$counted_before" || fail "the counter did not move from ${counted_before} MiB"
+	sleep 2
+	counted=$(($(counter) - counted_before))
+	report "a's backing lost ${lost} MiB after hintctl reclaim; Prometheus: ${counted} MiB reclaimed from a"
+	kill "$PROM_PID"
+	((counted >= 64)) || fail "counted only ${counted} MiB"
+	((counted <= lost + 16)) || fail "counted ${counted} MiB, more than the ${lost} MiB the backing lost"
 }
