@@ -199,6 +199,14 @@ static void on_stats(struct vm *vm, const struct hint_stats *s) {
 /* A drop_cache answer: what the guest says it dropped only bounds how much
  * of the discards that follow count for the volatile rung. */
 static void on_reply(struct vm *vm, const struct hint_reply *r) {
+	if ((int64_t) r->id == vm->granularity_id) {
+		/* Its hints stay finer than the backing's pages: only the whole
+		 * pages among them are discarded. */
+		vm->granularity_id = -1;
+		if (!r->ok)
+			log_warning("%s: guest refused the huge page granularity: %s", vm->id.name, r->error);
+		return;
+	}
 	if ((int64_t) r->id != vm->drop_cache_id)
 		return;
 	vm->drop_cache_id = -1;
@@ -238,8 +246,9 @@ static void ask_granularity(struct vm *vm, struct agent *a, uint64_t asked, bool
 		       "%s: guest hints at %" PRIu64 " KiB granularity, its RAM is in %" PRIu64
 		       " KiB huge pages: asking for %" PRIu64 " KiB (only whole huge pages are discarded)",
 		       vm->id.name, asked >> 10, page >> 10, want >> 10);
-	if (!vm->manager->dry_run)
-		agent_send_cmd(a, (struct hint_cmd) { .name = HINT_CMD_GRANULARITY, .bytes = want });
+	if (!vm->manager->dry_run && vm->granularity_id < 0)
+		vm->granularity_id = agent_send_cmd(a, (struct hint_cmd) {
+			.name = HINT_CMD_GRANULARITY, .bytes = want });
 }
 
 static void on_hello(struct vm *vm, struct agent *a, const struct hint_hello *h) {
@@ -303,6 +312,7 @@ static void on_agent_state(struct agent *a, enum agent_state s, void *userdata) 
 		vm->state.measured.guest.valid = false;
 		vm->state.measured.module = false;
 		vm->drop_cache_id = -1;
+		vm->granularity_id = -1;
 		vm->stats_ms = 0;	/* a new agent starts at its own pace */
 		vm->pacing.agent_stats = false;
 	}

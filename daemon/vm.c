@@ -144,6 +144,7 @@ static void manager_add_domain(struct manager *m, const struct virt_domain_id *i
 	vm->libvirt_seen = vm->pacing.added;
 	vm->backing.fd = -1;
 	vm->drop_cache_id = -1;
+	vm->granularity_id = -1;
 	snprintf(vm->state.name, sizeof vm->state.name, "%s", id->name);
 	vm->state.measured.running = true;
 	vm_apply_settings(m, vm);
