@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include "backing.h"
@@ -74,6 +76,15 @@ static int check_anchors(const char *maps, const struct backing_anchor *anchors,
 	return 0;
 }
 
+/* The unit a punch of fd frees: hugetlbfs says its huge page size in f_bsize. */
+static uint64_t page_size_of(int fd) {
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf) == 0 && sf.f_type == HUGETLBFS_MAGIC && sf.f_bsize > 0)
+		return (uint64_t) sf.f_bsize;
+	return (uint64_t) sysconf(_SC_PAGESIZE);
+}
+
 int backing_open_mapped(pid_t pid, const struct backing_anchor *anchors, size_t n_anchors,
 			uint64_t size, struct backing *ret, char *why, size_t whylen) {
 	_cleanup_(closedirp_) DIR *d = NULL;
@@ -117,7 +128,8 @@ int backing_open_mapped(pid_t pid, const struct backing_anchor *anchors, size_t 
 			close(fd);
 			return WHY(-ESTALE, "the RAM file of QEMU %d changed while it was opened", (int) pid);
 		}
-		*ret = (struct backing) { .fd = fd, .size = (uint64_t) st.st_size, .dev = dev, .ino = e.ino };
+		*ret = (struct backing) { .fd = fd, .size = (uint64_t) st.st_size, .dev = dev, .ino = e.ino,
+					  .page_size = page_size_of(fd) };
 		ssize_t n = readlink(fdpath, ret->path, sizeof ret->path - 1);
 		ret->path[n > 0 ? n : 0] = '\0';
 		return 0;
@@ -139,12 +151,40 @@ int backing_allocated(const struct backing *b, uint64_t *ret_bytes) {
 	return 0;
 }
 
+void backing_whole_pages(uint64_t offset, uint64_t len, uint64_t page_size, uint64_t *ret_offset,
+			 uint64_t *ret_len) {
+	uint64_t head, end;
+
+	*ret_offset = offset;
+	*ret_len = 0;
+	if (page_size == 0 || len == 0 || offset > UINT64_MAX - len)
+		return;
+	/* Rounded in: the start up, the end down, to page boundaries. */
+	head = offset % page_size ? page_size - offset % page_size : 0;
+	end = offset + len - (offset + len) % page_size;
+	if (head >= len || offset + head >= end)
+		return;
+	*ret_offset = offset + head;
+	*ret_len = end - (offset + head);
+}
+
+uint64_t backing_hint_granularity(uint64_t asked, uint64_t page_size) {
+	return asked < page_size ? page_size : asked;
+}
+
 int backing_discard(const struct backing *b, uint64_t offset, uint64_t len, uint64_t *ret_freed) {
 	uint64_t before, after;
 	int r;
 
 	if (offset > b->size || len > b->size - offset)
 		return -ERANGE;
+	/* A backing whose page size is unknown is punched as asked. */
+	if (b->page_size > 1)
+		backing_whole_pages(offset, len, b->page_size, &offset, &len);
+	if (len == 0) {
+		*ret_freed = 0;
+		return 0;
+	}
 	/* What the punch gave back is what the file's block count lost: O(1),
 	 * where walking the range with SEEK_DATA/SEEK_HOLE costs as much as the
 	 * populated file after it. A page the guest faults in meanwhile only

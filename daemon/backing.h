@@ -20,6 +20,10 @@ struct backing {
 	uint64_t size;		/* bytes */
 	dev_t dev;
 	ino_t ino;
+	/* The unit a punch frees, in bytes: the huge page size on hugetlbfs,
+	 * where a punch of part of a page frees nothing (it is zeroed and
+	 * kept); the base page size elsewhere. */
+	uint64_t page_size;
 	char path[256];		/* what /proc/<pid>/fd/N points at, for humans */
 };
 
@@ -50,11 +54,26 @@ int backing_open_mapped(pid_t pid, const struct backing_anchor *anchors, size_t 
 			uint64_t size, struct backing *ret, char *why, size_t whylen);
 void backing_close(struct backing *b);
 
-/* Bytes of the backing that hold host memory now (st_blocks). */
+/* Bytes of the backing that hold host memory now (st_blocks). Measured on
+ * tmpfs/memfd and hugetlbfs alike: hugetlbfs counts its huge pages in
+ * st_blocks, while its SEEK_DATA/SEEK_HOLE call every byte data, punched or
+ * not, so they are never used here. */
 int backing_allocated(const struct backing *b, uint64_t *ret_bytes);
 
-/* Punches [offset, offset+len) out of the backing and returns in
- * *ret_freed the host memory that gave back (the drop in allocated blocks). */
+/* The whole pages of page_size inside [offset, offset+len): *ret_len is 0
+ * when there is none. Pure. */
+void backing_whole_pages(uint64_t offset, uint64_t len, uint64_t page_size, uint64_t *ret_offset,
+			 uint64_t *ret_len);
+
+/* The hint granularity to ask of a guest that offers asked bytes, on a
+ * backing of page_size pages: asked, or page_size when asked is smaller
+ * (hints finer than a huge page could only free whole huge pages). Pure. */
+uint64_t backing_hint_granularity(uint64_t asked, uint64_t page_size);
+
+/* Punches the whole pages of [offset, offset+len) out of the backing (the
+ * rest is left alone: a partial huge page would be zeroed, not freed) and
+ * returns in *ret_freed the host memory that gave back (the drop in
+ * allocated blocks). */
 int backing_discard(const struct backing *b, uint64_t offset, uint64_t len, uint64_t *ret_freed);
 
 /* The process (thread group) a thread belongs to, from proc_root/TID/status. */

@@ -199,6 +199,14 @@ static void on_stats(struct vm *vm, const struct hint_stats *s) {
 /* A drop_cache answer: what the guest says it dropped only bounds how much
  * of the discards that follow count for the volatile rung. */
 static void on_reply(struct vm *vm, const struct hint_reply *r) {
+	if ((int64_t) r->id == vm->granularity_id) {
+		/* Its hints stay finer than the backing's pages: only the whole
+		 * pages among them are discarded. */
+		vm->granularity_id = -1;
+		if (!r->ok)
+			log_warning("%s: guest refused the huge page granularity: %s", vm->id.name, r->error);
+		return;
+	}
 	if ((int64_t) r->id != vm->drop_cache_id)
 		return;
 	vm->drop_cache_id = -1;
@@ -225,9 +233,28 @@ static void on_reply(struct vm *vm, const struct hint_reply *r) {
 	}
 }
 
+/* Hints finer than the backing's pages (a 4 KiB guest on 2 MiB hugetlbfs
+ * pages) could free only the whole pages among them: the guest is asked
+ * for the backing's page size, and says hello again when it has it. */
+static void ask_granularity(struct vm *vm, struct agent *a, uint64_t asked, bool first_hello) {
+	uint64_t page = vm->backing.fd >= 0 ? vm->backing.page_size : 0;
+	uint64_t want = backing_hint_granularity(asked, page);
+
+	if (want == asked)
+		return;
+	log_full_errno(first_hello ? LOG_INFO : LOG_DEBUG, 0,
+		       "%s: guest hints at %" PRIu64 " KiB granularity, its RAM is in %" PRIu64
+		       " KiB huge pages: asking for %" PRIu64 " KiB (only whole huge pages are discarded)",
+		       vm->id.name, asked >> 10, page >> 10, want >> 10);
+	if (!vm->manager->dry_run && vm->granularity_id < 0)
+		vm->granularity_id = agent_send_cmd(a, (struct hint_cmd) {
+			.name = HINT_CMD_GRANULARITY, .bytes = want });
+}
+
 static void on_hello(struct vm *vm, struct agent *a, const struct hint_hello *h) {
 	uint64_t granularity = h->module ? h->granularity : 0;
 	const struct ram_map *map = vm->state.measured.discard_capable ? &vm->map : NULL;
+	bool first_hello = agent_get_state(a) != AGENT_CONNECTED;
 
 	vm->state.measured.module = h->module;
 	/* A repeated hello (a new granularity) keeps the batches in flight:
@@ -238,10 +265,12 @@ static void on_hello(struct vm *vm, struct agent *a, const struct hint_hello *h)
 		log_error("%s: out of memory for hint batches, not taking any", vm->id.name);
 	/* A repeated hello is answered, not logged again: a guest must not
 	 * be able to fill the log with valid messages either. */
-	log_full_errno(agent_get_state(a) == AGENT_CONNECTED ? LOG_DEBUG : LOG_INFO, 0,
+	log_full_errno(first_hello ? LOG_INFO : LOG_DEBUG, 0,
 		       "%s: agent %s connected (module: %s)", vm->id.name, h->agent,
 		       h->module ? "active" : h->module_status);
 	agent_set_connected(a);
+	if (granularity && map)
+		ask_granularity(vm, a, granularity, first_hello);
 }
 
 static void on_agent_message(struct agent *a, const struct hint_msg *msg, void *userdata) {
@@ -283,6 +312,7 @@ static void on_agent_state(struct agent *a, enum agent_state s, void *userdata) 
 		vm->state.measured.guest.valid = false;
 		vm->state.measured.module = false;
 		vm->drop_cache_id = -1;
+		vm->granularity_id = -1;
 		vm->stats_ms = 0;	/* a new agent starts at its own pace */
 		vm->pacing.agent_stats = false;
 	}

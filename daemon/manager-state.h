@@ -51,6 +51,7 @@ struct vm {
 	struct pacing_vm pacing;	/* settling, report passes */
 	unsigned stats_ms;		/* stats interval last sent to the agent; 0 = none */
 	int64_t drop_cache_id;		/* drop_cache command awaiting its reply */
+	int64_t granularity_id;		/* granularity command awaiting its reply */
 	usec_t drop_cache_sent;
 	/* A cache drop's effect, measured: discards within the window after it
 	 * count for the volatile rung, up to what the guest said it dropped. */

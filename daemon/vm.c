@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "collect.h"
 #include "discard.h"
 #include "log.h"
@@ -95,6 +96,9 @@ static void on_discovered(void *owner, struct virt_discovery *d) {
 	vm->map = d->map;
 	snprintf(vm->discard_reason, sizeof vm->discard_reason, "%s", d->discard_reason);
 	vm->state.measured.discard_capable = vm->backing.fd >= 0;
+	if (vm->backing.fd >= 0 && vm->backing.page_size > (uint64_t) sysconf(_SC_PAGESIZE))
+		log_info("%s: RAM (%s) is in %" PRIu64 " KiB huge pages: only whole huge pages are discarded",
+			 vm->id.name, vm->backing.path, vm->backing.page_size >> 10);
 	vm->state.measured.max_memory = vm->info.max_memory;
 	/* Until libvirt reports the balloon, the guest has all of its memory. */
 	if (!vm->balloon_seen)
@@ -140,6 +144,7 @@ static void manager_add_domain(struct manager *m, const struct virt_domain_id *i
 	vm->libvirt_seen = vm->pacing.added;
 	vm->backing.fd = -1;
 	vm->drop_cache_id = -1;
+	vm->granularity_id = -1;
 	snprintf(vm->state.name, sizeof vm->state.name, "%s", id->name);
 	vm->state.measured.running = true;
 	vm_apply_settings(m, vm);
