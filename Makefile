@@ -157,7 +157,9 @@ debian-image: deb $(LAB_PROGS) $(BUILD)/lab/data.img
 	@tests/lab/mkdebian $(BUILD)/lab/debian $(BUILD) $(GUEST_DEBS)
 
 # Unit tests: each test-*.c is a program linked with everything but main.c.
-UNIT_LINK = $(DAEMON_SRC) $(CLI_SRC) $(COMMON_SRC)
+# The guest agent's pure parts are unit-tested too.
+AGENT_PURE = guest-agent/reclaim-choice.c
+UNIT_LINK = $(DAEMON_SRC) $(CLI_SRC) $(COMMON_SRC) $(AGENT_PURE)
 $(BUILD)/unit/%: $(call obj,tests/unit/%.c $(UNIT_LINK))
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(call pc,libs,$(DAEMON_PKGS) ncursesw) -lm

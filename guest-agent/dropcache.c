@@ -1,21 +1,16 @@
-/* dropcache.c - see dropcache.h.
+/* dropcache.c - see dropcache.h; what it chooses is in reclaim-choice.h.
  *
- * How: posix_fadvise(POSIX_FADV_DONTNEED) on the files with the most cached
- * pages first, asking only for as many resident pages as are still wanted.
- * DONTNEED invalidates clean, unmapped pages; dirty pages are not dropped
- * (the kernel merely starts their normal writeback, so nothing is lost).
- * When all of the clean cache is wanted, one write of "1" to
- * /proc/sys/vm/drop_caches does the same for every file at once.
+ * The kernel's LRU, when it can be asked: the root cgroup's memory.reclaim
+ * (cgroup v2; mounted by the agent at RECLAIM_MOUNT when the guest has not
+ * mounted cgroup2 itself and its memory controller is free). With swap,
+ * vm.swappiness is 0 for the call, so only cache goes.
  *
- * First choice, when the guest has no swap and cgroup v2 is mounted (a
- * systemd guest): the kernel's own LRU, through the root cgroup's
- * memory.reclaim. It takes the coldest pages first (inactive before
- * active), exactly the bytes asked, and without swap it can take only page
- * cache (and slab). With swap it is not used: in 6.1 it cannot be told to
- * spare anonymous memory, and would swap the guest's working set out.
- *
- * Files on memory-backed filesystems (tmpfs, ramfs: the initramfs) have no
- * backing store and are skipped: their pages cannot be dropped. */
+ * Otherwise, file by file: posix_fadvise(POSIX_FADV_DONTNEED) on the least
+ * recently used files first, for only as many resident pages as are still
+ * wanted. DONTNEED invalidates clean, unmapped pages; dirty and mapped
+ * pages stay (the kernel merely starts writeback), so nothing is lost and
+ * pages in use are not taken. Files on memory-backed filesystems (tmpfs,
+ * ramfs: the initramfs) have no backing store and are skipped. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -28,23 +23,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/mount.h>
+
 #include "dropcache.h"
 #include "log.h"
 #include "macro.h"
+#include "reclaim-choice.h"
 #include "stats.h"
 
-#define CANDIDATES_MAX	256		/* files kept, most cached first */
+#define CANDIDATES_MAX	256		/* files kept, least recently used first */
 #define SCAN_FILES_MAX	200000		/* files looked at per call */
 #define SCAN_TIME_MAX_MS 10000		/* and time spent looking */
 #define WINDOW_BYTES	MiB(256)	/* mmap window for mincore */
 
-struct candidate {
-	char *path;
-	uint64_t resident;	/* bytes of the file in page cache */
-};
-
 static struct {
-	struct candidate c[CANDIDATES_MAX];
+	struct cached_file c[CANDIDATES_MAX];
 	unsigned n;
 	unsigned scanned;
 	uint64_t deadline_ms;
@@ -101,28 +94,28 @@ static int64_t for_each_window(int fd, uint64_t size, window_fn fn, void *arg) {
 	return resident;
 }
 
-static void candidate_add(const char *path, uint64_t resident) {
-	unsigned min = 0;
+static void candidate_add(const char *path, uint64_t resident, time_t last_use) {
+	struct cached_file f = { (char *) path, resident, last_use };
+	unsigned warmest = 0;
+	char *p;
 
-	if (scan.n < CANDIDATES_MAX) {
-		char *p = strdup(path);
-
-		if (p)
-			scan.c[scan.n++] = (struct candidate) { p, resident };
-		return;
-	}
-	/* Full: replace the smallest if this one is bigger. */
-	for (unsigned i = 1; i < scan.n; i++)
-		if (scan.c[i].resident < scan.c[min].resident)
-			min = i;
-	if (resident > scan.c[min].resident) {
-		char *p = strdup(path);
-
-		if (!p)
+	if (scan.n == CANDIDATES_MAX) {
+		/* Full: this one replaces the warmest if it is colder. */
+		for (unsigned i = 1; i < scan.n; i++)
+			if (cached_file_colder_first(&scan.c[i], &scan.c[warmest]) > 0)
+				warmest = i;
+		if (cached_file_colder_first(&f, &scan.c[warmest]) >= 0)
 			return;
-		free(scan.c[min].path);
-		scan.c[min] = (struct candidate) { p, resident };
 	}
+	p = strdup(path);
+	if (!p)
+		return;
+	f.path = p;
+	if (scan.n == CANDIDATES_MAX) {
+		free(scan.c[warmest].path);
+		scan.c[warmest] = f;
+	} else
+		scan.c[scan.n++] = f;
 }
 
 static int visit(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
@@ -138,7 +131,7 @@ static int visit(const char *path, const struct stat *st, int flag, struct FTW *
 		return FTW_CONTINUE;
 	resident = for_each_window(fd, st->st_size, NULL, NULL);
 	if (resident > 0)
-		candidate_add(path, resident);
+		candidate_add(path, (uint64_t) resident, MAX(st->st_atime, st->st_mtime));
 	return FTW_CONTINUE;
 }
 
@@ -229,26 +222,97 @@ static int advise_window(int fd, uint64_t off, const unsigned char *vec, size_t 
 }
 
 #define MEMORY_RECLAIM "/sys/fs/cgroup/memory.reclaim"
+#define RECLAIM_MOUNT "/run/hint-agent/cgroup2"
+#define SWAPPINESS "/proc/sys/vm/swappiness"
 
-/* bytes from the guest kernel's LRU, coldest first: 0 when it was asked
- * (it may take less: EAGAIN), negative errno when it cannot be used here. */
-static int reclaim_by_lru(uint64_t bytes) {
-	_cleanup_close_ int fd = open(MEMORY_RECLAIM, O_WRONLY | O_CLOEXEC);
-	char text[32];
-	int n;
+/* The root cgroup's memory.reclaim, or NULL. A guest without cgroup2
+ * mounted (an initramfs) gets one of the agent's own, once. */
+static const char *memory_reclaim_path(void) {
+	static int mounted = -1;
+
+	if (access(MEMORY_RECLAIM, W_OK) == 0)
+		return MEMORY_RECLAIM;
+	if (mounted < 0) {
+		mounted = 0;
+		if ((mkdir("/run/hint-agent", 0700) == 0 || errno == EEXIST) &&
+		    (mkdir(RECLAIM_MOUNT, 0700) == 0 || errno == EEXIST) &&
+		    mount("cgroup2", RECLAIM_MOUNT, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0)
+			mounted = 1;
+		else
+			log_debug_errno(-errno, "drop_cache: no cgroup2 of its own at %s: %m", RECLAIM_MOUNT);
+	}
+	if (mounted > 0 && access(RECLAIM_MOUNT "/memory.reclaim", W_OK) == 0)
+		return RECLAIM_MOUNT "/memory.reclaim";
+	return NULL;
+}
+
+static int write_text(const char *path, const char *text) {
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return -errno;
-	n = snprintf(text, sizeof text, "%" PRIu64, bytes);
-	if (write(fd, text, (size_t) n) < 0 && errno != EAGAIN)
-		return log_debug_errno(-errno, "drop_cache: %s: %m", MEMORY_RECLAIM);
+	return write(fd, text, strlen(text)) < 0 ? -errno : 0;
+}
+
+static int read_text(const char *path, char *buf, size_t size) {
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	if (n <= 0)
+		return n < 0 ? -errno : -EIO;
+	buf[n] = '\0';
 	return 0;
 }
 
-static int cmp_resident(const void *a, const void *b) {
-	const struct candidate *x = a, *y = b;
+/* bytes from the guest kernel's LRU, coldest first: 0 when it was asked
+ * (it may take less: EAGAIN), negative errno when it cannot be used. With
+ * spare_anon, vm.swappiness is 0 for the call, or the call is not made. */
+static int reclaim_by_lru(const char *path, uint64_t bytes, bool spare_anon) {
+	char text[32], old[16] = "";
+	int r;
 
-	return x->resident < y->resident ? 1 : x->resident > y->resident ? -1 : 0;
+	if (spare_anon && (read_text(SWAPPINESS, old, sizeof old) < 0 || write_text(SWAPPINESS, "0") < 0))
+		return log_debug_errno(-EPERM, "drop_cache: cannot set %s to 0 for the call", SWAPPINESS);
+	snprintf(text, sizeof text, "%" PRIu64, bytes);
+	r = write_text(path, text);
+	if (spare_anon && write_text(SWAPPINESS, old) < 0)
+		log_warning("drop_cache: could not put %s back to %s", SWAPPINESS, old);
+	if (r < 0 && r != -EAGAIN)
+		return log_debug_errno(r, "drop_cache: %s: %m", path);
+	return 0;
+}
+
+/* Files advised away, least recently used first, until bytes went. */
+static void reclaim_by_files(uint64_t bytes) {
+	struct advise_state st = { .want = bytes };
+
+	scan.page_size = sysconf(_SC_PAGESIZE);
+	scan.n = scan.scanned = 0;
+	scan.deadline_ms = now_ms() + SCAN_TIME_MAX_MS;
+	scan_mounts();
+	qsort(scan.c, scan.n, sizeof scan.c[0], cached_file_colder_first);
+	log_debug("drop_cache: %u files scanned, %u candidates", scan.scanned, scan.n);
+
+	for (unsigned i = 0; i < scan.n && st.want > 0; i++) {
+		_cleanup_close_ int fd = open_for_advice(scan.c[i].path);
+		struct stat sb;
+
+		if (fd < 0 || fstat(fd, &sb) < 0)
+			continue;
+		if (scan.c[i].resident <= st.want) {
+			(void) posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+			st.asked += scan.c[i].resident;
+			st.want -= scan.c[i].resident;
+		} else
+			(void) for_each_window(fd, sb.st_size, advise_window, &st);
+	}
+	log_debug("drop_cache: advised %" PRIu64 " bytes away", st.asked);
+	for (unsigned i = 0; i < scan.n; i++)
+		free(scan.c[i].path);
+	scan.n = 0;
 }
 
 static uint64_t file_lru(const struct hint_stats *s) {
@@ -257,67 +321,30 @@ static uint64_t file_lru(const struct hint_stats *s) {
 
 int drop_clean_cache(uint64_t bytes, uint64_t *ret_freed) {
 	struct hint_stats before = {}, after = {};
-	uint64_t clean;
+	struct reclaim_facts facts;
+	struct reclaim_choice c;
+	const char *path;
 	int r;
 
 	r = stats_read_meminfo("/proc/meminfo", &before);
 	if (r < 0)
 		return log_error_errno(r, "Failed to read /proc/meminfo: %m");
 	/* The file LRU holds the droppable cache: it leaves out shmem/tmpfs
-	 * (on the anon LRU) and ramfs (unevictable). */
-	clean = file_lru(&before);
-	clean -= MIN(clean, before.mem.dirty + before.mem.writeback);
+	 * (on the anon LRU) and ramfs and mlocked pages (unevictable). */
+	path = memory_reclaim_path();
+	facts = (struct reclaim_facts) {
+		.lru_reclaim = path != NULL,
+		.swap_total = before.mem.swap_total,
+		.clean_file = file_lru(&before) -
+			      MIN(file_lru(&before), before.mem.dirty + before.mem.writeback),
+	};
+	reclaim_choose(&facts, bytes, &c);
+	if (c.method == RECLAIM_LRU && reclaim_by_lru(path, c.bytes, c.spare_anon) == 0)
+		log_debug("drop_cache: %" PRIu64 " bytes asked of the kernel's LRU%s", c.bytes,
+			  c.spare_anon ? " (swappiness 0: cache only)" : "");
+	else if (c.method != RECLAIM_NOTHING)
+		reclaim_by_files(c.bytes);
 
-	if (bytes == 0) {
-		*ret_freed = 0;
-		return 0;
-	}
-
-	if (before.mem.swap_total == 0 && reclaim_by_lru(MIN(bytes, clean)) == 0) {
-		log_debug("drop_cache: %" PRIu64 " bytes asked of the kernel's LRU", MIN(bytes, clean));
-		goto measure;
-	}
-	if (bytes >= clean) {
-		_cleanup_close_ int fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
-
-		/* sync is not called: dirty pages stay, only clean ones go. */
-		if (fd < 0 || write(fd, "1", 1) != 1)
-			log_warning_errno(-errno, "Failed to write /proc/sys/vm/drop_caches, "
-					  "dropping file by file: %m");
-		else
-			goto measure;
-	}
-
-	scan.page_size = sysconf(_SC_PAGESIZE);
-	scan.n = scan.scanned = 0;
-	scan.deadline_ms = now_ms() + SCAN_TIME_MAX_MS;
-	scan_mounts();
-	qsort(scan.c, scan.n, sizeof scan.c[0], cmp_resident);
-	log_debug("drop_cache: %u files scanned, %u candidates", scan.scanned, scan.n);
-
-	{
-		struct advise_state st = { .want = bytes };
-
-		for (unsigned i = 0; i < scan.n && st.want > 0; i++) {
-			_cleanup_close_ int fd = open_for_advice(scan.c[i].path);
-			struct stat sb;
-
-			if (fd < 0 || fstat(fd, &sb) < 0)
-				continue;
-			if (scan.c[i].resident <= st.want) {
-				(void) posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-				st.asked += scan.c[i].resident;
-				st.want -= scan.c[i].resident;
-			} else
-				(void) for_each_window(fd, sb.st_size, advise_window, &st);
-		}
-		log_debug("drop_cache: advised %" PRIu64 " bytes away", st.asked);
-	}
-	for (unsigned i = 0; i < scan.n; i++)
-		free(scan.c[i].path);
-	scan.n = 0;
-
-measure:
 	r = stats_read_meminfo("/proc/meminfo", &after);
 	if (r < 0)
 		return log_error_errno(r, "Failed to read /proc/meminfo: %m");

@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dropcache.h"
+#include "drop-worker.h"
 #include "linebuf.h"
 #include "log.h"
 #include "macro.h"
@@ -454,23 +454,33 @@ static void send_stats(void) {
 	(void) send_msg(&m);
 }
 
+static void drop_done(void) {
+	uint64_t id, freed;
+	char why[HINT_STRING_MAX];
+	int r;
+
+	drop_worker_finish(&id, &r, &freed);
+	if (r < 0) {
+		snprintf(why, sizeof why, "drop_cache failed: %s", strerror(-r));
+		send_reply(id, false, why, NULL, 0);
+		return;
+	}
+	log_info("Dropped %" PRIu64 " bytes of page cache", freed);
+	send_reply(id, true, NULL, "freed", freed);
+}
+
 static void handle_cmd(const struct hint_cmd *c) {
 	char why[HINT_STRING_MAX + 32];
-	uint64_t freed;
 	int r;
 
 	switch (c->name) {
 	case HINT_CMD_DROP_CACHE:
-		/* It may take seconds: let what is queued go first. */
-		(void) flush_out();
-		r = drop_clean_cache(c->bytes, &freed);
+		/* It may take seconds: it runs aside, answered when done. */
+		r = drop_worker_start(c->id, c->bytes);
 		if (r < 0) {
-			snprintf(why, sizeof why, "drop_cache failed: %s", strerror(-r));
+			snprintf(why, sizeof why, "drop_cache failed: %s",
+				 r == -EBUSY ? "a cache drop is still running" : strerror(-r));
 			send_reply(c->id, false, why, NULL, 0);
-		} else {
-			log_info("Dropped %" PRIu64 " of %" PRIu64 " bytes of page cache asked for", freed,
-				 c->bytes);
-			send_reply(c->id, true, NULL, "freed", freed);
 		}
 		return;
 	case HINT_CMD_STATS_INTERVAL:
@@ -676,9 +686,9 @@ static void wait_for_host(void) {
 
 static void run(void) {
 	while (!stop) {
-		struct pollfd p[2];
+		struct pollfd p[3];
 		uint64_t now, next;
-		int n = 1, timeout, r;
+		int n = 1, timeout, r, dev = -1, drop = -1;
 
 		wait_for_host();
 		if (stop)
@@ -692,8 +702,14 @@ static void run(void) {
 		}
 
 		p[0] = (struct pollfd) { .fd = a.port_fd, .events = POLLIN | (a.outq_len ? POLLOUT : 0) };
-		if (a.dev_fd >= 0 && batches_in_flight() < HINT_MAX_BATCHES_IN_FLIGHT)
+		if (a.dev_fd >= 0 && batches_in_flight() < HINT_MAX_BATCHES_IN_FLIGHT) {
+			dev = n;
 			p[n++] = (struct pollfd) { .fd = a.dev_fd, .events = POLLIN };
+		}
+		if (drop_worker_fd() >= 0) {
+			drop = n;
+			p[n++] = (struct pollfd) { .fd = drop_worker_fd(), .events = POLLIN };
+		}
 
 		next = a.next_stats_ms;
 		for (size_t i = 0; i < ELEMENTSOF(a.batches); i++)
@@ -728,9 +744,11 @@ static void run(void) {
 			continue;
 		}
 
-		if (n > 1 && (p[1].revents & POLLIN))
+		if (drop >= 0 && (p[drop].revents & POLLIN))
+			drop_done();
+		if (dev >= 0 && (p[dev].revents & POLLIN))
 			read_batches();
-		else if (n > 1 && (p[1].revents & (POLLERR | POLLHUP | POLLNVAL))) {
+		else if (dev >= 0 && (p[dev].revents & (POLLERR | POLLHUP | POLLNVAL))) {
 			log_warning("%s hung up; continuing without the module", a.device_path);
 			close(TAKE_FD(a.dev_fd));
 			a.module = false;
