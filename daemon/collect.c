@@ -143,9 +143,12 @@ void collect_vm(struct manager *m, struct vm *vm, usec_t now) {
 		s->swapin_rate = collect_rate(s->guest.pswpin, vm->last_swapin, dt);
 		s->majfault_rate = collect_rate(s->guest.pgmajfault, vm->last_majfault, dt);
 		s->refault_rate = collect_rate(s->guest.workingset_refault, vm->last_refault, dt);
+		s->cache_refault_rate = collect_rate(s->guest.workingset_refault_file,
+						     vm->last_refault_file, dt);
 		vm->last_swapin = s->guest.pswpin;
 		vm->last_majfault = s->guest.pgmajfault;
 		vm->last_refault = s->guest.workingset_refault;
+		vm->last_refault_file = s->guest.workingset_refault_file;
 		vm->last_counters = now;
 	}
 	if (vm->drop_cache_id >= 0 && now - vm->drop_cache_sent > DROP_CACHE_TIMEOUT_USEC) {

@@ -142,6 +142,7 @@ static bool stats_impossible(const struct vm *vm, const struct hint_stats *s, ch
 	const struct { const char *name; uint64_t value; } parts[] = {
 		{ "free", s->mem.free }, { "available", s->mem.available }, { "cached", s->mem.cached },
 		{ "dirty", s->mem.dirty }, { "mlocked", s->mem.mlocked },
+		{ "inactive_file", s->mem.inactive_file },
 		{ "unused", s->has_pages ? s->pages.unused : 0 },
 		{ "volatile", s->has_pages ? s->pages.volatile_ : 0 },
 		{ "stable", s->has_pages ? s->pages.stable : 0 },
@@ -182,6 +183,7 @@ static void on_stats(struct vm *vm, const struct hint_stats *s) {
 		.pgmajfault = s->vmstat.pgmajfault, .pswpin = s->vmstat.pswpin,
 		.pswpout = s->vmstat.pswpout,
 		.workingset_refault = s->vmstat.workingset_refault_file + s->vmstat.workingset_refault_anon,
+		.workingset_refault_file = s->vmstat.workingset_refault_file,
 	};
 	if (s->has_pages) {
 		g->unused = s->pages.unused;
@@ -194,6 +196,9 @@ static void on_stats(struct vm *vm, const struct hint_stats *s) {
 		g->volatile_ = s->mem.cached > s->mem.dirty ? s->mem.cached - s->mem.dirty : 0;
 		g->stable = s->mem.total - MIN(s->mem.total, s->mem.free + g->volatile_);
 	}
+	/* Dirty and writeback pages sit on the file lists too, and cannot go. */
+	g->cold = s->mem.inactive_file - MIN(s->mem.inactive_file, s->mem.dirty + s->mem.writeback);
+	g->cold = MIN(g->cold, g->volatile_);
 }
 
 /* A drop_cache answer: what the guest says it dropped only bounds how much

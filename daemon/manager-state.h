@@ -60,7 +60,7 @@ struct vm {
 
 	struct vm_state state;		/* the model policy and D-Bus read */
 	struct policy_vm_history history;
-	uint64_t last_swapin, last_majfault, last_refault;
+	uint64_t last_swapin, last_majfault, last_refault, last_refault_file;
 	usec_t last_counters;
 	char last_decision[ACTION_REASON_MAX];
 	usec_t last_decision_usec;	/* CLOCK_REALTIME of the last action */

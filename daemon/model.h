@@ -45,9 +45,12 @@ struct guest_memory {
 	bool valid;			/* false until the first stats arrive */
 	uint64_t total, free, available, cached, dirty;
 	uint64_t unused, volatile_, stable, mlocked;	/* page states (module) */
+	uint64_t cold;			/* clean cache on the inactive file list: what
+					 * the guest's LRU gives up first; <= volatile_ */
 	double psi_some_avg10, psi_full_avg10;
 	/* Counters, cumulative since guest boot: policy uses rates. */
 	uint64_t pgmajfault, pswpin, pswpout, workingset_refault;
+	uint64_t workingset_refault_file;	/* dropped cache read back */
 };
 
 enum agent_state {
@@ -77,6 +80,7 @@ struct vm_measured {
 	struct guest_memory guest;
 	/* Rates per second over the last tick, from the guest's counters. */
 	double swapin_rate, majfault_rate, refault_rate;
+	double cache_refault_rate;	/* file refaults: its cache coming back */
 };
 
 /* What hintd asked for. */

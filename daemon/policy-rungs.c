@@ -98,18 +98,26 @@ void take_unused(struct tick *t) {
 }
 
 /* Dropped cache comes back as unused hints: only a VM whose unused rung
- * takes them, with enough clean cache to be worth asking. */
+ * takes them, with enough cold cache (inactive, clean) to be worth asking. */
 static bool volatile_candidate(const struct tick *t, size_t i) {
 	const struct vm_state *v = &t->vms[i];
 
 	return v->measured.running && !t->work[i].is_short && v->measured.agent == AGENT_CONNECTED && v->measured.module &&
 	       v->measured.discard_capable && rung_allowed(v, RUNG_UNUSED) &&
 	       rung_allowed(v, RUNG_VOLATILE) && v->measured.guest.valid &&
-	       v->measured.guest.volatile_ >= VOLATILE_MIN_BYTES;
+	       v->measured.guest.cold >= VOLATILE_MIN_BYTES;
 }
 
-/* Step 6, rung 2, volatile: lowest priority first, then most over the fair
- * share, up to volatile_step per VM. */
+unsigned cache_cost(double cache_refault_rate) {
+	double c = cache_refault_rate / CACHE_REFAULT_QUIET;
+
+	return c <= 1 ? 1 : c >= CACHE_COST_MAX ? CACHE_COST_MAX : (unsigned) c;
+}
+
+/* Step 6, rung 2, volatile: lowest priority first, then the VMs whose cache
+ * stays gone before those whose cache comes back (refaults), then most over
+ * the fair share; up to volatile_step per VM, divided by its cost, and never
+ * more than its cold cache: hot cache is not cheap. */
 void drop_volatile(struct tick *t) {
 	t->n_order = 0;
 	for (size_t i = 0; t->need > 0 && i < t->n_vms; i++) {
@@ -124,6 +132,7 @@ void drop_volatile(struct tick *t) {
 			.i = i,
 			.first = v->reclaim_first,
 			.priority = v->settings.priority,
+			.cost = cache_cost(v->measured.cache_refault_rate),
 			.key = (double) v->measured.balloon_actual - fair,
 		};
 	}
@@ -132,19 +141,25 @@ void drop_volatile(struct tick *t) {
 	for (size_t j = 0; t->need > 0 && j < t->n_order; j++) {
 		const struct order *o = &t->order[j];
 		const struct vm_state *v = &t->vms[o->i];
-		uint64_t bytes = MIN(MIN(t->cfg->volatile_step, v->measured.guest.volatile_), t->need);
+		uint64_t cold = v->measured.guest.cold;
+		uint64_t bytes = MIN(MIN(t->cfg->volatile_step / o->cost, cold), t->need);
 		struct action *a = plan_add(t->plan, o->i, ACTION_DROP_CACHE);
 
 		a->bytes = bytes;
-		reasonf(a->reason, "%s: drop %s of %s clean cache (priority %d, %+.0f MiB "
-			"over fair share)", t->host_why, SZ(bytes), SZ(v->measured.guest.volatile_),
-			v->settings.priority, o->key / (double) MiB(1));
+		if (o->cost > 1)
+			reasonf(a->reason, "%s: drop %s of %s cold cache (priority %d; its cache comes "
+				"back at %.0f pages/s: 1/%u step)", t->host_why, SZ(bytes), SZ(cold),
+				v->settings.priority, v->measured.cache_refault_rate, o->cost);
+		else
+			reasonf(a->reason, "%s: drop %s of %s cold cache (priority %d, %+.0f MiB "
+				"over fair share)", t->host_why, SZ(bytes), SZ(cold),
+				v->settings.priority, o->key / (double) MiB(1));
 		/* Within the grace, the rest of its cache counts too: it is asked
 		 * for step by step over the next ticks. After it, only what a tick
 		 * asks, and nothing from a guest whose last drop the host never
 		 * saw come back (one that says it drops and does not): the request
 		 * stands, the balloons go on. */
-		uint64_t coming = t->in_grace ? MIN(v->measured.guest.volatile_, t->need) :
+		uint64_t coming = t->in_grace ? MIN(cold, t->need) :
 				  v->accounted.cache_unreturned ? 0 : bytes;
 		t->need -= coming;
 		t->from_cache += coming;

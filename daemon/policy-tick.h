@@ -139,11 +139,12 @@ struct order {
 	size_t i;
 	bool first;	/* reclaim_first: ahead of everything else */
 	int priority;
+	unsigned cost;	/* what taking from it costs the guest; 0 = nothing known */
 	double key;
 };
 
-/* Named by a reclaim request first, then lower priority, then the larger
- * key, then vms[] order. */
+/* Named by a reclaim request first, then lower priority, then the lower
+ * cost, then the larger key, then vms[] order. */
 static inline int order_cmp_reclaim(const void *a, const void *b) {
 	const struct order *x = a, *y = b;
 
@@ -151,6 +152,8 @@ static inline int order_cmp_reclaim(const void *a, const void *b) {
 		return x->first ? -1 : 1;
 	if (x->priority != y->priority)
 		return x->priority < y->priority ? -1 : 1;
+	if (x->cost != y->cost)
+		return x->cost < y->cost ? -1 : 1;
 	if (x->key != y->key)
 		return x->key > y->key ? -1 : 1;
 	return x->i < y->i ? -1 : x->i > y->i;
@@ -170,6 +173,7 @@ static inline int order_cmp_give(const void *a, const void *b) {
 /* Less clean cache than this is not worth a request: the guest would drop
  * it all (and its own working files with it) for next to nothing. */
 #define VOLATILE_MIN_BYTES MiB(4)
+
 
 /* One tick, worked out step by step: the inputs, what the host assessment
  * found, each VM's work, and what each step handed out. Each step reads

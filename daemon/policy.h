@@ -93,4 +93,12 @@ void plan_done(struct plan *p);
 
 const char *action_kind_to_string(enum action_kind k);
 
+/* A guest whose dropped cache comes back (file refaults) pays for each drop
+ * in disk reads: up to CACHE_REFAULT_QUIET pages/s (40 KiB/s) is noise;
+ * above, the cost is the rate over that, up to CACHE_COST_MAX. The volatile
+ * rung asks such a guest later, and for 1/cost of a step. */
+#define CACHE_REFAULT_QUIET 10.0
+#define CACHE_COST_MAX 8u
+unsigned cache_cost(double cache_refault_rate);
+
 #endif /* HINTD_POLICY_H */

@@ -179,7 +179,7 @@ TEST(no_pressure_no_balloon) {
 		struct plan p;
 
 		hist_init(&hist);
-		vms[1].measured.guest.volatile_ = MiB(500);
+		vms[1].measured.guest.volatile_ = vms[1].measured.guest.cold = MiB(500);
 		vms[1].measured.hinted = MiB(100);
 		if (frees[t] <= c.high_watermark) {
 			/* Ballooned, but no slack: left alone. */
@@ -210,7 +210,7 @@ TEST(hints_cover_need_no_balloon) {
 	hist_init(&hist);
 	vms[0].measured.hinted = MiB(200);
 	vms[1].measured.hinted = MiB(150);
-	vms[1].measured.guest.volatile_ = MiB(300);
+	vms[1].measured.guest.volatile_ = vms[1].measured.guest.cold = MiB(300);
 	decide(&c, &h, vms, 2, &hist, NOW, &p);
 	CHECK(p.reclaiming);
 	CHECK_EQ_U64(p.need, MiB(312));
@@ -287,8 +287,8 @@ TEST(volatile_before_balloon) {
 
 	hist_init(&hist);
 	vms[0].measured.hinted = MiB(50);
-	vms[0].measured.guest.volatile_ = MiB(300);
-	vms[1].measured.guest.volatile_ = MiB(300);
+	vms[0].measured.guest.volatile_ = vms[0].measured.guest.cold = MiB(300);
+	vms[1].measured.guest.volatile_ = vms[1].measured.guest.cold = MiB(300);
 	decide(&c, &h, vms, 2, &hist, NOW, &p);
 	/* Reclaim just started: within the grace, all of a's cache counts as
 	 * coming (50 hinted + 300 cached >= 312), so a is asked for one step
@@ -311,8 +311,8 @@ TEST(volatile_before_balloon) {
 
 	/* Enough cache: no balloon, and the last drop asks only what is left. */
 	hist_init(&hist);
-	vms[0].measured.guest.volatile_ = MiB(20);
-	vms[1].measured.guest.volatile_ = MiB(500);
+	vms[0].measured.guest.volatile_ = vms[0].measured.guest.cold = MiB(20);
+	vms[1].measured.guest.volatile_ = vms[1].measured.guest.cold = MiB(500);
 	c.volatile_step = MiB(512);
 	decide(&c, &h, vms, 2, &hist, NOW, &p);
 	CHECK_EQ_U64(drop(&p, 0), MiB(20));
@@ -333,7 +333,7 @@ TEST(volatile_needs_a_discard_path) {
 
 	hist_init(&hist);
 	for (size_t i = 0; i < 3; i++)
-		vms[i].measured.guest.volatile_ = MiB(500);
+		vms[i].measured.guest.volatile_ = vms[i].measured.guest.cold = MiB(500);
 	vms[0].measured.discard_capable = false;
 	vms[0].measured.hinted = MiB(40);
 	vms[1].measured.module = false;
@@ -359,7 +359,7 @@ TEST(beyond_hints_and_cache_balloon) {
 
 	hist_init(&hist);
 	vms[0].measured.hinted = MiB(100);
-	vms[1].measured.guest.volatile_ = MiB(80);
+	vms[1].measured.guest.volatile_ = vms[1].measured.guest.cold = MiB(80);
 	decide(&c, &h, vms, 2, &hist, NOW, &p);
 	CHECK_EQ_U64(drop(&p, 1), MiB(80));
 	/* 232 MiB left, but each balloon moves at most 64 MiB a tick. */
@@ -535,7 +535,7 @@ TEST(priority_order) {
 	vms[1].settings.shares = 10000;
 	h.mem_available = MiB(200);	/* need 312 */
 	for (size_t i = 0; i < 3; i++)
-		vms[i].measured.guest.volatile_ = MiB(100);
+		vms[i].measured.guest.volatile_ = vms[i].measured.guest.cold = MiB(100);
 	decide(&c, &h, vms, 3, &hist, NOW, &p);
 	/* Cache: low, then mid, then high, 100 each. */
 	CHECK_EQ_U64(drop(&p, 1), MiB(100));
@@ -549,7 +549,7 @@ TEST(priority_order) {
 	/* More than one step: low gives 64, then mid, never high first. */
 	hist_init(&hist);
 	for (size_t i = 0; i < 3; i++)
-		vms[i].measured.guest.volatile_ = 0;
+		vms[i].measured.guest.volatile_ = vms[i].measured.guest.cold = 0;
 	h.mem_available = MiB(412);	/* need 100, still reclaiming */
 	hist.h.reclaiming = true;
 	decide(&c, &h, vms, 3, &hist, NOW, &p);
@@ -626,7 +626,7 @@ TEST(reclaim_first_goes_first) {
 	hist_init(&hist);
 	vms[0].settings.priority = -10;	/* the one policy would pick */
 	for (size_t i = 0; i < 3; i++)
-		vms[i].measured.guest.volatile_ = MiB(100);
+		vms[i].measured.guest.volatile_ = vms[i].measured.guest.cold = MiB(100);
 	h.reclaim_request = MiB(40);
 	decide(&c, &h, vms, 3, &hist, NOW, &p);
 	CHECK_EQ_U64(drop(&p, 0), MiB(40));
@@ -642,7 +642,7 @@ TEST(reclaim_first_goes_first) {
 
 	/* No cache: the balloon of "c" first, up to its step, then "a". */
 	for (size_t i = 0; i < 3; i++)
-		vms[i].measured.guest.volatile_ = 0;
+		vms[i].measured.guest.volatile_ = vms[i].measured.guest.cold = 0;
 	h.reclaim_request = MiB(80);
 	hist_init(&hist);
 	decide(&c, &h, vms, 3, &hist, NOW, &p);
@@ -679,7 +679,7 @@ TEST(short_guest_deflated_first) {
 		vms[0].measured.guest.psi_some_avg10 = table[t].psi;
 		vms[0].measured.swapin_rate = table[t].swapin;
 		vms[0].measured.refault_rate = table[t].refault;
-		vms[0].measured.guest.volatile_ = MiB(500);
+		vms[0].measured.guest.volatile_ = vms[0].measured.guest.cold = MiB(500);
 		vms[1].measured.hinted = MiB(412);
 		decide(&c, &h, vms, 2, &hist, NOW, &p);
 		/* First action of the plan, never inflated, no cache asked. */
@@ -880,7 +880,7 @@ TEST(rungs_honoured) {
 	hist_init(&hist);
 	for (size_t i = 0; i < 3; i++) {
 		vms[i].measured.hinted = MiB(10);
-		vms[i].measured.guest.volatile_ = MiB(200);
+		vms[i].measured.guest.volatile_ = vms[i].measured.guest.cold = MiB(200);
 	}
 	vms[0].settings.rungs = RUNG_BIT(RUNG_BALLOON);
 	vms[1].settings.rungs = 0;
@@ -929,6 +929,74 @@ TEST(not_running_ignored) {
 	plan_done(&p);
 }
 
+/* The VM the first cache drop of the plan goes to. */
+static size_t first_drop_vm(const struct plan *p) {
+	for (size_t i = 0; i < p->n_actions; i++)
+		if (p->actions[i].kind == ACTION_DROP_CACHE)
+			return p->actions[i].vm;
+	return SIZE_MAX;
+}
+
+TEST(volatile_is_sized_from_cold_cache) {
+	/* 500 MiB of clean cache, of which only 30 MiB is inactive: the rest
+	 * is the guest's working set, and is not cheap. */
+	struct policy_config c = config();
+	struct host_state h = host_free(GiB(1));
+	struct vm_state vms[1] = { vm_new("a", GiB(2)) };
+	struct hist hist;
+	struct plan p;
+
+	hist_init(&hist);
+	h.reclaim_request = MiB(100);
+	vms[0].measured.guest.volatile_ = MiB(500);
+	vms[0].measured.guest.cold = MiB(30);
+	decide(&c, &h, vms, 1, &hist, NOW, &p);
+	CHECK_EQ_U64(drop(&p, 0), MiB(30));
+	CHECK(strstr(reason(&p, 0, ACTION_DROP_CACHE), "of 30 MiB cold cache") != NULL);
+	plan_done(&p);
+	/* Too little cold cache to be worth a request: none, whatever is hot. */
+	vms[0].measured.guest.cold = MiB(3);
+	decide(&c, &h, vms, 1, &hist, NOW + SEC(1), &p);
+	CHECK_EQ_INT(count(&p, ACTION_DROP_CACHE), 0);
+	plan_done(&p);
+}
+
+TEST(cache_cost_from_refaults) {
+	CHECK_EQ_INT((int) cache_cost(0), 1);
+	CHECK_EQ_INT((int) cache_cost(CACHE_REFAULT_QUIET), 1);
+	CHECK_EQ_INT((int) cache_cost(2.5 * CACHE_REFAULT_QUIET), 2);
+	CHECK_EQ_INT((int) cache_cost(4 * CACHE_REFAULT_QUIET), 4);
+	CHECK_EQ_INT((int) cache_cost(1e9), (int) CACHE_COST_MAX);
+}
+
+TEST(refaulting_cache_goes_later_and_for_less) {
+	/* a is further over its fair share, but its dropped cache comes
+	 * straight back: b's cache is taken first, a's next drop shrinks. */
+	struct policy_config c = config();
+	struct host_state h = host_free(GiB(1));
+	struct vm_state vms[2] = { vm_new("a", GiB(4)), vm_new("b", GiB(2)) };
+	struct hist hist;
+	struct plan p;
+
+	hist_init(&hist);
+	h.reclaim_request = GiB(1);
+	vms[0].measured.guest.volatile_ = vms[0].measured.guest.cold = MiB(300);
+	vms[1].measured.guest.volatile_ = vms[1].measured.guest.cold = MiB(100);
+	vms[0].measured.cache_refault_rate = 4 * CACHE_REFAULT_QUIET;
+	decide(&c, &h, vms, 2, &hist, NOW, &p);
+	CHECK_EQ_U64(drop(&p, 1), MiB(100));
+	CHECK_EQ_U64(drop(&p, 0), c.volatile_step / 4);
+	CHECK_EQ_INT((int) first_drop_vm(&p), 1);
+	CHECK(strstr(reason(&p, 0, ACTION_DROP_CACHE), "1/4 step") != NULL);
+	plan_done(&p);
+	/* Quiet again: it is asked first, for a whole step. */
+	vms[0].measured.cache_refault_rate = 1;
+	decide(&c, &h, vms, 2, &hist, NOW + SEC(1), &p);
+	CHECK_EQ_U64(drop(&p, 0), c.volatile_step);
+	CHECK_EQ_INT((int) first_drop_vm(&p), 0);
+	plan_done(&p);
+}
+
 TEST(step_limits) {
 	struct policy_config c = config();
 	struct host_state h = host_free(0);
@@ -937,7 +1005,7 @@ TEST(step_limits) {
 	struct plan p;
 
 	hist_init(&hist);
-	vms[0].measured.guest.volatile_ = GiB(1);
+	vms[0].measured.guest.volatile_ = vms[0].measured.guest.cold = GiB(1);
 	decide(&c, &h, vms, 1, &hist, NOW, &p);
 	CHECK_EQ_U64(drop(&p, 0), MiB(128));
 	CHECK_EQ_U64(balloon_target(&p, 0), GiB(8) - MiB(64));
@@ -1454,7 +1522,7 @@ TEST(step_volatile_candidates_and_amount) {
 		hist_init(&hist);
 		h.reclaim_request = table[t].request;
 		c.volatile_step = table[t].step;
-		vms[0].measured.guest.volatile_ = table[t].volatile_;
+		vms[0].measured.guest.volatile_ = vms[0].measured.guest.cold = table[t].volatile_;
 		vms[0].settings.rungs = table[t].rungs;
 		vms[0].measured.guest.valid = table[t].stats;
 		vms[0].measured.discard_capable = table[t].capable;
@@ -1504,7 +1572,7 @@ TEST(step_volatile_order) {
 		hist_init(&hist);
 		h.reclaim_request = MiB(50);
 		for (size_t i = 0; i < 2; i++) {
-			vms[i].measured.guest.volatile_ = MiB(100);
+			vms[i].measured.guest.volatile_ = vms[i].measured.guest.cold = MiB(100);
 			vms[i].settings.shares = table[t].shares[i];
 			vms[i].settings.priority = table[t].priority[i];
 			vms[i].reclaim_first = table[t].first[i];
@@ -1725,7 +1793,7 @@ TEST(step_summary) {
 		for (size_t i = 0; i < 2; i++) {
 			vms[i].measured.max_memory = GiB(4);
 			vms[i].measured.hinted = table[t].hinted;
-			vms[i].measured.guest.volatile_ = i == 1 ? table[t].volatile_ : 0;
+			vms[i].measured.guest.volatile_ = vms[i].measured.guest.cold = i == 1 ? table[t].volatile_ : 0;
 			if (i < table[t].n_short)
 				vms[i].measured.guest.available = MiB(10);
 		}
@@ -1747,7 +1815,7 @@ TEST(unreturned_cache_holds_no_balloon_off) {
 
 	hist_init(&hist);
 	vms[0].settings.rungs = RUNG_BIT(RUNG_UNUSED) | RUNG_BIT(RUNG_VOLATILE);
-	vms[0].measured.guest.volatile_ = MiB(400);
+	vms[0].measured.guest.volatile_ = vms[0].measured.guest.cold = MiB(400);
 	/* Within the grace, the liar's 400 MiB of cache counts: no balloon. */
 	decide(&c, &h, vms, 2, &hist, NOW, &p);
 	CHECK_EQ_INT(count(&p, ACTION_BALLOON), 0);
