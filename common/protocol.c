@@ -525,9 +525,13 @@ static int parse_cmd(const json_t *o, struct hint_cmd *c, char *err, size_t errl
 	if ((r = get_object(o, "args", c->name != HINT_CMD_HELLO, &args, err, errlen)) < 0)
 		return r;
 	switch (c->name) {
+	case HINT_CMD_GIVE:
+		if (json_object_get(args, "compact") &&
+		    (r = get_bool(args, "args", "compact", &c->compact, err, errlen)) < 0)
+			return r;
+		return get_u64(args, "args", "bytes", &c->bytes, err, errlen);
 	case HINT_CMD_DROP_CACHE:
 	case HINT_CMD_GRANULARITY:
-	case HINT_CMD_GIVE:
 		return get_u64(args, "args", "bytes", &c->bytes, err, errlen);
 	case HINT_CMD_REPORTING:
 		return get_bool(args, "args", "enable", &c->enable, err, errlen);
@@ -764,9 +768,13 @@ static void format_cmd(const struct hint_cmd *c, json_t *o, bool *bad) {
 		return;
 	}
 	switch (c->name) {
+	case HINT_CMD_GIVE:
+		if (c->compact)
+			put(args, "compact", json_true(), bad);
+		put_u64(args, "bytes", c->bytes, bad);
+		break;
 	case HINT_CMD_DROP_CACHE:
 	case HINT_CMD_GRANULARITY:
-	case HINT_CMD_GIVE:
 		put_u64(args, "bytes", c->bytes, bad);
 		break;
 	case HINT_CMD_REPORTING:

@@ -155,6 +155,8 @@ struct hint_cmd {
 		bool enable;		/* reporting */
 		uint64_t ms;		/* stats_interval */
 	};
+	bool compact;			/* give: compact the guest's memory first
+					 * (optional "compact": true) */
 };
 
 struct hint_msg {

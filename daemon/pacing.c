@@ -40,6 +40,11 @@ uint64_t pacing_give_on_tick(const struct pacing_vm *p, bool accept, uint64_t un
 	return unused_backed;
 }
 
+bool pacing_compact(const struct pacing_vm *p, bool reclaiming, usec_t now) {
+	return reclaiming && p->unused_since && now - p->unused_since >= COMPACT_AFTER_USEC &&
+	       (!p->compact_sent || now - p->compact_sent >= COMPACT_INTERVAL_USEC);
+}
+
 uint64_t pacing_give_after_batch(uint64_t unused_backed, uint64_t freed,
 				 uint64_t *ret_unused_backed) {
 	uint64_t left = unused_backed > freed ? unused_backed - freed : 0;

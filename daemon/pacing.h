@@ -40,6 +40,7 @@ struct pacing_vm {
 	usec_t unused_since;	/* pacing_note_unused(): unused_backed has been
 				 * >= GIVE_MIN_BYTES since; 0 = it is not */
 	usec_t give_sent;	/* caller: when a report pass was last sent; 0 = never */
+	usec_t compact_sent;	/* caller: when a pass with compaction was sent */
 };
 
 /* ---- settling ----------------------------------------------------------- */
@@ -93,6 +94,16 @@ uint64_t pacing_give_on_tick(const struct pacing_vm *p, bool accept, uint64_t un
  * store in vm->unused_backed. Returns the bytes to ask for,
  * max(remaining unused_backed, freed), when either is >= GIVE_MIN_BYTES;
  * else 0. When the caller sends it, it sets p->give_sent = now. */
+/* Free memory the passes do not bring back lies in pieces smaller than the
+ * granularity (after a guest dropped its caches, say). While the host needs
+ * memory (reclaiming) and unused_backed has stayed >= GIVE_MIN_BYTES for
+ * COMPACT_AFTER_USEC, the next pass asks the guest to compact first; at
+ * most every COMPACT_INTERVAL_USEC (compaction costs the guest CPU time).
+ * When the caller sends it, it sets p->compact_sent = now. */
+#define COMPACT_AFTER_USEC (3 * USEC_PER_SEC)
+#define COMPACT_INTERVAL_USEC (15 * USEC_PER_SEC)
+bool pacing_compact(const struct pacing_vm *p, bool reclaiming, usec_t now);
+
 uint64_t pacing_give_after_batch(uint64_t unused_backed, uint64_t freed,
 				 uint64_t *ret_unused_backed);
 

@@ -11,27 +11,28 @@ static struct {
 	pthread_t thread;
 	bool running;
 	int done[2];		/* the thread writes a byte to done[1] when it ends */
-	uint64_t id, bytes, freed;
-	int result;
+	struct slow_job_result job;
 } w = { .done = { -1, -1 } };
 
 static void *run(void *arg) {
-	w.result = drop_clean_cache(w.bytes, &w.freed);
+	struct slow_job_result *j = &w.job;
+
+	if (j->cmd.name == HINT_CMD_DROP_CACHE)
+		j->result = drop_clean_cache(j->cmd.bytes, &j->freed);
+	else
+		j->result = compact_guest_memory();
 	(void) !write(w.done[1], "x", 1);
 	return NULL;
 }
 
-int drop_worker_start(uint64_t id, uint64_t bytes) {
+int slow_job_start(const struct hint_cmd *c) {
 	int r;
 
 	if (w.running)
 		return -EBUSY;
 	if (w.done[0] < 0 && pipe2(w.done, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -errno;
-	w.id = id;
-	w.bytes = bytes;
-	w.freed = 0;
-	w.result = 0;
+	w.job = (struct slow_job_result) { .cmd = *c };
 	r = pthread_create(&w.thread, NULL, run, NULL);
 	if (r != 0)
 		return -r;
@@ -39,17 +40,15 @@ int drop_worker_start(uint64_t id, uint64_t bytes) {
 	return 0;
 }
 
-int drop_worker_fd(void) {
+int slow_job_fd(void) {
 	return w.running ? w.done[0] : -1;
 }
 
-void drop_worker_finish(uint64_t *ret_id, int *ret_result, uint64_t *ret_freed) {
+void slow_job_finish(struct slow_job_result *ret) {
 	char c;
 
 	(void) !read(w.done[0], &c, 1);
 	pthread_join(w.thread, NULL);	/* the thread has written: it is ending */
 	w.running = false;
-	*ret_id = w.id;
-	*ret_result = w.result;
-	*ret_freed = w.freed;
+	*ret = w.job;
 }

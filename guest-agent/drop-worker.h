@@ -1,21 +1,29 @@
-/* drop-worker.h - a cache drop in a thread of its own. A drop can take
- * seconds (the kernel reclaiming, or a file scan); meanwhile the agent's
- * channel goes on: hints, acks and stats are not held up. One at a time. */
+/* drop-worker.h - the agent's slow work in a thread of its own: cache drops
+ * and memory compaction take seconds (the kernel reclaiming or moving
+ * pages, a file scan); meanwhile the channel goes on: hints, acks and stats
+ * are not held up. One job at a time. */
 #ifndef HINT_AGENT_DROP_WORKER_H
 #define HINT_AGENT_DROP_WORKER_H
 
 #include <stdint.h>
+#include "protocol.h"
 
-/* Starts drop_clean_cache(bytes) for the command id: -EBUSY while one
- * runs, negative errno when no thread could start. */
-int drop_worker_start(uint64_t id, uint64_t bytes);
+struct slow_job_result {
+	struct hint_cmd cmd;	/* the command it was for */
+	int result;		/* 0 or negative errno */
+	uint64_t freed;		/* drop_cache: bytes of page cache that went */
+};
 
-/* A descriptor that becomes readable when the drop is done; -1 when none
+/* Starts the work of a drop_cache, or of a give with compact (the
+ * compaction; the caller asks the module for the pass when it is done):
+ * -EBUSY while a job runs, negative errno when no thread could start. */
+int slow_job_start(const struct hint_cmd *c);
+
+/* A descriptor that becomes readable when the job is done; -1 when none
  * runs. */
-int drop_worker_fd(void);
+int slow_job_fd(void);
 
-/* After drop_worker_fd() polled readable: the drop's command id, its
- * result (0 or negative errno) and the bytes it freed. */
-void drop_worker_finish(uint64_t *ret_id, int *ret_result, uint64_t *ret_freed);
+/* After slow_job_fd() polled readable. */
+void slow_job_finish(struct slow_job_result *ret);
 
 #endif

@@ -35,6 +35,7 @@
 #define SCAN_FILES_MAX	200000		/* files looked at per call */
 #define SCAN_TIME_MAX_MS 10000		/* and time spent looking */
 #define WINDOW_BYTES	MiB(256)	/* mmap window for mincore */
+#define COMPACT_AFTER_DROP_BYTES MiB(16)
 
 static struct {
 	struct cached_file c[CANDIDATES_MAX];
@@ -319,6 +320,16 @@ static uint64_t file_lru(const struct hint_stats *s) {
 	return s->mem.active_file + s->mem.inactive_file;
 }
 
+int compact_guest_memory(void) {
+	uint64_t t0 = now_ms();
+	int r = write_text("/proc/sys/vm/compact_memory", "1");
+
+	if (r < 0)
+		return log_debug_errno(r, "compact_memory: %m");
+	log_debug("compact_memory: %" PRIu64 " ms", now_ms() - t0);
+	return 0;
+}
+
 int drop_clean_cache(uint64_t bytes, uint64_t *ret_freed) {
 	struct hint_stats before = {}, after = {};
 	struct reclaim_facts facts;
@@ -349,5 +360,8 @@ int drop_clean_cache(uint64_t bytes, uint64_t *ret_freed) {
 	if (r < 0)
 		return log_error_errno(r, "Failed to read /proc/meminfo: %m");
 	*ret_freed = file_lru(&before) > file_lru(&after) ? file_lru(&before) - file_lru(&after) : 0;
+	/* Dropped cache lies scattered: bring it together for the reports. */
+	if (*ret_freed >= COMPACT_AFTER_DROP_BYTES)
+		(void) compact_guest_memory();
 	return 0;
 }

@@ -454,19 +454,28 @@ static void send_stats(void) {
 	(void) send_msg(&m);
 }
 
-static void drop_done(void) {
-	uint64_t id, freed;
+/* A slow job finished: answer its command. */
+static void slow_job_done(void) {
+	struct slow_job_result j;
 	char why[HINT_STRING_MAX];
 	int r;
 
-	drop_worker_finish(&id, &r, &freed);
-	if (r < 0) {
-		snprintf(why, sizeof why, "drop_cache failed: %s", strerror(-r));
-		send_reply(id, false, why, NULL, 0);
+	slow_job_finish(&j);
+	if (j.cmd.name == HINT_CMD_GIVE) {
+		/* Compacted (or not: the pass is worth asking either way). */
+		r = module_cmd(PAGEHINT_CMD_GIVE, 0, j.cmd.bytes);
+		if (r < 0)
+			snprintf(why, sizeof why, "give failed: %s", strerror(-r));
+		send_reply(j.cmd.id, r >= 0, r < 0 ? why : NULL, NULL, 0);
 		return;
 	}
-	log_info("Dropped %" PRIu64 " bytes of page cache", freed);
-	send_reply(id, true, NULL, "freed", freed);
+	if (j.result < 0) {
+		snprintf(why, sizeof why, "drop_cache failed: %s", strerror(-j.result));
+		send_reply(j.cmd.id, false, why, NULL, 0);
+		return;
+	}
+	log_info("Dropped %" PRIu64 " bytes of page cache", j.freed);
+	send_reply(j.cmd.id, true, NULL, "freed", j.freed);
 }
 
 static void handle_cmd(const struct hint_cmd *c) {
@@ -476,7 +485,7 @@ static void handle_cmd(const struct hint_cmd *c) {
 	switch (c->name) {
 	case HINT_CMD_DROP_CACHE:
 		/* It may take seconds: it runs aside, answered when done. */
-		r = drop_worker_start(c->id, c->bytes);
+		r = slow_job_start(c);
 		if (r < 0) {
 			snprintf(why, sizeof why, "drop_cache failed: %s",
 				 r == -EBUSY ? "a cache drop is still running" : strerror(-r));
@@ -519,6 +528,10 @@ static void handle_cmd(const struct hint_cmd *c) {
 		send_hello();
 		return;
 	case HINT_CMD_GIVE:
+		/* Compaction first, aside; a compaction already running (or a
+		 * drop, which compacts after itself) will do: plain pass. */
+		if (c->compact && slow_job_start(c) == 0)
+			return;
 		r = module_cmd(PAGEHINT_CMD_GIVE, 0, c->bytes);
 		break;
 	default:
@@ -706,9 +719,9 @@ static void run(void) {
 			dev = n;
 			p[n++] = (struct pollfd) { .fd = a.dev_fd, .events = POLLIN };
 		}
-		if (drop_worker_fd() >= 0) {
+		if (slow_job_fd() >= 0) {
 			drop = n;
-			p[n++] = (struct pollfd) { .fd = drop_worker_fd(), .events = POLLIN };
+			p[n++] = (struct pollfd) { .fd = slow_job_fd(), .events = POLLIN };
 		}
 
 		next = a.next_stats_ms;
@@ -745,7 +758,7 @@ static void run(void) {
 		}
 
 		if (drop >= 0 && (p[drop].revents & POLLIN))
-			drop_done();
+			slow_job_done();
 		if (dev >= 0 && (p[dev].revents & POLLIN))
 			read_batches();
 		else if (dev >= 0 && (p[dev].revents & (POLLERR | POLLHUP | POLLNVAL))) {

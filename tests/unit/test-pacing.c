@@ -178,6 +178,26 @@ TEST(give_on_tick) {
 	}
 }
 
+TEST(compact_when_passes_leave_free_memory_backed) {
+	struct pacing_vm p = { 0 };
+
+	/* Nothing free yet backed: no compaction, pressure or not. */
+	CHECK(!pacing_compact(&p, true, T0));
+	pacing_note_unused(&p, MiB(200), T0);
+	/* Passes first: compaction only once they have had their time. */
+	CHECK(!pacing_compact(&p, true, T0 + SEC(1)));
+	CHECK(pacing_compact(&p, true, T0 + COMPACT_AFTER_USEC));
+	/* Never without host pressure: it costs the guest. */
+	CHECK(!pacing_compact(&p, false, T0 + COMPACT_AFTER_USEC));
+	/* At most every COMPACT_INTERVAL_USEC. */
+	p.compact_sent = T0 + COMPACT_AFTER_USEC;
+	CHECK(!pacing_compact(&p, true, T0 + COMPACT_AFTER_USEC + SEC(1)));
+	CHECK(pacing_compact(&p, true, T0 + COMPACT_AFTER_USEC + COMPACT_INTERVAL_USEC));
+	/* Back under the threshold: the clock starts again. */
+	pacing_note_unused(&p, MiB(1), T0 + SEC(60));
+	CHECK(!pacing_compact(&p, true, T0 + SEC(61)));
+}
+
 TEST(give_after_batch) {
 	static const struct {
 		const char *what;

@@ -311,6 +311,11 @@ TEST(roundtrip_cmd) {
 	o = roundtrip(&m);
 	CHECK_EQ_INT(o.cmd.name, HINT_CMD_GIVE);
 	CHECK_EQ_U64(o.cmd.bytes, GiB(1));
+	CHECK(!o.cmd.compact);
+	m.cmd.compact = true;
+	o = roundtrip(&m);
+	CHECK(o.cmd.compact);
+	CHECK_EQ_U64(o.cmd.bytes, GiB(1));
 
 	m = sample_cmd(HINT_CMD_HELLO, 0);
 	o = roundtrip(&m);
@@ -486,6 +491,10 @@ TEST(reject_unknown_cmd_but_id_recoverable) {
 }
 
 TEST(reject_cmd_args) {
+	CHECK_REJECT("{\"v\":1,\"type\":\"cmd\",\"id\":1,\"name\":\"give\",\"args\":{\"bytes\":4096,\"compact\":\"yes\"}}",
+		     EINVAL, "args.compact");
+	CHECK_REJECT("{\"v\":1,\"type\":\"cmd\",\"id\":1,\"name\":\"give\",\"args\":{\"compact\":true}}",
+		     EINVAL, "args.bytes");
 	CHECK_REJECT("{\"v\":1,\"type\":\"cmd\",\"id\":1,\"name\":\"drop_cache\"}", EINVAL, "\"args\"");
 	CHECK_REJECT("{\"v\":1,\"type\":\"cmd\",\"id\":1,\"name\":\"drop_cache\",\"args\":{}}", EINVAL,
 		     "args.bytes");
