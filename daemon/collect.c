@@ -156,6 +156,8 @@ void collect_vm(struct manager *m, struct vm *vm, usec_t now) {
 		vm->state.accounted.cache_unreturned = true;
 	}
 	/* A drop's window closed with nothing of it seen on the host. */
+	vm->state.accounted.cache_coming = vm->volatile_window_end && now < vm->volatile_window_end
+					   ? vm->volatile_credit : 0;
 	if (vm->volatile_window_end && now >= vm->volatile_window_end) {
 		if (vm->volatile_said > 0 && vm->volatile_credit == vm->volatile_said)
 			vm->state.accounted.cache_unreturned = true;

@@ -95,6 +95,10 @@ struct vm_accounted {
 	/* Its last cache drop gave the host nothing it could measure (or was
 	 * refused, failed or never answered): its cache is not counted on. */
 	bool cache_unreturned;
+	/* The guest said it dropped this much cache, which the host has not
+	 * yet seen come back (within the 10 s after the drop): it is on its
+	 * way, and is not asked for again. */
+	uint64_t cache_coming;
 };
 
 struct vm_state {

@@ -120,11 +120,19 @@ unsigned cache_cost(double cache_refault_rate) {
  * more than its cold cache: hot cache is not cheap. */
 void drop_volatile(struct tick *t) {
 	t->n_order = 0;
+	/* Cache a guest just dropped is on its way back: it counts, and that
+	 * guest is not asked again until it arrived (or its window closed). */
+	for (size_t i = 0; i < t->n_vms; i++) {
+		uint64_t coming = MIN(t->vms[i].accounted.cache_coming, t->need);
+
+		t->need -= coming;
+		t->from_cache += coming;
+	}
 	for (size_t i = 0; t->need > 0 && i < t->n_vms; i++) {
 		const struct vm_state *v = &t->vms[i];
 		double fair;
 
-		if (!volatile_candidate(t, i))
+		if (!volatile_candidate(t, i) || v->accounted.cache_coming > 0)
 			continue;
 		fair = t->shares_total > 0
 			? (double) t->size_total * v->settings.shares / t->shares_total : 0;

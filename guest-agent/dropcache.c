@@ -36,6 +36,7 @@
 #define SCAN_TIME_MAX_MS 10000		/* and time spent looking */
 #define WINDOW_BYTES	MiB(256)	/* mmap window for mincore */
 #define COMPACT_AFTER_DROP_BYTES MiB(16)
+#define RECLAIM_CHUNK	MiB(8)
 
 static struct {
 	struct cached_file c[CANDIDATES_MAX];
@@ -222,6 +223,10 @@ static int advise_window(int fd, uint64_t off, const unsigned char *vec, size_t 
 	return st->want == 0;
 }
 
+static uint64_t file_lru(const struct hint_stats *s) {
+	return s->mem.active_file + s->mem.inactive_file;
+}
+
 #define MEMORY_RECLAIM "/sys/fs/cgroup/memory.reclaim"
 #define RECLAIM_MOUNT "/run/hint-agent/cgroup2"
 #define SWAPPINESS "/proc/sys/vm/swappiness"
@@ -268,17 +273,41 @@ static int read_text(const char *path, char *buf, size_t size) {
 	return 0;
 }
 
+/* memory.reclaim asked for all at once overshoots (it scans every cgroup
+ * for its share, rounding up: 129 MiB went for 68 asked, on a Debian
+ * guest): ask RECLAIM_CHUNK at a time, measuring the file LRU between. */
+static int reclaim_in_chunks(const char *path, uint64_t bytes) {
+	struct hint_stats before = {}, now = {};
+	uint64_t dropped = 0;
+	char text[32];
+	int r;
+
+	if (stats_read_meminfo("/proc/meminfo", &before) < 0)
+		return -EIO;
+	while (dropped < bytes) {
+		snprintf(text, sizeof text, "%" PRIu64, MIN(bytes - dropped, (uint64_t) RECLAIM_CHUNK));
+		r = write_text(path, text);
+		if (r < 0)
+			return r;
+		if (stats_read_meminfo("/proc/meminfo", &now) < 0)
+			return -EIO;
+		if (file_lru(&now) + dropped >= file_lru(&before))
+			break;		/* nothing more goes */
+		dropped = file_lru(&before) - file_lru(&now);
+	}
+	return 0;
+}
+
 /* bytes from the guest kernel's LRU, coldest first: 0 when it was asked
  * (it may take less: EAGAIN), negative errno when it cannot be used. With
  * spare_anon, vm.swappiness is 0 for the call, or the call is not made. */
 static int reclaim_by_lru(const char *path, uint64_t bytes, bool spare_anon) {
-	char text[32], old[16] = "";
+	char old[16] = "";
 	int r;
 
 	if (spare_anon && (read_text(SWAPPINESS, old, sizeof old) < 0 || write_text(SWAPPINESS, "0") < 0))
 		return log_debug_errno(-EPERM, "drop_cache: cannot set %s to 0 for the call", SWAPPINESS);
-	snprintf(text, sizeof text, "%" PRIu64, bytes);
-	r = write_text(path, text);
+	r = reclaim_in_chunks(path, bytes);
 	if (spare_anon && write_text(SWAPPINESS, old) < 0)
 		log_warning("drop_cache: could not put %s back to %s", SWAPPINESS, old);
 	if (r < 0 && r != -EAGAIN)
@@ -314,10 +343,6 @@ static void reclaim_by_files(uint64_t bytes) {
 	for (unsigned i = 0; i < scan.n; i++)
 		free(scan.c[i].path);
 	scan.n = 0;
-}
-
-static uint64_t file_lru(const struct hint_stats *s) {
-	return s->mem.active_file + s->mem.inactive_file;
 }
 
 int compact_guest_memory(void) {

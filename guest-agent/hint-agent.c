@@ -476,6 +476,10 @@ static void slow_job_done(void) {
 	}
 	log_info("Dropped %" PRIu64 " bytes of page cache", j.freed);
 	send_reply(j.cmd.id, true, NULL, "freed", j.freed);
+	/* What was dropped is free now (and compacted): report it at once
+	 * rather than at the kernel's own pace. */
+	if (j.freed > 0 && a.module)
+		(void) module_cmd(PAGEHINT_CMD_GIVE, 0, j.freed);
 }
 
 static void handle_cmd(const struct hint_cmd *c) {

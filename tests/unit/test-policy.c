@@ -961,6 +961,26 @@ TEST(volatile_is_sized_from_cold_cache) {
 	plan_done(&p);
 }
 
+TEST(cache_on_its_way_is_not_asked_again) {
+	/* a said it dropped 60 MiB the host has not seen yet: that counts, a
+	 * is left alone, and only the rest is asked of b. */
+	struct policy_config c = config();
+	struct host_state h = host_free(GiB(1));
+	struct vm_state vms[2] = { vm_new("a", GiB(2)), vm_new("b", GiB(2)) };
+	struct hist hist;
+	struct plan p;
+
+	hist_init(&hist);
+	h.reclaim_request = MiB(100);
+	for (size_t i = 0; i < 2; i++)
+		vms[i].measured.guest.volatile_ = vms[i].measured.guest.cold = MiB(300);
+	vms[0].accounted.cache_coming = MiB(60);
+	decide(&c, &h, vms, 2, &hist, NOW, &p);
+	CHECK(!find(&p, 0, ACTION_DROP_CACHE));
+	CHECK_EQ_U64(drop(&p, 1), MiB(40));
+	plan_done(&p);
+}
+
 TEST(cache_cost_from_refaults) {
 	CHECK_EQ_INT((int) cache_cost(0), 1);
 	CHECK_EQ_INT((int) cache_cost(CACHE_REFAULT_QUIET), 1);

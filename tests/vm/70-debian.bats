@@ -188,6 +188,33 @@ hot_and_cold_round() { # LABEL
 	no_oops
 }
 
+# Guest MemFree and the host's unbacked part of the guest's RAM, in MiB.
+free_mib() { echo $(($(guest_meminfo deb MemFree) / 1024)); }
+unbacked_mib() { echo $((MEM - $(backed_mib deb))); }
+unbacked_covers() { (($(unbacked_mib) * 100 >= $(free_mib) * $1)); } # PERCENT
+freed_back() { (((backed0 - $(backed_mib deb)) * 100 >= freed * $1)); } # PERCENT
+
+@test "free memory scattered in pieces under 2 MiB comes back under pressure (the guest compacts)" {
+	# Two files read at once interleave their pages; dropping one of them
+	# leaves 64 MiB free in pieces between the other's pages.
+	start_hintd "$(budget_config 200 300 400; printf '[VM hintd-lab-deb]\nReclaim=unused\n')"
+	wait_agents deb
+	lab run deb 'sync; echo 3 > /proc/sys/vm/drop_caches'
+	lab run deb 'cat /mnt/data/file0 > /dev/null & cat /mnt/data/file1 > /dev/null & wait'
+	wait_for 30 backing_settled || fail "the backing keeps moving: $(backed_mib deb) MiB"
+	free0=$(free_mib) backed0=$(backed_mib deb)
+	lab run deb 'dd if=/mnt/data/file0 iflag=nocache count=0 status=none'
+	freed=$(($(free_mib) - free0))
+	t0=$SECONDS
+	wait_for 10 freed_back 80 || true
+	report "one of two interleaved files dropped: ${freed} MiB freed, $((backed0 - $(backed_mib deb))) MiB of it back on the host after $((SECONDS - t0)) s; guest free $(free_mib) MiB, unbacked $(unbacked_mib) MiB"
+	report "$(hintd_log | grep -c 'asking the guest to compact') compaction(s) asked"
+	((freed >= 48)) || fail "the drop freed only ${freed} MiB"
+	freed_back 80 || fail "only $((backed0 - $(backed_mib deb))) MiB of the ${freed} MiB freed came back"
+	unbacked_covers 80 || fail "only $(unbacked_mib) MiB of the guest's $(free_mib) MiB free are unbacked"
+	no_oops
+}
+
 @test "systemctl restart hint-agent with batches in flight loses no page" {
 	local from restarts=0
 	start_hintd "[Host]"
