@@ -123,6 +123,7 @@ static const sd_bus_vtable machine_vtable[] = {
 	SD_BUS_PROPERTY("Module", "b", NULL, MCH(module), EMITS),
 	SD_BUS_PROPERTY("DiscardCapable", "b", NULL, MCH(discard_capable), EMITS),
 	SD_BUS_PROPERTY("DiscardReason", "s", property_get_chars, MCH(discard_reason), EMITS),
+	SD_BUS_PROPERTY(BUS_MACHINE_PROPERTY_DISCARD, "s", property_get_chars, MCH(discard), EMITS),
 	SD_BUS_PROPERTY("LastDecision", "s", property_get_chars, MCH(last_decision), EMITS),
 	SD_BUS_PROPERTY("LastDecisionTimestamp", "t", NULL, MCH(last_decision_usec), EMITS),
 	SD_BUS_VTABLE_END,

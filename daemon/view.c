@@ -65,6 +65,8 @@ void vm_view(struct vm *vm, struct bus_machine_props *p) {
 	memcpy(p->reclaimed, vm->state.accounted.reclaimed, sizeof p->reclaimed);
 	snprintf(p->name, sizeof p->name, "%s", vm->state.name);
 	snprintf(p->agent_state, sizeof p->agent_state, "%s", agent_state_to_string(s->agent));
+	snprintf(p->discard, sizeof p->discard, "%s",
+		 vm_discard_to_string(vm_discard_state(s, vm->discovered)));
 	snprintf(p->discard_reason, sizeof p->discard_reason, "%s", vm->discard_reason);
 	snprintf(p->libvirt, sizeof p->libvirt, "%s", vm_libvirt_state(vm));
 	snprintf(p->last_decision, sizeof p->last_decision, "%s", vm->last_decision);

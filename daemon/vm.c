@@ -95,6 +95,7 @@ static void on_discovered(void *owner, struct virt_discovery *d) {
 	vm->map = d->map;
 	snprintf(vm->discard_reason, sizeof vm->discard_reason, "%s", d->discard_reason);
 	vm->state.measured.discard_capable = vm->backing.fd >= 0;
+	vm->state.measured.free_page_reporting = vm->info.free_page_reporting;
 	vm->state.measured.max_memory = vm->info.max_memory;
 	/* Until libvirt reports the balloon, the guest has all of its memory. */
 	if (!vm->balloon_seen)
