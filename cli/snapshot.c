@@ -66,6 +66,7 @@ const struct ctl_property ctl_machine_properties[] = {
 	{ "Module",                 CTL_PROP_BOOL,      VM(module) },
 	{ "DiscardCapable",         CTL_PROP_BOOL,      VM(discard_capable) },
 	{ "DiscardReason",          CTL_PROP_STRING,    VM(discard_reason) },
+	{ "Discard",                CTL_PROP_STRING,    VM(discard) },
 	{ "LastDecision",           CTL_PROP_STRING,    VM(last_decision) },
 	{ "LastDecisionTimestamp",  CTL_PROP_TIMESTAMP, VM(last_decision_usec) },
 };
@@ -262,6 +263,7 @@ void ctl_machine_done(struct ctl_machine *m) {
 	free(m->agent_state);
 	free(m->libvirt);
 	free(m->discard_reason);
+	free(m->discard);
 	free(m->last_decision);
 	*m = (struct ctl_machine) {};
 }
@@ -436,6 +438,41 @@ uint64_t ctl_machine_reclaimed(const struct ctl_machine *m) {
 	for (size_t i = 0; i < _CTL_RUNG_MAX; i++)
 		sum += m->reclaimed[i];
 	return sum;
+}
+
+const char *ctl_machine_discard(const struct ctl_machine *m) {
+	if (m->discard && *m->discard)
+		return m->discard;
+	return m->discard_capable ? "yes" : "no";
+}
+
+char *ctl_machine_discard_why(const struct ctl_machine *m, char *buf, size_t size) {
+	static const struct { const char *state, *why; } table[] = {
+		{ "yes", "hintd discards the free memory pagehint.ko reports" },
+		{ "reading", "libvirt has not described the domain yet" },
+		{ "fpr", "the balloon's free page reporting is on: QEMU returns free pages itself "
+			 "and hintd gets no hints (freePageReporting='off' hands them to hintd)" },
+		{ "no agent", "the domain has no org.hintd.agent.0 channel for hint-agent" },
+		{ "no module", "hint-agent runs without pagehint.ko: stats and cache drops only "
+			       "(the agent's log says why the module is not active)" },
+	};
+	const char *state = m->discard && *m->discard ? m->discard : "no backing";
+
+	/* An older hintd says only DiscardCapable, and why not in DiscardReason. */
+	if (strcmp(state, "no backing") == 0)
+		snprintf(buf, size, "%s", m->discard_reason && *m->discard_reason ? m->discard_reason
+						: "its RAM backing is not open");
+	else if (strcmp(state, "agent down") == 0)
+		snprintf(buf, size, "%s", m->agent_state && strcmp(m->agent_state, "failed") == 0
+			 ? "its agent broke the protocol and was cut off; hintd tries again later"
+			 : "no agent answers on its channel (not started in the guest, or gone)");
+	else {
+		snprintf(buf, size, "%s", "");
+		for (size_t i = 0; i < ELEMENTSOF(table); i++)
+			if (strcmp(state, table[i].state) == 0)
+				snprintf(buf, size, "%s", table[i].why);
+	}
+	return buf;
 }
 
 uint64_t ctl_manager_reclaimed(const struct ctl_manager *m) {

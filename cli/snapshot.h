@@ -47,6 +47,7 @@ struct ctl_machine {
 	uint64_t agent_rejected;		/* messages from its agent refused */
 	bool module, discard_capable;
 	char *discard_reason;
+	char *discard;				/* "yes" or what is in the way */
 	char *last_decision;
 	uint64_t last_decision_usec;		/* CLOCK_REALTIME, 0 = none */
 };
@@ -103,6 +104,11 @@ int ctl_manager_read(sd_bus *bus, struct ctl_manager *ret, sd_bus_error *error);
 int ctl_machine_read(sd_bus *bus, const char *name, struct ctl_machine *ret, sd_bus_error *error);
 
 uint64_t ctl_machine_reclaimed(const struct ctl_machine *m);
+/* Its Discard state ("yes", "no agent", ...); from DiscardCapable ("yes",
+ * "no") when hintd does not say. */
+const char *ctl_machine_discard(const struct ctl_machine *m);
+/* Why its Discard state is what it is, for people (hintctl show). */
+char *ctl_machine_discard_why(const struct ctl_machine *m, char *buf, size_t size);
 uint64_t ctl_manager_reclaimed(const struct ctl_manager *m);
 const struct ctl_machine *ctl_snapshot_find(const struct ctl_snapshot *s, const char *name);
 

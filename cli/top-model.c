@@ -143,10 +143,10 @@ static const struct column_def {
 	[TOP_COL_VOLATILE]  = { "VOLATILE",  "VOLAT", 8,  6,  13, true,  5 },
 	[TOP_COL_STABLE]    = { "STABLE",    "STABLE", 6, 6,  13, true,  2 },
 	[TOP_COL_RECLAIMED] = { "RECLAIMED", "RECL",  9,  6,  13, true,  0 },
-	[TOP_COL_RATE]      = { "RECL/S",    "RECL/S", 8, 8,  15, true,  1 },
+	[TOP_COL_RATE]      = { "RECL/S",    "RECL/S", 7, 7,  15, true,  1 },	/* "99.5M/s" */
 	[TOP_COL_PSI]       = { "PSI",       "PSI",   5,  5,  5,  true,  4 },
 	[TOP_COL_AGENT]     = { "AGENT",     "AGENT", 12, 5,  12, false, 0 },
-	[TOP_COL_DISCARD]   = { "DISCARD",   "DISC",  7,  4,  7,  false, 0 },
+	[TOP_COL_DISCARD]   = { "DISCARD",   "DISC",  10, 5,  10, false, 0 },	/* "agent down" */
 };
 #define DROP_RANK_MAX 6
 
@@ -223,6 +223,22 @@ static const char *agent_short(const char *state) {
 	return state;
 }
 
+/* Discard states in 5 columns. */
+static const char *discard_short(const char *state) {
+	static const struct { const char *state, *abbrev; } table[] = {
+		{ "reading", "read" },
+		{ "no backing", "nobak" },
+		{ "no agent", "noagt" },
+		{ "agent down", "agdwn" },
+		{ "no module", "nomod" },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(table); i++)
+		if (strcmp(state, table[i].state) == 0)
+			return table[i].abbrev;
+	return state;
+}
+
 char *top_cell_format(const struct top_row *row, enum top_column c, bool narrow,
 		      bool exact_bytes, unsigned width, char *buf, size_t size) {
 	const struct ctl_machine *vm = row->machine;
@@ -258,7 +274,8 @@ char *top_cell_format(const struct top_row *row, enum top_column c, bool narrow,
 			 : vm->agent_state && *vm->agent_state ? vm->agent_state : "?");
 		return buf;
 	case TOP_COL_DISCARD:
-		snprintf(buf, size, "%s", ctl_yes_no(vm->discard_capable));
+		snprintf(buf, size, "%s", narrow ? discard_short(ctl_machine_discard(vm))
+						 : ctl_machine_discard(vm));
 		return buf;
 	case _TOP_COL_MAX:
 		break;

@@ -90,7 +90,7 @@ static int print_machine_summary(const struct ctl_options *opts, const struct ct
 			ctl_format_size(reclaimed, sizeof reclaimed, ctl_machine_reclaimed(vm),
 					opts->exact_bytes),
 			agent_text(vm),
-			vm->discard_capable ? "yes" : "no",
+			ctl_machine_discard(vm),
 			vm->last_decision && *vm->last_decision ? vm->last_decision : "-",
 		};
 
@@ -180,7 +180,7 @@ int verb_list(const struct ctl_options *opts) {
 			ctl_format_size(v[5], sizeof v[5], vm->stable, x),
 			ctl_format_size(v[6], sizeof v[6], ctl_machine_reclaimed(vm), x),
 			agent_text(vm),
-			vm->discard_capable ? "yes" : "no",
+			ctl_machine_discard(vm),
 			vm->libvirt && *vm->libvirt ? vm->libvirt : "?",
 		};
 
@@ -199,18 +199,34 @@ fail:
 	return CTL_EXIT_FAILURE;
 }
 
+/* A note after a property's value, or NULL: why a VM's Discard is what it is. */
+typedef const char *(*property_note_fn)(const struct ctl_property *p, const void *obj,
+					char *buf, size_t size);
+
+static const char *machine_note(const struct ctl_property *p, const void *obj, char *buf,
+				size_t size) {
+	if (strcmp(p->name, "Discard") != 0)
+		return NULL;
+	ctl_machine_discard_why(obj, buf, size);
+	return *buf ? buf : NULL;
+}
+
 static void print_properties(const struct ctl_property *table, size_t n, const void *obj,
-			     bool exact) {
+			     bool exact, property_note_fn note) {
 	uint64_t now = now_realtime_usec();
 	int width = 0;
 
 	for (size_t i = 0; i < n; i++)
 		width = MAX(width, (int) strlen(table[i].name));
 	for (size_t i = 0; i < n; i++) {
-		char buf[4096];
+		char buf[4096], why[512];
+		const char *extra = note ? note(&table[i], obj, why, sizeof why) : NULL;
 
 		ctl_property_format(&table[i], obj, exact, now, buf, sizeof buf);
-		printf("%*s: %s\n", width, table[i].name, buf);
+		if (extra)
+			printf("%*s: %s (%s)\n", width, table[i].name, buf, extra);
+		else
+			printf("%*s: %s\n", width, table[i].name, buf);
 	}
 }
 
@@ -233,7 +249,7 @@ int verb_show(const struct ctl_options *opts, const char *machine) {
 			return print_json(ctl_json_properties(ctl_manager_properties,
 							      ctl_manager_properties_n, &m), false);
 		print_properties(ctl_manager_properties, ctl_manager_properties_n, &m,
-				 opts->exact_bytes);
+				 opts->exact_bytes, NULL);
 		return CTL_EXIT_OK;
 	}
 
@@ -243,7 +259,8 @@ int verb_show(const struct ctl_options *opts, const char *machine) {
 	if (opts->json)
 		return print_json(ctl_json_properties(ctl_machine_properties,
 						      ctl_machine_properties_n, &vm), false);
-	print_properties(ctl_machine_properties, ctl_machine_properties_n, &vm, opts->exact_bytes);
+	print_properties(ctl_machine_properties, ctl_machine_properties_n, &vm, opts->exact_bytes,
+			 machine_note);
 	return CTL_EXIT_OK;
 }
 

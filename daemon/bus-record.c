@@ -45,6 +45,18 @@ struct machine_record *machine_record_get(struct machine_records *b, const char 
 	return &r[i];
 }
 
+struct machine_record *machine_record_get_hinted(struct machine_records *b, const char *name,
+						 size_t *slot) {
+	struct machine_record *r;
+
+	if (*slot < b->n && strcmp(b->v[*slot].name, name) == 0)
+		return &b->v[*slot];
+	r = machine_record_get(b, name);
+	if (r)
+		*slot = (size_t) (r - b->v);
+	return r;
+}
+
 void machine_record_forget(struct machine_records *b, const char *name) {
 	bool found;
 	size_t i = record_slot(b, name, &found);

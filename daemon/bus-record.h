@@ -9,7 +9,7 @@
 
 struct machine_record {
 	char name[128];
-	struct bus_machine_props now, sent;
+	struct bus_machine_props sent;
 	bool announced;
 };
 
@@ -23,6 +23,11 @@ struct machine_records {
  * come before the bus was open). NULL only without memory. The pointer is
  * good until the next get or forget. */
 struct machine_record *machine_record_get(struct machine_records *r, const char *name);
+/* The same, trying the slot *slot first (where the record was found last
+ * time), and setting *slot to where it is: one comparison while no machine
+ * came or went. */
+struct machine_record *machine_record_get_hinted(struct machine_records *r, const char *name,
+						 size_t *slot);
 void machine_record_forget(struct machine_records *r, const char *name);
 void machine_records_done(struct machine_records *r);
 

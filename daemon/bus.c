@@ -125,6 +125,7 @@ static const sd_bus_vtable machine_vtable[] = {
 	SD_BUS_PROPERTY("Module", "b", NULL, MCH(module), EMITS),
 	SD_BUS_PROPERTY("DiscardCapable", "b", NULL, MCH(discard_capable), EMITS),
 	SD_BUS_PROPERTY("DiscardReason", "s", property_get_chars, MCH(discard_reason), EMITS),
+	SD_BUS_PROPERTY(BUS_MACHINE_PROPERTY_DISCARD, "s", property_get_chars, MCH(discard), EMITS),
 	SD_BUS_PROPERTY("LastDecision", "s", property_get_chars, MCH(last_decision), EMITS),
 	SD_BUS_PROPERTY("LastDecisionTimestamp", "t", NULL, MCH(last_decision_usec), EMITS),
 	SD_BUS_VTABLE_END,
@@ -138,6 +139,10 @@ struct bus {
 	struct bus_manager_props now, sent;
 	bool announced;
 	struct machine_records machines;
+	/* A machine's properties as read now, for whichever machine is being
+	 * read: sd-bus reads an object's properties right after finding it,
+	 * one object at a time, so one copy serves them all. */
+	struct bus_machine_props machine_now;
 };
 
 static void read_manager(struct bus *b) {
@@ -167,7 +172,6 @@ static int machine_object_find(sd_bus *bus, const char *path, const char *interf
 			       void *userdata, void **found, sd_bus_error *error) {
 	_cleanup_free_ char *name = NULL;
 	struct bus *b = userdata;
-	struct machine_record *rec;
 	struct vm *vm;
 	int r;
 
@@ -177,11 +181,8 @@ static int machine_object_find(sd_bus *bus, const char *path, const char *interf
 	vm = manager_find_vm(b->manager, name);
 	if (!vm)
 		return 0;
-	rec = machine_record_get(&b->machines, name);
-	if (!rec)
-		return -ENOMEM;
-	read_machine(b, vm, &rec->now);
-	*found = &rec->now;
+	read_machine(b, vm, &b->machine_now);
+	*found = &b->machine_now;
 	return 1;
 }
 
@@ -222,10 +223,12 @@ static bool property_differs(const char *signature, const void *a, const void *b
 
 /* Compares now with sent property by property, announces the ones that
  * differ (their values read from now, through the find function), and
- * remembers now as sent. */
-static void emit_changes(sd_bus *bus, const char *path, const char *interface,
+ * remembers now as sent. path NULL: the machine named, whose path is made
+ * only when something changed. */
+static void emit_changes(sd_bus *bus, const char *path, const char *name, const char *interface,
 			 const sd_bus_vtable *vtable, void *sent, const void *now, size_t size,
 			 bool *announced) {
+	_cleanup_free_ char *machine_path = NULL;
 	const char *names[64];
 	size_t n = 0;
 	int r;
@@ -243,9 +246,12 @@ static void emit_changes(sd_bus *bus, const char *path, const char *interface,
 		}
 		names[n] = NULL;
 		if (n > 0) {
-			r = sd_bus_emit_properties_changed_strv(bus, path, interface, (char **) names);
+			r = path ? 0 : sd_bus_path_encode(BUS_MACHINE_PREFIX, name, &machine_path);
+			if (r >= 0)
+				r = sd_bus_emit_properties_changed_strv(bus, path ? path : machine_path,
+									interface, (char **) names);
 			if (r < 0)
-				log_debug_errno(r, "Failed to announce changes of %s: %m", path);
+				log_debug_errno(r, "Failed to announce changes of %s: %m", path ? path : name);
 		}
 	}
 	memcpy(sent, now, size);
@@ -256,18 +262,20 @@ void bus_emit_changes(struct bus *b) {
 	if (!b)
 		return;
 	read_manager(b);
-	emit_changes(b->bus, BUS_MANAGER_PATH, BUS_MANAGER_INTERFACE, manager_vtable,
+	emit_changes(b->bus, BUS_MANAGER_PATH, NULL, BUS_MANAGER_INTERFACE, manager_vtable,
 		     &b->sent, &b->now, sizeof b->now, &b->announced);
+	/* Every VM after every tick: its record where it was last time, and an
+	 * object path only for a VM with something to announce. */
 	for (size_t i = 0; i < manager_vm_count(b->manager); i++) {
 		struct vm *vm = manager_vm(b->manager, i);
-		struct machine_record *rec = machine_record_get(&b->machines, vm_name(vm));
-		_cleanup_free_ char *path = NULL;
+		struct machine_record *rec = machine_record_get_hinted(&b->machines, vm_name(vm),
+								       vm_bus_slot(vm));
 
-		if (!rec || sd_bus_path_encode(BUS_MACHINE_PREFIX, rec->name, &path) < 0)
+		if (!rec)
 			continue;
-		read_machine(b, vm, &rec->now);
-		emit_changes(b->bus, path, BUS_MACHINE_INTERFACE, machine_vtable, &rec->sent,
-			     &rec->now, sizeof rec->now, &rec->announced);
+		read_machine(b, vm, &b->machine_now);
+		emit_changes(b->bus, NULL, rec->name, BUS_MACHINE_INTERFACE, machine_vtable, &rec->sent,
+			     &b->machine_now, sizeof b->machine_now, &rec->announced);
 	}
 }
 

@@ -17,6 +17,8 @@
 #define BUS_NAME "org.hintd1"
 #define BUS_MANAGER_PATH "/org/hintd1"
 #define BUS_MACHINE_PREFIX "/org/hintd1/machine"
+/* Machine properties other code names too. */
+#define BUS_MACHINE_PROPERTY_DISCARD "Discard"	/* bus_machine_props.discard */
 
 struct bus;
 struct manager;
@@ -57,6 +59,7 @@ struct bus_machine_props {
 	char libvirt[32];		/* vm_libvirt_state() */
 	uint64_t agent_rejected;
 	int module, discard_capable;
+	char discard[VM_DISCARD_STRING_MAX];	/* vm_discard_to_string() */
 	char discard_reason[256];
 	char last_decision[ACTION_REASON_MAX];
 	uint64_t last_decision_usec;

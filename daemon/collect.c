@@ -12,6 +12,9 @@
 #include "manager-state.h"
 
 #define STATS_INTERVAL_USEC (2 * USEC_PER_SEC)
+/* malloc_trim() walks every arena and gives back each free page, which the
+ * next statistics call faults in again: at most this often. */
+#define TRIM_INTERVAL_USEC (30 * USEC_PER_SEC)
 /* A drop_cache command not answered in this long is forgotten. */
 #define DROP_CACHE_TIMEOUT_USEC (30 * USEC_PER_SEC)
 
@@ -54,6 +57,18 @@ static void apply_memstats(struct vm *vm, const struct virt_domain_stats *d, use
 		s->backed = ms->rss;
 }
 
+/* The worker builds and frees a record per domain in hintd's heap at every
+ * statistics call: the pages go back to the system now and then, not after
+ * each call, which reuses them (and trimming costs more than the call). */
+static void trim_heap(struct manager *m) {
+	usec_t now = manager_now(m);
+
+	if (m->trimmed && now < m->trimmed + TRIM_INTERVAL_USEC)
+		return;
+	malloc_trim(0);
+	m->trimmed = now;
+}
+
 static void on_stats(void *owner, const struct virt_stats *st) {
 	struct manager *m = owner;
 
@@ -67,9 +82,7 @@ static void on_stats(void *owner, const struct virt_stats *st) {
 		if (d)
 			apply_memstats(m->vms[j], d, st->submitted);
 	}
-	/* The worker built and freed a record per domain in hintd's heap: give
-	 * the pages back rather than keep them for the next call. */
-	malloc_trim(0);
+	trim_heap(m);
 }
 
 static void on_stats_0(void *owner, const struct virt_stats *st) {

@@ -35,7 +35,8 @@ int manager_dump(struct manager *m, char **ret) {
 			" MiB, agent %s, module %s, discard %s%s%s\n",
 			vm->state.name, s->max_memory >> 20, s->balloon_actual >> 20, s->backed >> 20,
 			agent_state_to_string(s->agent), s->module ? "yes" : "no",
-			s->discard_capable ? "yes" : "no", vm->discard_reason[0] ? ": " : "",
+			vm_discard_to_string(vm_discard_state(s, vm->discovered)),
+			vm->discard_reason[0] ? ": " : "",
 			vm->discard_reason);
 		if (vm->unresponsive)
 			fprintf(f, "  libvirt: QEMU does not answer\n");

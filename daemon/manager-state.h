@@ -64,6 +64,7 @@ struct vm {
 	usec_t last_counters;
 	char last_decision[ACTION_REASON_MAX];
 	usec_t last_decision_usec;	/* CLOCK_REALTIME of the last action */
+	size_t bus_slot;		/* vm_bus_slot() */
 };
 
 struct manager {
@@ -87,6 +88,7 @@ struct manager {
 	bool libvirt_answering;
 	usec_t stats_sent;		/* when the last statistics call was made */
 	usec_t stats_answered;		/* made-at time of the newest statistics read */
+	usec_t trimmed;			/* when malloc_trim() last gave freed heap back */
 
 	struct vm **vms;
 	size_t n_vms;

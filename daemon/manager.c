@@ -142,9 +142,10 @@ static ssize_t select_vms(struct manager *m, usec_t now, struct vm_state *states
 }
 
 int manager_tick(struct manager *m) {
-	_cleanup_free_ struct vm_state *states = calloc(m->n_vms + 1, sizeof *states);
-	_cleanup_free_ struct policy_vm_history *hist = calloc(m->n_vms + 1, sizeof *hist);
-	_cleanup_free_ size_t *index = calloc(m->n_vms + 1, sizeof *index);
+	/* Filled by select_vms() up to what it returns: not zeroed first. */
+	_cleanup_free_ struct vm_state *states = malloc((m->n_vms + 1) * sizeof *states);
+	_cleanup_free_ struct policy_vm_history *hist = malloc((m->n_vms + 1) * sizeof *hist);
+	_cleanup_free_ size_t *index = malloc((m->n_vms + 1) * sizeof *index);
 	usec_t now = manager_now(m);
 	struct plan plan;
 	ssize_t n;

@@ -62,6 +62,8 @@ const char *manager_admin_group(const struct manager *m);
 size_t manager_vm_count(const struct manager *m);
 struct vm *manager_vm(const struct manager *m, size_t i);
 const char *vm_name(const struct vm *vm);
+/* Where the bus last found the VM's record: a guess it checks by name. */
+size_t *vm_bus_slot(struct vm *vm);
 /* A VM's settings and Manage=, as SetMachine starts from. */
 void vm_get_settings(const struct vm *vm, struct vm_settings *ret, bool *ret_manage);
 

@@ -20,3 +20,38 @@ void vm_settings_init(struct vm_settings *s) {
 		.rungs = RUNGS_ALL,
 	};
 }
+
+const char *vm_discard_to_string(enum vm_discard d) {
+	static const char *const names[_VM_DISCARD_MAX] = {
+		[VM_DISCARD_YES] = "yes",
+		[VM_DISCARD_READING] = "reading",
+		[VM_DISCARD_NO_BACKING] = "no backing",
+		[VM_DISCARD_FPR] = "fpr",
+		[VM_DISCARD_NO_AGENT] = "no agent",
+		[VM_DISCARD_AGENT_DOWN] = "agent down",
+		[VM_DISCARD_NO_MODULE] = "no module",
+	};
+
+	return (unsigned) d < _VM_DISCARD_MAX ? names[d] : "?";
+}
+
+/* The host's side first: without a backing (or with free page reporting
+ * holding the guest's hook) no agent or module would help. */
+enum vm_discard vm_discard_state(const struct vm_measured *m, bool described) {
+	if (!described)
+		return VM_DISCARD_READING;
+	if (!m->discard_capable)
+		return VM_DISCARD_NO_BACKING;
+	if (m->free_page_reporting)
+		return VM_DISCARD_FPR;
+	switch (m->agent) {
+	case AGENT_ABSENT:
+		return VM_DISCARD_NO_AGENT;
+	case AGENT_DISCONNECTED:
+	case AGENT_FAILED:
+		return VM_DISCARD_AGENT_DOWN;
+	case AGENT_CONNECTED:
+		break;
+	}
+	return m->module ? VM_DISCARD_YES : VM_DISCARD_NO_MODULE;
+}

@@ -63,6 +63,26 @@ enum agent_state {
 /* "absent", "disconnected", "connected", "failed": as D-Bus and the dump show it. */
 const char *agent_state_to_string(enum agent_state s);
 
+/* What discarding free memory can really do for a VM: "yes", or the first
+ * thing in the way, in the order a sysadmin would fix them (the host's side
+ * first). As D-Bus (Machine.Discard) and the dump show it. */
+enum vm_discard {
+	VM_DISCARD_YES,		/* backing open, layout known, agent connected, module reporting */
+	VM_DISCARD_READING,	/* libvirt has not described the domain yet */
+	VM_DISCARD_NO_BACKING,	/* backing not open or layout unknown (DiscardReason) */
+	VM_DISCARD_FPR,		/* QEMU's free page reporting owns the guest's hook */
+	VM_DISCARD_NO_AGENT,	/* no org.hintd.agent.0 channel in the domain */
+	VM_DISCARD_AGENT_DOWN,	/* a channel, but no agent connected (or it failed) */
+	VM_DISCARD_NO_MODULE,	/* the agent runs without pagehint.ko active */
+	_VM_DISCARD_MAX,
+};
+
+/* Longest vm_discard_to_string(), with its NUL. */
+#define VM_DISCARD_STRING_MAX 16
+
+/* "yes", "reading", "no backing", "fpr", "no agent", "agent down", "no module". */
+const char *vm_discard_to_string(enum vm_discard d);
+
 /* What hintd knows of a VM, kept apart by where it comes from. */
 
 /* Measured on the host, or reported by libvirt or the guest this tick. */
@@ -77,11 +97,17 @@ struct vm_measured {
 	enum agent_state agent;
 	bool module;			/* the agent has pagehint.ko */
 	bool discard_capable;		/* RAM backing open and layout known */
+	bool free_page_reporting;	/* the domain's balloon has QEMU's free page
+					 * reporting on: it owns the guest's hook */
 	struct guest_memory guest;
 	/* Rates per second over the last tick, from the guest's counters. */
 	double swapin_rate, majfault_rate, refault_rate;
 	double cache_refault_rate;	/* file refaults: its cache coming back */
 };
+
+/* Pure: what discarding can do for a VM measured so, once libvirt has
+ * described its domain (described) or not yet. */
+enum vm_discard vm_discard_state(const struct vm_measured *m, bool described);
 
 /* What hintd asked for. */
 struct vm_commanded {

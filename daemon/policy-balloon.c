@@ -89,6 +89,23 @@ static size_t balloon_pick(const struct tick *t) {
 	return best;
 }
 
+/* Why vms[i] gave: its balloon as it stood, how much of it idle, and what
+ * that weighs against its fair share (idle memory counted more): the same
+ * order as the adjusted ratio, in words. */
+static void explain_inflation(const struct tick *t, size_t i, struct action *a) {
+	const struct vm_state *v = &t->vms[i];
+	const struct vm_work *w = &t->work[i];
+	uint64_t fair = fair_share(t, v);
+	double weight = percent_of(adjusted_size(v, w->pending, t->cfg->idle_tax), fair);
+	char idle[24] = "";
+
+	if (v->measured.guest.valid)
+		snprintf(idle, sizeof idle, ", %.0f%% idle", 100.0 * idle_fraction(v, w->pending));
+	reasonf(a->reason, "%s: inflate by %s to %s (priority %d, %s%s: %.0f%% of fair share %s); floor %s",
+		t->host_why, SZ(v->measured.balloon_actual - a->bytes), SZ(a->bytes), v->settings.priority,
+		SZ(w->pending), idle, weight, SZ(fair), SZ(w->floor));
+}
+
 /* Step 7, rung 3, balloon: BALLOON_CHUNK slices to the most deserving
  * candidate until need is met, then one target per VM that gave. */
 void inflate_balloons(struct tick *t) {
@@ -108,7 +125,6 @@ void inflate_balloons(struct tick *t) {
 	}
 	for (size_t j = 0; j < t->n_order; j++) {
 		size_t i = t->order[j].i;
-		const struct vm_state *v = &t->vms[i];
 		struct vm_work *w = &t->work[i];
 		uint64_t target = w->pending - w->cut;
 		struct action *a;
@@ -117,9 +133,7 @@ void inflate_balloons(struct tick *t) {
 			continue;
 		a = plan_add(t->plan, i, ACTION_BALLOON);
 		a->bytes = target;
-		reasonf(a->reason, "%s: inflate by %s to %s (priority %d, ratio %.2g); floor %s",
-			t->host_why, SZ(v->measured.balloon_actual - target), SZ(target), v->settings.priority,
-			adjusted_ratio(v, w->pending, t->cfg->idle_tax), SZ(w->floor));
+		explain_inflation(t, i, a);
 		w->balloon_done = true;
 		t->history->vm[i].last_inflate = t->now;
 	}

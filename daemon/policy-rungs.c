@@ -114,6 +114,28 @@ unsigned cache_cost(double cache_refault_rate) {
 	return c <= 1 ? 1 : c >= CACHE_COST_MAX ? CACHE_COST_MAX : (unsigned) c;
 }
 
+/* Why vms[o->i] drops cache: how fast its cache comes back when that cuts
+ * its step, else its balloon against its fair share, in sizes (the order's
+ * key is how far over it is). */
+static void explain_drop(const struct tick *t, const struct order *o, struct action *a) {
+	const struct vm_state *v = &t->vms[o->i];
+	uint64_t off = (uint64_t) (o->key > 0 ? o->key : -o->key);
+	char where[48] = "at";
+
+	if (o->cost > 1) {
+		reasonf(a->reason, "%s: drop %s of %s cold cache (priority %d; its cache comes back "
+			"at %.0f pages/s: 1/%u step)", t->host_why, SZ(a->bytes),
+			SZ(v->measured.guest.cold), v->settings.priority,
+			v->measured.cache_refault_rate, o->cost);
+		return;
+	}
+	if (off >= MiB(1) / 2)
+		snprintf(where, sizeof where, "%s %s", SZ(off), o->key > 0 ? "over" : "under");
+	reasonf(a->reason, "%s: drop %s of %s cold cache (priority %d, %s, %s its fair share of %s)",
+		t->host_why, SZ(a->bytes), SZ(v->measured.guest.cold), v->settings.priority,
+		SZ(v->measured.balloon_actual), where, SZ(fair_share(t, v)));
+}
+
 /* Step 6, rung 2, volatile: lowest priority first, then the VMs whose cache
  * stays gone before those whose cache comes back (refaults), then most over
  * the fair share; up to volatile_step per VM, divided by its cost, and never
@@ -154,14 +176,7 @@ void drop_volatile(struct tick *t) {
 		struct action *a = plan_add(t->plan, o->i, ACTION_DROP_CACHE);
 
 		a->bytes = bytes;
-		if (o->cost > 1)
-			reasonf(a->reason, "%s: drop %s of %s cold cache (priority %d; its cache comes "
-				"back at %.0f pages/s: 1/%u step)", t->host_why, SZ(bytes), SZ(cold),
-				v->settings.priority, v->measured.cache_refault_rate, o->cost);
-		else
-			reasonf(a->reason, "%s: drop %s of %s cold cache (priority %d, %+.0f MiB "
-				"over fair share)", t->host_why, SZ(bytes), SZ(cold),
-				v->settings.priority, o->key / (double) MiB(1));
+		explain_drop(t, o, a);
 		/* Within the grace, the rest of its cache counts too: it is asked
 		 * for step by step over the next ticks. After it, only what a tick
 		 * asks, and nothing from a guest whose last drop the host never

@@ -110,22 +110,33 @@ static inline uint64_t vm_cap(const struct vm_state *v) {
 	return v->measured.max_memory;
 }
 
-/* ESX's adjusted shares-per-byte ratio at a balloon size of size bytes:
- * rho = shares / (size * (f + k * (1 - f))), f the active fraction and
- * k = 1 / (1 - idle_tax), so idle memory costs its owner k times as much and
- * the VM with the lowest rho gives up memory first. Memory the balloon has
- * already taken is assumed to have come out of the guest's free pages. */
-static inline double adjusted_ratio(const struct vm_state *v, uint64_t size, double idle_tax) {
-	double k = 1.0 / (1.0 - idle_tax), f = 1.0;
+/* The part of a balloon of size bytes that is idle in the guest (0..1).
+ * Memory the balloon has already taken is assumed to have come out of the
+ * guest's free pages. */
+static inline double idle_fraction(const struct vm_state *v, uint64_t size) {
+	uint64_t idle;
 
+	if (size == 0 || !v->measured.guest.valid)
+		return 0.0;
+	idle = sub_sat(v->measured.guest.free, sub_sat(v->measured.balloon_actual, size));
+	return (double) MIN(idle, size) / (double) size;
+}
+
+/* What a balloon of size bytes weighs, idle memory counted k = 1 /
+ * (1 - idle_tax) times: size * (f + k * (1 - f)), f the active fraction. */
+static inline double adjusted_size(const struct vm_state *v, uint64_t size, double idle_tax) {
+	double k = 1.0 / (1.0 - idle_tax), f = 1.0 - idle_fraction(v, size);
+
+	return (double) size * (f + k * (1.0 - f));
+}
+
+/* ESX's adjusted shares-per-byte ratio at a balloon size of size bytes:
+ * rho = shares / adjusted_size(), so idle memory costs its owner k times as
+ * much and the VM with the lowest rho gives up memory first. */
+static inline double adjusted_ratio(const struct vm_state *v, uint64_t size, double idle_tax) {
 	if (size == 0)
 		return 0.0;
-	if (v->measured.guest.valid) {
-		uint64_t idle = sub_sat(v->measured.guest.free, sub_sat(v->measured.balloon_actual, size));
-
-		f = 1.0 - (double) MIN(idle, size) / (double) size;
-	}
-	return (double) v->settings.shares / ((double) size * (f + k * (1.0 - f)));
+	return (double) v->settings.shares / adjusted_size(v, size, idle_tax);
 }
 
 static inline struct action *plan_add(struct plan *p, size_t vm, enum action_kind kind) {
@@ -210,7 +221,17 @@ struct tick {
 	uint64_t deflated, from_hints, from_cache, from_balloon, to_slack;
 };
 
-/* Why the host reclaims or not, as every reason starts. */
+/* A VM's fair share: its shares' part of all running VMs' balloons. */
+static inline uint64_t fair_share(const struct tick *t, const struct vm_state *v) {
+	return t->shares_total > 0
+		? (uint64_t) ((double) t->size_total * v->settings.shares / t->shares_total) : 0;
+}
+
+/* bytes as a percentage of fair, for a reason ("250"); 0 without a share. */
+static inline double percent_of(double bytes, uint64_t fair) {
+	return fair > 0 ? 100.0 * bytes / (double) fair : 0.0;
+}
+
 /* The steps, in the order policy_decide() runs them. */
 void describe_host(struct tick *t);
 void assess_host(struct tick *t);

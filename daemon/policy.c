@@ -245,7 +245,8 @@ int policy_decide(const struct policy_config *cfg, const struct host_state *host
 	/* Every allocation first: past this point nothing fails, so history is
 	 * only ever updated together with a plan. */
 	if (n_vms > 0) {
-		actions = calloc(n_vms * 3, sizeof *actions);
+		/* Each written whole by plan_add(): not zeroed first. */
+		actions = malloc(n_vms * 3 * sizeof *actions);
 		work = calloc(n_vms, sizeof *work);
 		order = calloc(n_vms, sizeof *order);
 		if (!actions || !work || !order)

@@ -9,6 +9,16 @@ static uint64_t sub_sat(uint64_t a, uint64_t b) {
 	return a > b ? a - b : 0;
 }
 
+/* src into the char array dst, cut to fit. The bus reads every VM's view
+ * after every tick: a copy, not snprintf()'s format parsing. */
+static void copy_chars(char *dst, size_t size, const char *src) {
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+#define COPY_CHARS(dst, src) copy_chars((dst), sizeof(dst), (src))
+
 void manager_view(struct manager *m, struct bus_manager_props *p) {
 	const struct host_state *h = &m->host;
 
@@ -27,11 +37,11 @@ void manager_view(struct manager *m, struct bus_manager_props *p) {
 		.high_watermark = m->policy.high_watermark,
 		.reclaiming = m->reclaiming,
 	};
-	snprintf(p->version, sizeof p->version, "%s", HINTD_VERSION);
+	COPY_CHARS(p->version, HINTD_VERSION);
 	memcpy(p->reclaimed, m->reclaimed, sizeof p->reclaimed);
 	memcpy(p->rate, m->rate, sizeof p->rate);
-	snprintf(p->plan, sizeof p->plan, "%s", m->plan_reason);
-	snprintf(p->libvirt, sizeof p->libvirt, "%s", manager_libvirt_state(m));
+	COPY_CHARS(p->plan, m->plan_reason);
+	COPY_CHARS(p->libvirt, manager_libvirt_state(m));
 }
 
 void vm_view(struct vm *vm, struct bus_machine_props *p) {
@@ -63,11 +73,12 @@ void vm_view(struct vm *vm, struct bus_machine_props *p) {
 		.agent_rejected = vm->agent ? agent_rejected(vm->agent) : 0,
 	};
 	memcpy(p->reclaimed, vm->state.accounted.reclaimed, sizeof p->reclaimed);
-	snprintf(p->name, sizeof p->name, "%s", vm->state.name);
-	snprintf(p->agent_state, sizeof p->agent_state, "%s", agent_state_to_string(s->agent));
-	snprintf(p->discard_reason, sizeof p->discard_reason, "%s", vm->discard_reason);
-	snprintf(p->libvirt, sizeof p->libvirt, "%s", vm_libvirt_state(vm));
-	snprintf(p->last_decision, sizeof p->last_decision, "%s", vm->last_decision);
+	COPY_CHARS(p->name, vm->state.name);
+	COPY_CHARS(p->agent_state, agent_state_to_string(s->agent));
+	COPY_CHARS(p->discard, vm_discard_to_string(vm_discard_state(s, vm->discovered)));
+	COPY_CHARS(p->discard_reason, vm->discard_reason);
+	COPY_CHARS(p->libvirt, vm_libvirt_state(vm));
+	COPY_CHARS(p->last_decision, vm->last_decision);
 }
 
 
@@ -93,6 +104,10 @@ struct vm *manager_vm(const struct manager *m, size_t i) {
 
 const char *vm_name(const struct vm *vm) {
 	return vm->id.name;
+}
+
+size_t *vm_bus_slot(struct vm *vm) {
+	return &vm->bus_slot;
 }
 
 void vm_get_settings(const struct vm *vm, struct vm_settings *ret, bool *ret_manage) {

@@ -86,6 +86,7 @@ int virt_parse_domain_xml(const char *xml, struct virt_domain_info *ret) {
 	_cleanup_free_ char *mem = xpath_string(ctx, "string(/domain/memory)");
 	_cleanup_free_ char *mem_unit = xpath_string(ctx, "string(/domain/memory/@unit)");
 	_cleanup_free_ char *balloon = xpath_string(ctx, "string(/domain/devices/memballoon/@model)");
+	_cleanup_free_ char *fpr = xpath_string(ctx, "string(/domain/devices/memballoon/@freePageReporting)");
 	_cleanup_free_ char *source = xpath_string(ctx, "string(/domain/memoryBacking/source/@type)");
 	_cleanup_free_ char *access = xpath_string(ctx, "string(/domain/memoryBacking/access/@mode)");
 	_cleanup_free_ char *hugepages = xpath_string(ctx, "name(/domain/memoryBacking/hugepages)");
@@ -101,6 +102,7 @@ int virt_parse_domain_xml(const char *xml, struct virt_domain_info *ret) {
 	snprintf(info.uuid, sizeof info.uuid, "%s", uuid ? uuid : "");
 	info.max_memory = memory_bytes(mem, mem_unit);
 	info.balloon = balloon && strcmp(balloon, "virtio") == 0;
+	info.free_page_reporting = fpr && strcmp(fpr, "on") == 0;
 	info.shared_file_backing = access && strcmp(access, "shared") == 0 &&
 		((source && (strcmp(source, "memfd") == 0 || strcmp(source, "file") == 0)) || hugepages);
 	if (sock && strlen(sock) < sizeof info.agent_socket)

@@ -19,6 +19,8 @@ struct virt_domain_info {
 	char uuid[VIR_UUID_STRING_BUFLEN];
 	uint64_t max_memory;		/* bytes */
 	bool balloon;			/* a virtio memballoon */
+	bool free_page_reporting;	/* its freePageReporting='on': QEMU discards
+					 * what the guest reports, hintd gets no hints */
 	bool shared_file_backing;	/* memfd/file source with shared access */
 	/* Host end of org.hintd.agent.0, "" when none (or when longer than a
 	 * unix socket address can be: nothing could connect to it). */

@@ -99,6 +99,7 @@ static void on_discovered(void *owner, struct virt_discovery *d) {
 	if (vm->backing.fd >= 0 && vm->backing.page_size > (uint64_t) sysconf(_SC_PAGESIZE))
 		log_info("%s: RAM (%s) is in %" PRIu64 " KiB huge pages: only whole huge pages are discarded",
 			 vm->id.name, vm->backing.path, vm->backing.page_size >> 10);
+	vm->state.measured.free_page_reporting = vm->info.free_page_reporting;
 	vm->state.measured.max_memory = vm->info.max_memory;
 	/* Until libvirt reports the balloon, the guest has all of its memory. */
 	if (!vm->balloon_seen)

@@ -89,11 +89,14 @@ xml_interface() {
 	run bus call org.hintd1 /org/hintd1 org.freedesktop.DBus.ObjectManager GetManagedObjects
 	assert_success
 	assert_output --partial '"/org/hintd1/machine/test"'
-	assert_output --partial '"org.hintd1.Machine" 29 "Name" s "test"'
+	assert_output --partial '"org.hintd1.Machine" 30 "Name" s "test"'
 	run vm_prop Name Running MaxMemory DiscardCapable AgentState Module Managed Shares Reclaim
 	assert_output $'s "test"\nb true\nt 8589934592\nb false\ns "absent"\nb false\nb true\nu 1000\nas 3 "unused" "volatile" "balloon"'
 	run vm_prop DiscardReason
 	assert_output --partial "not a shared file mapping"
+	# What the VM can really get: the first thing in the way.
+	run vm_prop Discard
+	assert_output 's "no backing"'
 }
 
 @test "GetMachine returns the object path, NoSuchMachine for an unknown name" {
@@ -213,7 +216,7 @@ xml_interface() {
 	assert_success
 	assert_output --regexp '^s "host: total [0-9]+ MiB'
 	assert_output --partial 'vm test: max 8192 MiB'
-	assert_output --partial 'discard no: guest RAM is not a shared file mapping'
+	assert_output --partial 'discard no backing: guest RAM is not a shared file mapping'
 }
 
 @test "an unprivileged caller may read but not change; AdminGroup members may" {

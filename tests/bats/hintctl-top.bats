@@ -64,7 +64,7 @@ wait_exit() {
 	assert_line --index 4 --regexp '^Reclaimed: unused .*, total [^ ]+   VMs: 1$'
 	assert_line --index 5 --regexp '^Plan: '
 	assert_line --regexp '^NAME +MAX +ACTUAL +BACKED +UNUSED +VOLATILE +STABLE +RECLAIMED +RECL/S +PSI +AGENT +DISCARD$'
-	assert_line --regexp '^test +8G +[0-9.]+[KMGT] .* [0-9.]+ +absent +no$'
+	assert_line --regexp '^test +8G +[0-9.]+[KMGT] .* [0-9.]+ +absent +no backing$'
 
 	t send-keys s
 	wait_screen '^Sort: UNUSED \(largest first\)'
@@ -117,7 +117,7 @@ wait_exit() {
 	assert_line --index 1 --regexp '^Memory: '
 	assert_line --index 2 --regexp '^Budget: no budget   Free: .*   Reclaiming: (no|YES)$'
 	assert_line --index 3 --regexp '^Reclaim rate: '
-	assert_line --regexp '^test +8G +[0-9.]+[KMGT] .* -? +no$'
+	assert_line --regexp '^test +8G +[0-9.]+[KMGT] .* - +nobak$'
 	# and back: the wide layout again.
 	t resize-window -x 120 -y 40
 	wait_screen '^NAME +MAX +ACTUAL +BACKED +UNUSED +VOLATILE +STABLE +RECLAIMED'

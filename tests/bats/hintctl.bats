@@ -106,7 +106,7 @@ print("ok")'
 	assert_output --partial "Reclaimed:  unused 0 at 0/s, volatile 0 at 0/s, balloon 0 at 0/s; total 0"
 	assert_output --partial "Plan:"
 	assert_output --regexp $'\nVM +ACTUAL +BACKED +UNUSED +RECLAIMED +AGENT +DISCARD +LAST DECISION\n'
-	assert_output --regexp $'\ntest +[0-9.]+[KMGT] .* absent +no '
+	assert_output --regexp $'\ntest +[0-9.]+[KMGT] .* absent +no backing '
 	run hintctl --no-legend status
 	assert_success
 	refute_output --partial "LAST DECISION"
@@ -121,7 +121,7 @@ print("ok")'
 	run hintctl list
 	assert_success
 	assert_line --index 0 --regexp '^NAME +MAX +ACTUAL +BACKED +UNUSED +VOLATILE +STABLE +RECLAIMED +AGENT +DISCARD +LIBVIRT$'
-	assert_line --index 1 --regexp '^test +8G +[0-9.]+[KMGT] +[0-9.]+[BKMGT]? .* absent +no +answering$'
+	assert_line --index 1 --regexp '^test +8G +[0-9.]+[KMGT] +[0-9.]+[BKMGT]? .* absent +no backing +answering$'
 	# (bats drops the empty line before the footer from lines)
 	assert_line --index 2 "1 VM listed."
 	assert_output --partial $'\n\n1 VM listed.'
@@ -148,14 +148,15 @@ print("ok")'
 	for p in Name Running MaxMemory BalloonActual BalloonTarget Backed Unused Volatile Stable \
 		Hinted ReclaimedUnused ReclaimedVolatile ReclaimedBalloon GuestPressureSomeAvg10 \
 		SwapInRate MinMemory MaxMemorySetting Shares Priority Reclaim Managed AgentState AgentRejected \
-		Libvirt Module DiscardCapable DiscardReason LastDecision LastDecisionTimestamp; do
+		Libvirt Module DiscardCapable DiscardReason Discard LastDecision LastDecisionTimestamp; do
 		assert_line --regexp "^ *$p: "
 	done
-	assert_equal "${#lines[@]}" 29
+	assert_equal "${#lines[@]}" 30
 	assert_line --regexp '^ +Name: test$'
 	assert_line --regexp '^ +MaxMemory: 8G$'
 	assert_line --regexp '^ +Reclaim: unused,volatile,balloon$'
 	assert_line --regexp '^ +DiscardReason: .*not a shared file mapping'
+	assert_line --regexp '^ +Discard: no backing \(.*not a shared file mapping.*\)$'
 	assert_line --regexp '^ +LastDecision: .+'
 	assert_line --regexp '^ +LastDecisionTimestamp: [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} \([0-9]+s ago\)$'
 	run hintctl --bytes show test
@@ -273,12 +274,12 @@ print("ok")'
 	assert_output "('0.1', 'test', 8589934592, 0)"
 	run hintctl list --json
 	assert_success
-	run json 'len(d), d[0]["Name"], d[0]["Reclaim"], d[0]["DiscardCapable"]' <<< "$output"
-	assert_output "(1, 'test', ['unused', 'volatile', 'balloon'], False)"
+	run json 'len(d), d[0]["Name"], d[0]["Reclaim"], d[0]["DiscardCapable"], d[0]["Discard"]' <<< "$output"
+	assert_output "(1, 'test', ['unused', 'volatile', 'balloon'], False, 'no backing')"
 	run hintctl show test --json
 	assert_success
 	run json 'len(d), d["Name"], type(d["LastDecisionTimestamp"]).__name__' <<< "$output"
-	assert_output "(29, 'test', 'int')"
+	assert_output "(30, 'test', 'int')"
 	run hintctl show --json
 	run json 'len(d), d["TickIntervalUSec"]' <<< "$output"
 	assert_output "(21, 1000000)"

@@ -341,7 +341,7 @@ TEST(property_tables_match_the_api) {
 		"ReclaimedVolatile t", "ReclaimedBalloon t", "GuestPressureSomeAvg10 d",
 		"SwapInRate d", "MinMemory t", "MaxMemorySetting t", "Shares u", "Priority i",
 		"Reclaim as", "Managed b", "AgentState s", "AgentRejected t", "Libvirt s", "Module b", "DiscardCapable b",
-		"DiscardReason s", "LastDecision s", "LastDecisionTimestamp t",
+		"DiscardReason s", "Discard s", "LastDecision s", "LastDecisionTimestamp t",
 	};
 	char buf[64];
 
@@ -357,6 +357,43 @@ TEST(property_tables_match_the_api) {
 			 ctl_property_signature(ctl_machine_properties[i].kind));
 		CHECK_STREQ(buf, machine[i]);
 	}
+}
+
+static const char *discard_why(const char *discard, const char *reason, const char *agent) {
+	static char buf[512];
+	struct ctl_machine vm = {
+		.discard = (char *) discard, .discard_reason = (char *) reason, .agent_state = (char *) agent,
+	};
+
+	return ctl_machine_discard_why(&vm, buf, sizeof buf);
+}
+
+/* What list and top show, and what show says about it. */
+TEST(discard_state_and_why) {
+	struct ctl_machine vm = { .discard = "no agent", .discard_capable = true };
+
+	CHECK_STREQ(ctl_machine_discard(&vm), "no agent");
+	/* A hintd without Discard: DiscardCapable is all there is. */
+	vm.discard = NULL;
+	CHECK_STREQ(ctl_machine_discard(&vm), "yes");
+	vm.discard_capable = false;
+	CHECK_STREQ(ctl_machine_discard(&vm), "no");
+	vm.discard = "";
+	CHECK_STREQ(ctl_machine_discard(&vm), "no");
+
+	CHECK_STREQ(discard_why("no backing", "guest RAM is not a shared file mapping", "absent"),
+		    "guest RAM is not a shared file mapping");
+	CHECK_STREQ(discard_why("no backing", "", "absent"), "its RAM backing is not open");
+	CHECK_STREQ(discard_why(NULL, "no QEMU process", NULL), "no QEMU process");
+	CHECK(strstr(discard_why("fpr", "", "connected"), "free page reporting is on"));
+	CHECK(strstr(discard_why("no agent", "", "absent"), "org.hintd.agent.0"));
+	CHECK(strstr(discard_why("agent down", "", "failed"), "broke the protocol"));
+	CHECK(strstr(discard_why("agent down", "", "disconnected"), "no agent answers"));
+	CHECK(strstr(discard_why("no module", "", "connected"), "without pagehint.ko"));
+	CHECK(strstr(discard_why("yes", "", "connected"), "pagehint.ko reports"));
+	CHECK(strstr(discard_why("reading", "", "absent"), "not described"));
+	/* A state this hintctl does not know: nothing made up. */
+	CHECK_STREQ(discard_why("later", "", "connected"), "");
 }
 
 TEST(json_snapshot) {

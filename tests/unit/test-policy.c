@@ -453,8 +453,11 @@ TEST(floor_reason_has_numbers) {
 	vms[0].measured.guest.available = vms[0].measured.guest.free = MiB(788);	/* floor 300 MiB */
 	decide(&c, &h, vms, 1, &hist, NOW, &p);
 	a = find(&p, 0, ACTION_BALLOON);
+	/* 788 of 1024 MiB idle, counted 4x: 1024 * (0.23 + 4 * 0.77) = 3388 MiB
+	 * against a fair share of all 1024 MiB. No raw ratio. */
 	CHECK(a && strstr(a->reason, "host free 180 MiB < low watermark 256 MiB: inflate by "
-			  "64 MiB to 960 MiB (priority 0, ratio "));
+			  "64 MiB to 960 MiB (priority 0, 1024 MiB, 77% idle: 331% of fair share 1024 MiB)"));
+	CHECK(a && !strstr(a->reason, "e-0") && !strstr(a->reason, "ratio"));
 	CHECK(a && strstr(a->reason, "floor 300 MiB"));
 	plan_done(&p);
 }
@@ -1570,13 +1573,13 @@ TEST(step_volatile_order) {
 		const char *reason;
 	} table[] = {
 		{ "alike: vms[] order", { GiB(2), GiB(2) }, { 1000, 1000 }, { 0, 0 },
-		  { false, false }, 0, "(priority 0, +0 MiB over fair share)" },
+		  { false, false }, 0, "(priority 0, 2048 MiB, at its fair share of 2048 MiB)" },
 		{ "most over the fair share", { GiB(2), GiB(4) }, { 1000, 1000 }, { 0, 0 },
-		  { false, false }, 1, "(priority 0, +1024 MiB over fair share)" },
+		  { false, false }, 1, "(priority 0, 4096 MiB, 1024 MiB over its fair share of 3072 MiB)" },
 		{ "fewer shares, more over", { GiB(2), GiB(2) }, { 3000, 1000 }, { 0, 0 },
-		  { false, false }, 1, "+1024 MiB over fair share" },
+		  { false, false }, 1, "2048 MiB, 1024 MiB over its fair share of 1024 MiB" },
 		{ "lower priority first", { GiB(2), GiB(4) }, { 1000, 1000 }, { -1, 0 },
-		  { false, false }, 0, "(priority -1, -1024 MiB over fair share)" },
+		  { false, false }, 0, "(priority -1, 2048 MiB, 1024 MiB under its fair share of 3072 MiB)" },
 		{ "named by the request first", { GiB(2), GiB(4) }, { 1000, 1000 }, { -1, 0 },
 		  { false, true }, 1, "(priority 0," },
 	};

@@ -15,6 +15,7 @@ struct vm_spec {
 	double psi;
 	const char *agent;
 	bool discard;
+	const char *discard_state;
 };
 
 static struct ctl_snapshot snapshot(const struct vm_spec *specs, size_t n) {
@@ -36,6 +37,7 @@ static struct ctl_snapshot snapshot(const struct vm_spec *specs, size_t n) {
 		m->guest_psi_some_avg10 = v->psi;
 		m->agent_state = strdup(v->agent ? v->agent : "connected");
 		m->discard_capable = v->discard;
+		m->discard = v->discard_state ? strdup(v->discard_state) : NULL;
 	}
 	return s;
 }
@@ -312,7 +314,7 @@ TEST(cells_and_lines) {
 	static const struct vm_spec one[] = {
 		{ "a-very-long-virtual-machine-name-01", .max = 8 * GB, .actual = 3 * GB / 2,
 		  .backed = 512 * MB, .reclaimed = { GB, GB / 2, 0 }, .psi = 12.345,
-		  .agent = "disconnected", .discard = true },
+		  .agent = "disconnected", .discard = true, .discard_state = "agent down" },
 	};
 	struct ctl_snapshot cur = snapshot(one, 1);
 	struct top_model m;
@@ -330,7 +332,19 @@ TEST(cells_and_lines) {
 	CHECK_STREQ(top_cell_format(r, TOP_COL_PSI, false, false, 5, buf, sizeof buf), "12.3");
 	CHECK_STREQ(top_cell_format(r, TOP_COL_AGENT, false, false, 12, buf, sizeof buf), "disconnected");
 	CHECK_STREQ(top_cell_format(r, TOP_COL_AGENT, true, false, 5, buf, sizeof buf), "disc");
-	CHECK_STREQ(top_cell_format(r, TOP_COL_DISCARD, true, false, 4, buf, sizeof buf), "yes");
+	CHECK_STREQ(top_cell_format(r, TOP_COL_DISCARD, false, false, 10, buf, sizeof buf), "agent down");
+	CHECK_STREQ(top_cell_format(r, TOP_COL_DISCARD, true, false, 5, buf, sizeof buf), "agdwn");
+	/* Every Discard state fits its column, wide and narrow. */
+	static const char *const states[] = {
+		"yes", "reading", "no backing", "fpr", "no agent", "agent down", "no module",
+	};
+	for (size_t i = 0; i < sizeof states / sizeof states[0]; i++) {
+		struct ctl_machine vm = { .discard = (char *) states[i] };
+		struct top_row row = { .machine = &vm };
+
+		CHECK(strlen(top_cell_format(&row, TOP_COL_DISCARD, false, false, 10, buf, sizeof buf)) <= 10);
+		CHECK(strlen(top_cell_format(&row, TOP_COL_DISCARD, true, false, 5, buf, sizeof buf)) <= 5);
+	}
 
 	/* Every line fits its layout, at every width; titles too. */
 	for (unsigned w = 40; w <= 200; w += 20) {
