@@ -171,9 +171,10 @@ static void write_vm_infos(FILE *f, const struct bus_machine_props *vms, size_t 
 		fputs("} 1\n", f);
 	}
 	write_family(f, "hintd_vm_discard_info", "gauge",
-		     "Whether hintd can discard the VM's unused pages, and why not.");
+		     "What discarding free memory does for the VM (state: yes, no backing, fpr, no agent, agent down, no module, reading), whether its RAM can be discarded, and why not.");
 	for (size_t i = 0; i < n; i++) {
 		write_vm_sample(f, "hintd_vm_discard_info", &vms[i]);
+		write_label(f, "state", vms[i].discard);
 		write_label(f, "capable", vms[i].discard_capable ? "yes" : "no");
 		write_label(f, "reason", vms[i].discard_reason);
 		fputs("} 1\n", f);

@@ -53,6 +53,8 @@ static void two_vms(struct bus_manager_props *mgr, struct bus_machine_props vms[
 	strcpy(vms[1].name, "odd \"vm\"\\\nname");
 	strcpy(vms[1].agent_state, "absent");
 	strcpy(vms[1].discard_reason, "guest RAM is not a shared file mapping");
+	strcpy(vms[0].discard, "yes");
+	strcpy(vms[1].discard, "no backing");
 }
 
 TEST(every_family_has_help_and_type_once_and_counters_end_in_total) {
@@ -111,7 +113,7 @@ TEST(label_values_are_escaped) {
 	two_vms(&mgr, vms);
 	text = format(&mgr, vms, 2);
 	CHECK_EQ_INT(count_line(text, "hintd_vm_running{vm=\"odd \\\"vm\\\"\\\\\\nname\"} 0"), 1);
-	CHECK_EQ_INT(count_line(text, "hintd_vm_discard_info{vm=\"odd \\\"vm\\\"\\\\\\nname\",capable=\"no\","
+	CHECK_EQ_INT(count_line(text, "hintd_vm_discard_info{vm=\"odd \\\"vm\\\"\\\\\\nname\",state=\"no backing\",capable=\"no\","
 				"reason=\"guest RAM is not a shared file mapping\"} 1"), 1);
 	/* No raw newline inside a sample: every line starts as a sample or a comment. */
 	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
