@@ -46,6 +46,8 @@ static bool *setting_flag(struct ctl_settings *s, const char *key) {
 		return &s->has_reclaim;
 	if (strcasecmp(key, "Manage") == 0)
 		return &s->has_manage;
+	if (strcasecmp(key, "Proactive") == 0)
+		return &s->has_proactive;
 	return NULL;
 }
 
@@ -78,11 +80,13 @@ static int parse_setting_value(struct ctl_settings *s, const bool *has, const ch
 		if (r < 0)
 			return fail(ret_error, "'%s': Reclaim must be a comma-separated list of "
 				    "unused, volatile, balloon, or none", arg);
-	} else {	/* Manage */
+	} else {	/* Manage, Proactive */
+		bool manage = has == &s->has_manage;
+
 		r = parse_boolean(v);
 		if (r < 0)
-			return fail(ret_error, "'%s': Manage must be yes or no", arg);
-		s->manage = r;
+			return fail(ret_error, "'%s': %s must be yes or no", arg, manage ? "Manage" : "Proactive");
+		*(manage ? &s->manage : &s->proactive) = r;
 	}
 	return 0;
 }
@@ -102,7 +106,7 @@ static int parse_setting(struct ctl_settings *s, const char *arg, char **ret_err
 	has = setting_flag(s, key);
 	if (!has)
 		return fail(ret_error, "'%s': unknown setting '%s' (MinMemory, MaxMemory, "
-			    "Shares, Priority, Reclaim, Manage)", arg, key);
+			    "Shares, Priority, Reclaim, Manage, Proactive)", arg, key);
 	if (*has)
 		return fail(ret_error, "'%s': %s given twice", arg, key);
 	r = parse_setting_value(s, has, arg, eq + 1, ret_error);
@@ -118,7 +122,7 @@ int ctl_settings_parse(char *const *args, size_t n_args, struct ctl_settings *re
 
 	if (n_args == 0)
 		return fail(ret_error, "no settings given (KEY=VALUE: MinMemory, MaxMemory, "
-			    "Shares, Priority, Reclaim, Manage)");
+			    "Shares, Priority, Reclaim, Manage, Proactive)");
 	for (size_t i = 0; i < n_args; i++) {
 		r = parse_setting(&s, args[i], ret_error);
 		if (r < 0)

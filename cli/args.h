@@ -19,13 +19,15 @@ enum {
 
 /* What `hintctl set VM KEY=VALUE...` changes: SetMachine's a{sv}. */
 struct ctl_settings {
-	bool has_min_memory, has_max_memory, has_shares, has_priority, has_reclaim, has_manage;
+	bool has_min_memory, has_max_memory, has_shares, has_priority, has_reclaim, has_manage,
+	     has_proactive;
 	uint64_t min_memory;	/* bytes, 0 = not set */
 	uint64_t max_memory;	/* bytes, 0 = not set */
 	uint32_t shares;	/* 1..10000 */
 	int32_t priority;	/* -100..100 */
 	unsigned reclaim;	/* 1 << CTL_RUNG_*; 0 = "none" */
 	bool manage;
+	bool proactive;
 };
 
 #define CTL_SHARES_MIN 1
@@ -35,7 +37,7 @@ struct ctl_settings {
 
 /* Parses KEY=VALUE arguments: MinMemory= and MaxMemory= sizes (0 or "none"
  * unsets), Shares= 1..10000, Priority= -100..100, Reclaim= a comma list of
- * unused, volatile, balloon or "none", Manage= a boolean. Keys are matched
+ * unused, volatile, balloon or "none", Manage= and Proactive= booleans. Keys are matched
  * without regard to case. On error returns -EINVAL and *ret_error, a
  * sentence naming the argument (free() it). */
 int ctl_settings_parse(char *const *args, size_t n_args, struct ctl_settings *ret, char **ret_error);

@@ -30,6 +30,7 @@ static void help(void) {
 	       "                           restarts: MinMemory=SIZE MaxMemory=SIZE\n"
 	       "                           Shares=1..10000 Priority=-100..100\n"
 	       "                           Reclaim=unused,volatile,balloon|none Manage=yes|no\n"
+	       "                           Proactive=yes|no\n"
 	       "  reclaim [--bytes SIZE] [VM]\n"
 	       "                           reclaim SIZE (default 256M) now, from VM or from\n"
 	       "                           the VMs hintd's policy chooses\n"

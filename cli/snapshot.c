@@ -60,6 +60,7 @@ const struct ctl_property ctl_machine_properties[] = {
 	{ "Priority",               CTL_PROP_I32,       VM(priority) },
 	{ "Reclaim",                CTL_PROP_STRV,      VM(reclaim) },
 	{ "Managed",                CTL_PROP_BOOL,      VM(managed) },
+	{ "Proactive",              CTL_PROP_BOOL,      VM(proactive) },
 	{ "AgentState",             CTL_PROP_STRING,    VM(agent_state) },
 	{ "AgentRejected",          CTL_PROP_COUNT,     VM(agent_rejected) },
 	{ "Libvirt",                CTL_PROP_STRING,    VM(libvirt) },

@@ -42,6 +42,7 @@ struct ctl_machine {
 	int32_t priority;
 	char **reclaim;				/* allowed rungs, NULL-terminated */
 	bool managed;
+	bool proactive;
 	char *agent_state;
 	char *libvirt;
 	uint64_t agent_rejected;		/* messages from its agent refused */

@@ -329,6 +329,9 @@ static int append_settings(sd_bus_message *m, const struct ctl_settings *s) {
 		if (r < 0)
 			return r;
 	}
+	if (s->has_proactive &&
+	    (r = sd_bus_message_append(m, "{sv}", "Proactive", "b", (int) s->proactive)) < 0)
+		return r;
 	if (s->has_manage && (r = sd_bus_message_append(m, "{sv}", "Manage", "b", (int) s->manage)) < 0)
 		return r;
 	return sd_bus_message_close_container(m);

@@ -63,6 +63,7 @@ enum setting {
 	SETTING_PRIORITY,
 	SETTING_RECLAIM,
 	SETTING_MANAGE,
+	SETTING_PROACTIVE,
 	_SETTING_MAX,
 };
 
@@ -76,6 +77,7 @@ static const struct {
 	[SETTING_PRIORITY] = { "Priority", "i" },
 	[SETTING_RECLAIM] = { "Reclaim", "as" },
 	[SETTING_MANAGE] = { "Manage", "b" },
+	[SETTING_PROACTIVE] = { "Proactive", "b" },
 };
 
 /* Reads the variant of one a{sv} entry, the message positioned on it, into
@@ -96,7 +98,7 @@ static int read_setting(sd_bus_message *msg, const char *key, struct vm_settings
 	if (k == _SETTING_MAX)
 		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
 					 "Unknown setting '%s' (known: MinMemory, MaxMemory, Shares, "
-					 "Priority, Reclaim, Manage).", key);
+					 "Priority, Reclaim, Manage, Proactive).", key);
 	if (*seen & (1u << k))
 		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "%s given twice.", key);
 	*seen |= 1u << k;
@@ -153,10 +155,11 @@ static int read_setting(sd_bus_message *msg, const char *key, struct vm_settings
 		}
 		break;
 	case SETTING_MANAGE:
+	case SETTING_PROACTIVE:
 		r = sd_bus_message_read_basic(msg, 'b', &b);
 		if (r < 0)
 			return r;
-		*manage = b;
+		*(k == SETTING_MANAGE ? manage : &s->proactive) = b;
 		break;
 	}
 	return sd_bus_message_exit_container(msg);

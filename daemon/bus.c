@@ -119,6 +119,7 @@ static const sd_bus_vtable machine_vtable[] = {
 	SD_BUS_PROPERTY("Priority", "i", NULL, MCH(priority), EMITS),
 	SD_BUS_PROPERTY("Reclaim", "as", property_get_rungs, MCH(rungs), EMITS),
 	SD_BUS_PROPERTY("Managed", "b", NULL, MCH(managed), EMITS),
+	SD_BUS_PROPERTY("Proactive", "b", NULL, MCH(proactive), EMITS),
 	SD_BUS_PROPERTY("AgentState", "s", property_get_chars, MCH(agent_state), EMITS),
 	SD_BUS_PROPERTY("AgentRejected", "t", NULL, MCH(agent_rejected), EMITS),
 	SD_BUS_PROPERTY("Libvirt", "s", property_get_chars, MCH(libvirt), EMITS),

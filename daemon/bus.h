@@ -55,6 +55,7 @@ struct bus_machine_props {
 	int32_t priority;
 	uint32_t rungs;			/* RUNG_BIT()s, shown as an array of names */
 	int managed;
+	int proactive;
 	char agent_state[16];
 	char libvirt[32];		/* vm_libvirt_state() */
 	uint64_t agent_rejected;

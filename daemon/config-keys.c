@@ -290,6 +290,7 @@ const struct config_key config_keys[] = {
 	VM("Priority", key_int, CONFIG_VM_PRIORITY, settings.priority, .min = -100, .max = 100),
 	VM("Reclaim", key_reclaim, CONFIG_VM_RECLAIM, settings.rungs),
 	VM("Manage", key_bool, CONFIG_VM_MANAGE, manage),
+	VM("Proactive", key_bool, CONFIG_VM_PROACTIVE, settings.proactive),
 };
 
 const size_t config_n_keys = ELEMENTSOF(config_keys);

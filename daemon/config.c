@@ -179,6 +179,8 @@ static void vm_apply(const struct config_vm *v, struct vm_settings *s, bool *man
 		s->rungs = v->settings.rungs;
 	if (v->set & CONFIG_VM_BIT(CONFIG_VM_MANAGE))
 		*manage = v->manage;
+	if (v->set & CONFIG_VM_BIT(CONFIG_VM_PROACTIVE))
+		s->proactive = v->settings.proactive;
 }
 
 void config_vm_settings(const struct hintd_config *c, const char *vm_name,

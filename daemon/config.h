@@ -43,6 +43,7 @@ enum config_vm_key {
 	CONFIG_VM_PRIORITY,
 	CONFIG_VM_RECLAIM,
 	CONFIG_VM_MANAGE,
+	CONFIG_VM_PROACTIVE,
 	_CONFIG_VM_KEY_MAX,
 };
 #define CONFIG_VM_BIT(k) (1u << (k))

@@ -291,8 +291,9 @@ int manager_set_vm_settings(struct manager *m, struct vm *vm, const struct vm_se
 		log_info("%s: %s", vm->id.name, manage ? "managed again" : "no longer managed");
 	vm->manage = manage;
 	log_info("%s: settings changed: MinMemory %" PRIu64 " MiB, MaxMemory %" PRIu64
-		 " MiB, Shares %u, Priority %d, Manage %s", vm->id.name, s->min_memory >> 20,
-		 s->max_memory >> 20, s->shares, s->priority, manage ? "yes" : "no");
+		 " MiB, Shares %u, Priority %d, Manage %s, Proactive %s", vm->id.name, s->min_memory >> 20,
+		 s->max_memory >> 20, s->shares, s->priority, manage ? "yes" : "no",
+		 s->proactive ? "yes" : "no");
 	return 0;
 }
 

@@ -23,6 +23,7 @@ struct vm_settings {
 	unsigned shares;	/* proportional weight, 1..10000; default 1000 */
 	int priority;		/* -100..100; lower is reclaimed first; default 0 */
 	unsigned rungs;		/* RUNG_BIT()s allowed; default RUNGS_ALL */
+	bool proactive;		/* trim its cold cache with no host pressure; default off */
 };
 
 void vm_settings_init(struct vm_settings *s);

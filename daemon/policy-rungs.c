@@ -189,3 +189,30 @@ void drop_volatile(struct tick *t) {
 	}
 }
 
+
+/* Step 9, proactive trimming: an idle guest sheds the cache it does not
+ * use, slowly, and stops at once when that starts to cost it. */
+void trim_proactively(struct tick *t) {
+	if (t->reclaiming || t->cfg->discard_unused != DISCARD_ALWAYS)
+		return;
+	for (size_t i = 0; i < t->n_vms; i++) {
+		const struct vm_state *v = &t->vms[i];
+		struct policy_vm_history *h = &t->history->vm[i];
+		struct action *a;
+
+		if (!v->settings.proactive || !volatile_candidate(t, i) || v->accounted.cache_coming > 0 ||
+		    t->now < h->proactive_next)
+			continue;
+		if (v->measured.guest.psi_some_avg10 >= PROACTIVE_PSI_TARGET ||
+		    v->measured.cache_refault_rate > CACHE_REFAULT_QUIET) {
+			h->proactive_next = t->now + PROACTIVE_BACKOFF_USEC;
+			continue;
+		}
+		a = plan_add(t->plan, i, ACTION_DROP_CACHE);
+		a->bytes = MIN(PROACTIVE_STEP, v->measured.guest.cold);
+		reasonf(a->reason, "no host pressure: trim %s of %s cold cache (Proactive=yes; guest "
+			"pressure %.2f%%, refaults %.0f/s)", SZ(a->bytes), SZ(v->measured.guest.cold),
+			v->measured.guest.psi_some_avg10, v->measured.cache_refault_rate);
+		h->proactive_next = t->now + PROACTIVE_INTERVAL_USEC;
+	}
+}

@@ -242,6 +242,8 @@ void take_unused(struct tick *t);
 void drop_volatile(struct tick *t);
 void inflate_balloons(struct tick *t);		/* policy-balloon.c */
 void give_slack(struct tick *t);
+void trim_proactively(struct tick *t);
+
 void summarize(struct tick *t);
 void remember(struct tick *t);
 

@@ -67,6 +67,7 @@ void vm_view(struct vm *vm, struct bus_machine_props *p) {
 		.priority = set->priority,
 		.rungs = set->rungs,
 		.managed = vm->manage,
+		.proactive = set->proactive,
 		.module = s->module,
 		.discard_capable = s->discard_capable,
 		.last_decision_usec = vm->last_decision_usec,

@@ -340,7 +340,7 @@ TEST(property_tables_match_the_api) {
 		"Backed t", "Unused t", "Volatile t", "Stable t", "Hinted t", "ReclaimedUnused t",
 		"ReclaimedVolatile t", "ReclaimedBalloon t", "GuestPressureSomeAvg10 d",
 		"SwapInRate d", "MinMemory t", "MaxMemorySetting t", "Shares u", "Priority i",
-		"Reclaim as", "Managed b", "AgentState s", "AgentRejected t", "Libvirt s", "Module b", "DiscardCapable b",
+		"Reclaim as", "Managed b", "Proactive b", "AgentState s", "AgentRejected t", "Libvirt s", "Module b", "DiscardCapable b",
 		"DiscardReason s", "Discard s", "LastDecision s", "LastDecisionTimestamp t",
 	};
 	char buf[64];

@@ -984,6 +984,81 @@ TEST(cache_on_its_way_is_not_asked_again) {
 	plan_done(&p);
 }
 
+TEST(proactive_trims_an_idle_guest_slowly_and_backs_off) {
+	struct policy_config c = config();
+	struct host_state h = host_free(GiB(4));	/* no pressure at all */
+	struct vm_state vms[2] = { vm_new("idle", GiB(1)), vm_new("other", GiB(1)) };
+	struct hist hist;
+	struct plan p;
+
+	hist_init(&hist);
+	for (size_t i = 0; i < 2; i++)
+		vms[i].measured.guest.volatile_ = vms[i].measured.guest.cold = MiB(250);
+	vms[0].settings.proactive = true;
+	decide(&c, &h, vms, 2, &hist, NOW, &p);
+	CHECK_EQ_U64(drop(&p, 0), PROACTIVE_STEP);
+	CHECK(!find(&p, 1, ACTION_DROP_CACHE));		/* Proactive=no: left alone */
+	CHECK(strstr(reason(&p, 0, ACTION_DROP_CACHE), "Proactive=yes") != NULL);
+	plan_done(&p);
+	/* Slowly: one step per interval. */
+	decide(&c, &h, vms, 2, &hist, NOW + SEC(1), &p);
+	CHECK(!find(&p, 0, ACTION_DROP_CACHE));
+	plan_done(&p);
+	decide(&c, &h, vms, 2, &hist, NOW + PROACTIVE_INTERVAL_USEC, &p);
+	CHECK_EQ_U64(drop(&p, 0), PROACTIVE_STEP);
+	plan_done(&p);
+	/* Its pressure rises: it backs off at once, for the back-off time. */
+	vms[0].measured.guest.psi_some_avg10 = 0.5;
+	decide(&c, &h, vms, 2, &hist, NOW + 2 * PROACTIVE_INTERVAL_USEC, &p);
+	CHECK(!find(&p, 0, ACTION_DROP_CACHE));
+	plan_done(&p);
+	vms[0].measured.guest.psi_some_avg10 = 0;
+	decide(&c, &h, vms, 2, &hist, NOW + 3 * PROACTIVE_INTERVAL_USEC, &p);
+	CHECK(!find(&p, 0, ACTION_DROP_CACHE));
+	plan_done(&p);
+	decide(&c, &h, vms, 2, &hist, NOW + 2 * PROACTIVE_INTERVAL_USEC + PROACTIVE_BACKOFF_USEC, &p);
+	CHECK_EQ_U64(drop(&p, 0), PROACTIVE_STEP);
+	plan_done(&p);
+	/* Its cache comes back: the same. */
+	vms[0].measured.cache_refault_rate = 3 * CACHE_REFAULT_QUIET;
+	decide(&c, &h, vms, 2, &hist, NOW + SEC(200), &p);
+	CHECK(!find(&p, 0, ACTION_DROP_CACHE));
+	plan_done(&p);
+	vms[0].measured.cache_refault_rate = 0;
+	/* Never more than its cold cache; nothing when too little is left. */
+	vms[0].measured.guest.cold = MiB(6);
+	decide(&c, &h, vms, 2, &hist, NOW + SEC(300), &p);
+	CHECK_EQ_U64(drop(&p, 0), MiB(6));
+	plan_done(&p);
+	vms[0].measured.guest.cold = MiB(2);
+	decide(&c, &h, vms, 2, &hist, NOW + SEC(400), &p);
+	CHECK(!find(&p, 0, ACTION_DROP_CACHE));
+	plan_done(&p);
+	/* Only with DiscardUnused=always: the dropped cache must be taken. */
+	vms[0].measured.guest.cold = MiB(200);
+	c.discard_unused = DISCARD_ON_PRESSURE;
+	decide(&c, &h, vms, 2, &hist, NOW + SEC(500), &p);
+	CHECK(!find(&p, 0, ACTION_DROP_CACHE));
+	plan_done(&p);
+}
+
+TEST(proactive_gives_way_to_reclaim) {
+	/* Under host pressure the volatile rung decides, by its own rules. */
+	struct policy_config c = config();
+	struct host_state h = host_free(MiB(100));
+	struct vm_state vms[1] = { vm_new("idle", GiB(2)) };
+	struct hist hist;
+	struct plan p;
+
+	hist_init(&hist);
+	vms[0].measured.guest.volatile_ = vms[0].measured.guest.cold = MiB(250);
+	vms[0].settings.proactive = true;
+	decide(&c, &h, vms, 1, &hist, NOW, &p);
+	CHECK_EQ_U64(drop(&p, 0), c.volatile_step);
+	CHECK(strstr(reason(&p, 0, ACTION_DROP_CACHE), "Proactive") == NULL);
+	plan_done(&p);
+}
+
 TEST(cache_cost_from_refaults) {
 	CHECK_EQ_INT((int) cache_cost(0), 1);
 	CHECK_EQ_INT((int) cache_cost(CACHE_REFAULT_QUIET), 1);

@@ -145,14 +145,18 @@ hot_resident_pct() {
 # the hot files must stay resident and the guest must read <= 10% of the
 # request from disk in the next 10 s. Prints what it measured.
 hot_and_cold_round() { # LABEL
-	local before lost=0 t0 reads0 reads swapout0 swapout
+	local before lost=0 t0 reads0 reads swapout0 swapout mark
 	lab run deb 'sync; echo 3 > /proc/sys/vm/drop_caches'
 	lab run deb 'nohup sh -c "while :; do cat /mnt/data/file2 /mnt/data/file3 > /dev/null; sleep 0.2; done" > /dev/null 2>&1 & echo $! > /tmp/hot.pid'
 	sleep 5
-	lab run deb 'find /usr -xdev -type f -size +16k -print0 | xargs -0 cat 2>/dev/null | head -c 150M > /dev/null'
+	# (A list first: lab run ignores SIGPIPE, so a reader cut short by head
+	# would go on reading.)
+	lab run deb "find /usr/lib /usr/share -xdev -type f -size +16k -printf '%s %p\n' > /tmp/cold.list;
+		awk '{ s += \$1; print \$2; if (s > 150 * 1048576) exit }' /tmp/cold.list | xargs cat > /dev/null"
 	wait_for 30 backing_settled || fail "the backing keeps moving: $(backed_mib deb) MiB"
 	report "$1: before: $(lab run deb 'grep -E "^(Active|Inactive)\(file\):" /proc/meminfo | tr -s " " | tr "\n" " "'), hot resident $(hot_resident_pct)%"
 	before=$(backed_mib deb)
+	mark=$(hintd_log_mark)
 	reads0=$(disk_read_mib)
 	swapout0=$(lab run deb "awk '\$1 == \"pswpout\" { print \$2 }' /proc/vmstat")
 	t0=$SECONDS
@@ -170,6 +174,7 @@ hot_and_cold_round() { # LABEL
 	hot=$(hot_resident_pct)
 	lab run deb 'kill $(cat /tmp/hot.pid)'
 	report "$1: hot files ${hot}% resident, ${reads} MiB read from disk in the 10 s, ${swapout} pages swapped out"
+	report "$1: $(hintd_log | tail -n +"$mark" | grep -E 'deb: (.*drop|guest says|batch|.*compact)' | head -12 | tr '\n' ';')"
 	((lost >= 87)) || fail "$1: only ${lost} MiB came back within 10 s"
 	((hot >= 95)) || fail "$1: the hot files are only ${hot}% resident"
 	((reads <= 9)) || fail "$1: the guest read ${reads} MiB from disk"
@@ -208,7 +213,7 @@ freed_back() { (((backed0 - $(backed_mib deb)) * 100 >= freed * $1)); } # PERCEN
 	t0=$SECONDS
 	wait_for 10 freed_back 80 || true
 	report "one of two interleaved files dropped: ${freed} MiB freed, $((backed0 - $(backed_mib deb))) MiB of it back on the host after $((SECONDS - t0)) s; guest free $(free_mib) MiB, unbacked $(unbacked_mib) MiB"
-	report "$(hintd_log | grep -c 'asking the guest to compact') compaction(s) asked"
+	report "$(hintd_log | grep -c 'asking the guest to compact') compaction(s) asked; $(hintd_log | grep -E 'deb: (batch|.*compact|.*give)' | tail -8 | tr '\n' ';')"
 	((freed >= 48)) || fail "the drop freed only ${freed} MiB"
 	freed_back 80 || fail "only $((backed0 - $(backed_mib deb))) MiB of the ${freed} MiB freed came back"
 	unbacked_covers 80 || fail "only $(unbacked_mib) MiB of the guest's $(free_mib) MiB free are unbacked"
