@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "collect.h"
+#include "discard.h"
 #include "host.h"
 #include "log.h"
 #include "macro.h"
@@ -169,8 +170,13 @@ void collect_vm(struct manager *m, struct vm *vm, usec_t now) {
 		vm->state.accounted.cache_unreturned = true;
 	}
 	/* A drop's window closed with nothing of it seen on the host. */
-	vm->state.accounted.cache_coming = vm->volatile_window_end && now < vm->volatile_window_end
-					   ? vm->volatile_credit : 0;
+	/* What a drop freed that comes back in whole chunks does so within a
+	 * second or two; the rest lies scattered and waits for compaction:
+	 * after CACHE_COMING_USEC it no longer holds off the next request. */
+	vm->state.accounted.cache_coming =
+		vm->volatile_window_end &&
+		now + VOLATILE_WINDOW_USEC < vm->volatile_window_end + CACHE_COMING_USEC
+			? vm->volatile_credit : 0;
 	if (vm->volatile_window_end && now >= vm->volatile_window_end) {
 		if (vm->volatile_said > 0 && vm->volatile_credit == vm->volatile_said)
 			vm->state.accounted.cache_unreturned = true;

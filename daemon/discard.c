@@ -10,10 +10,6 @@
 #include "macro.h"
 #include "manager-state.h"
 
-/* How long after a cache drop the discards that follow are the volatile
- * rung's: the guest reports what it dropped within a pass or two. */
-#define VOLATILE_WINDOW_USEC (10 * USEC_PER_SEC)
-
 void discard_send_ack(struct vm *vm, uint64_t batch, bool discarded) {
 	struct hint_msg ack = { .type = HINT_MSG_ACK, .ack = { .batch = batch, .discarded = discarded } };
 	agent_send(vm->agent, &ack);

@@ -240,7 +240,8 @@ static const char *memory_reclaim_path(void) {
 		return MEMORY_RECLAIM;
 	if (mounted < 0) {
 		mounted = 0;
-		if ((mkdir("/run/hint-agent", 0700) == 0 || errno == EEXIST) &&
+		if ((mkdir("/run", 0755) == 0 || errno == EEXIST) &&
+		    (mkdir("/run/hint-agent", 0700) == 0 || errno == EEXIST) &&
 		    (mkdir(RECLAIM_MOUNT, 0700) == 0 || errno == EEXIST) &&
 		    mount("cgroup2", RECLAIM_MOUNT, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0)
 			mounted = 1;
