@@ -72,9 +72,29 @@ static void send_balloon(struct vm *vm, uint64_t bytes) {
 		vm->state.commanded.balloon_target = bytes;
 }
 
+/* Finer hints while scattered free memory stays backed under pressure,
+ * coarse again when the pressure is long gone (pacing_granularity()). */
+static void pace_granularity(struct manager *m, struct vm *vm, usec_t now) {
+	uint64_t current = vm->batches.granularity;
+	uint64_t want = pacing_granularity(&vm->pacing, m->reclaiming, current, vm->coarse_granularity,
+					   vm->backing.fd >= 0 ? vm->backing.page_size : 0, now);
+
+	if (want == current || vm->granularity_id >= 0 || !vm->agent || m->dry_run)
+		return;
+	log_info("%s: %s: asking for %" PRIu64 " KiB hints", vm->id.name,
+		 want < current ? "free memory stays backed in pieces smaller than the hints"
+				: "no pressure for a while", want >> 10);
+	vm->granularity_id = agent_send_cmd(vm->agent, (struct hint_cmd) {
+		.name = HINT_CMD_GRANULARITY, .bytes = want });
+}
+
 static void take_hints(struct manager *m, struct vm *vm, bool accept) {
 	usec_t now = manager_now(m);
 	uint64_t give = pacing_give_on_tick(&vm->pacing, accept, vm->state.measured.unused_backed, now);
+
+	pacing_note_reclaiming(&vm->pacing, m->reclaiming, now);
+	if (accept)
+		pace_granularity(m, vm, now);
 
 	vm->accept_hints = accept;
 	/* Taking hints: ask the guest to report its free memory now rather

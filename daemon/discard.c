@@ -205,7 +205,7 @@ static void on_reply(struct vm *vm, const struct hint_reply *r) {
 		 * pages among them are discarded. */
 		vm->granularity_id = -1;
 		if (!r->ok)
-			log_warning("%s: guest refused the huge page granularity: %s", vm->id.name, r->error);
+			log_warning("%s: guest refused the granularity asked: %s", vm->id.name, r->error);
 		return;
 	}
 	if ((int64_t) r->id != vm->drop_cache_id)
@@ -270,6 +270,10 @@ static void on_hello(struct vm *vm, struct agent *a, const struct hint_hello *h)
 		       "%s: agent %s connected (module: %s)", vm->id.name, h->agent,
 		       h->module ? "active" : h->module_status);
 	agent_set_connected(a);
+	/* Hints as fine as hintd may have asked for are not the coarse ones. */
+	if (granularity > FINE_GRANULARITY || !vm->coarse_granularity)
+		vm->coarse_granularity = backing_hint_granularity(granularity,
+					 vm->backing.fd >= 0 ? vm->backing.page_size : 0);
 	if (granularity && map)
 		ask_granularity(vm, a, granularity, first_hello);
 }

@@ -45,6 +45,23 @@ bool pacing_compact(const struct pacing_vm *p, bool reclaiming, usec_t now) {
 	       (!p->compact_sent || now - p->compact_sent >= COMPACT_INTERVAL_USEC);
 }
 
+void pacing_note_reclaiming(struct pacing_vm *p, bool reclaiming, usec_t now) {
+	if (reclaiming)
+		p->reclaiming_seen = now;
+}
+
+uint64_t pacing_granularity(const struct pacing_vm *p, bool reclaiming, uint64_t current,
+			    uint64_t coarse, uint64_t page_size, usec_t now) {
+	if (current == 0 || coarse == 0 || page_size > FINE_GRANULARITY)
+		return current;
+	if (reclaiming && current > FINE_GRANULARITY && p->unused_since &&
+	    now - p->unused_since >= FINE_AFTER_USEC)
+		return FINE_GRANULARITY;
+	if (!reclaiming && current < coarse && now - p->reclaiming_seen >= COARSE_AFTER_USEC)
+		return coarse;
+	return current;
+}
+
 uint64_t pacing_give_after_batch(uint64_t unused_backed, uint64_t freed,
 				 uint64_t *ret_unused_backed) {
 	uint64_t left = unused_backed > freed ? unused_backed - freed : 0;

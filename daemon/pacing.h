@@ -41,6 +41,8 @@ struct pacing_vm {
 				 * >= GIVE_MIN_BYTES since; 0 = it is not */
 	usec_t give_sent;	/* caller: when a report pass was last sent; 0 = never */
 	usec_t compact_sent;	/* caller: when a pass with compaction was sent */
+	usec_t reclaiming_seen;	/* pacing_note_reclaiming(): the last tick the host
+				 * needed memory; 0 = never */
 };
 
 /* ---- settling ----------------------------------------------------------- */
@@ -103,6 +105,22 @@ uint64_t pacing_give_on_tick(const struct pacing_vm *p, bool accept, uint64_t un
 #define COMPACT_AFTER_USEC (3 * USEC_PER_SEC)
 #define COMPACT_INTERVAL_USEC (15 * USEC_PER_SEC)
 bool pacing_compact(const struct pacing_vm *p, bool reclaiming, usec_t now);
+
+/* Free memory that neither passes nor compaction bring back lies in pieces
+ * smaller than the granularity. While the host needs memory and
+ * unused_backed has stayed >= GIVE_MIN_BYTES for FINE_AFTER_USEC (compaction
+ * had its chance), hints are asked at FINE_GRANULARITY, the module's finest;
+ * punches that small run at ~0.35 GiB/s, plenty for the rest. Once the host
+ * has not needed memory for COARSE_AFTER_USEC, back to coarse, the
+ * granularity the guest started with (at fine granularity every small free
+ * is a hint). Never finer than the backing's pages (page_size). Returns the
+ * granularity to ask for: current when nothing changes. */
+#define FINE_GRANULARITY KiB(8)
+#define FINE_AFTER_USEC (6 * USEC_PER_SEC)
+#define COARSE_AFTER_USEC (30 * USEC_PER_SEC)
+void pacing_note_reclaiming(struct pacing_vm *p, bool reclaiming, usec_t now);
+uint64_t pacing_granularity(const struct pacing_vm *p, bool reclaiming, uint64_t current,
+			    uint64_t coarse, uint64_t page_size, usec_t now);
 
 uint64_t pacing_give_after_batch(uint64_t unused_backed, uint64_t freed,
 				 uint64_t *ret_unused_backed);

@@ -198,6 +198,27 @@ TEST(compact_when_passes_leave_free_memory_backed) {
 	CHECK(!pacing_compact(&p, true, T0 + SEC(61)));
 }
 
+TEST(granularity_fine_under_pressure_coarse_when_calm) {
+	struct pacing_vm p = { 0 };
+	uint64_t g = MiB(2);
+
+	pacing_note_reclaiming(&p, true, T0);
+	pacing_note_unused(&p, MiB(60), T0);
+	/* Passes and compaction first. */
+	CHECK_EQ_U64(pacing_granularity(&p, true, g, g, KiB(4), T0 + SEC(1)), g);
+	g = pacing_granularity(&p, true, g, MiB(2), KiB(4), T0 + FINE_AFTER_USEC);
+	CHECK_EQ_U64(g, FINE_GRANULARITY);
+	/* Not on huge pages: finer hints would free nothing there. */
+	CHECK_EQ_U64(pacing_granularity(&p, true, MiB(2), MiB(2), MiB(2), T0 + FINE_AFTER_USEC), MiB(2));
+	/* Fine as long as the host needs memory, and for a while after. */
+	pacing_note_reclaiming(&p, true, T0 + SEC(20));
+	CHECK_EQ_U64(pacing_granularity(&p, false, g, MiB(2), KiB(4), T0 + SEC(21)), g);
+	CHECK_EQ_U64(pacing_granularity(&p, false, g, MiB(2), KiB(4), T0 + SEC(20) + COARSE_AFTER_USEC),
+		     MiB(2));
+	/* An unknown granularity (no module) stays as it is. */
+	CHECK_EQ_U64(pacing_granularity(&p, true, 0, MiB(2), KiB(4), T0 + SEC(60)), 0);
+}
+
 TEST(give_after_batch) {
 	static const struct {
 		const char *what;

@@ -167,8 +167,9 @@ resident_pct() { lab run "$1" "resident $2" | awk '{ print int(100 * $1 / $2) }'
 	# a reads 320 MiB once, then only ever touches 50 MiB of it; b re-reads
 	# its 128 MiB all the time.
 	lab run a 'sync; echo 3 > /proc/sys/vm/drop_caches; cat /mnt/data/file0 /mnt/data/file1 /mnt/data/file2 /mnt/data/file3 /mnt/data/file4 > /dev/null'
-	lab run a 'nohup sh -c "while :; do dd if=/mnt/data/file4 of=/dev/null bs=1M count=50 2>/dev/null; sleep 1; done" > /dev/null 2>&1 & echo $! > /tmp/touch.pid'
-	lab run b 'nohup sh -c "while :; do cat /mnt/data/file0 /mnt/data/file1 > /dev/null; sleep 1; done" > /dev/null 2>&1 & echo $! > /tmp/reread.pid'
+	# (setsid: a background job of lab run must outlive the command.)
+	lab run a "setsid sh -c 'echo \$\$ > /tmp/touch.pid; while :; do dd if=/mnt/data/file4 of=/dev/null bs=1M count=50 2>/dev/null; sleep 1; done' < /dev/null > /dev/null 2>&1 &"
+	lab run b "setsid sh -c 'echo \$\$ > /tmp/reread.pid; while :; do cat /mnt/data/file0 /mnt/data/file1 > /dev/null; sleep 1; done' < /dev/null > /dev/null 2>&1 &"
 	sleep 5
 	base=$(backed_mib a) shed=0 psi_max=0 t0=$SECONDS
 	while ((SECONDS - t0 < 180)); do
