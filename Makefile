@@ -205,7 +205,7 @@ check-asan: $(ASAN_BINS)
 		tests/run-unit $(ASAN_BINS)
 
 check-bats: all deb
-	@BUILD=$(CURDIR)/$(BUILD) prove --exec bats tests/bats/*.bats
+	@BUILD=$(CURDIR)/$(BUILD) prove -j2 --exec bats tests/bats/*.bats
 
 # Real guests: one test file at a time, one VM suite per machine (the lock),
 # and the lab is torn down whatever happens.

@@ -79,7 +79,8 @@ static void pace_granularity(struct manager *m, struct vm *vm, usec_t now) {
 	uint64_t want = pacing_granularity(&vm->pacing, m->reclaiming, current, vm->coarse_granularity,
 					   vm->backing.fd >= 0 ? vm->backing.page_size : 0, now);
 
-	if (want == current || vm->granularity_id >= 0 || !vm->agent || m->dry_run)
+	if (want == current || vm->granularity_id >= 0 || !vm->agent || m->dry_run ||
+	    (want < current && vm->fine_refused))
 		return;
 	log_info("%s: %s: asking for %" PRIu64 " KiB hints", vm->id.name,
 		 want < current ? "free memory stays backed in pieces smaller than the hints"

@@ -204,8 +204,12 @@ static void on_reply(struct vm *vm, const struct hint_reply *r) {
 		/* Its hints stay finer than the backing's pages: only the whole
 		 * pages among them are discarded. */
 		vm->granularity_id = -1;
-		if (!r->ok)
+		if (!r->ok) {
+			/* It keeps what it has; asking again would only be refused. */
 			log_warning("%s: guest refused the granularity asked: %s", vm->id.name, r->error);
+			vm->fine_refused = true;
+			vm->coarse_granularity = vm->batches.granularity;
+		}
 		return;
 	}
 	if ((int64_t) r->id != vm->drop_cache_id)
@@ -270,9 +274,10 @@ static void on_hello(struct vm *vm, struct agent *a, const struct hint_hello *h)
 		       "%s: agent %s connected (module: %s)", vm->id.name, h->agent,
 		       h->module ? "active" : h->module_status);
 	agent_set_connected(a);
-	/* Hints as fine as hintd may have asked for are not the coarse ones. */
-	if (granularity > FINE_GRANULARITY || !vm->coarse_granularity)
-		vm->coarse_granularity = backing_hint_granularity(granularity,
+	/* Hints as fine as hintd may have asked for (a guest still at them
+	 * after hintd restarted) are not the coarse ones: those are 2 MiB. */
+	if (granularity && !vm->coarse_granularity)
+		vm->coarse_granularity = backing_hint_granularity(MAX(granularity, COARSE_GRANULARITY),
 					 vm->backing.fd >= 0 ? vm->backing.page_size : 0);
 	if (granularity && map)
 		ask_granularity(vm, a, granularity, first_hello);

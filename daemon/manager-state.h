@@ -52,7 +52,8 @@ struct vm {
 	unsigned stats_ms;		/* stats interval last sent to the agent; 0 = none */
 	int64_t drop_cache_id;		/* drop_cache command awaiting its reply */
 	int64_t granularity_id;		/* granularity command awaiting its reply */
-	uint64_t coarse_granularity;	/* the guest's hints at its first hello */
+	uint64_t coarse_granularity;	/* what hints go back to after fine ones */
+	bool fine_refused;		/* the guest refused fine hints: not asked again */
 	usec_t drop_cache_sent;
 	/* A cache drop's effect, measured: discards within the window after it
 	 * count for the volatile rung, up to what the guest said it dropped. */

@@ -116,6 +116,7 @@ bool pacing_compact(const struct pacing_vm *p, bool reclaiming, usec_t now);
  * is a hint). Never finer than the backing's pages (page_size). Returns the
  * granularity to ask for: current when nothing changes. */
 #define FINE_GRANULARITY KiB(8)
+#define COARSE_GRANULARITY MiB(2)
 #define FINE_AFTER_USEC (6 * USEC_PER_SEC)
 #define COARSE_AFTER_USEC (30 * USEC_PER_SEC)
 void pacing_note_reclaiming(struct pacing_vm *p, bool reclaiming, usec_t now);

@@ -147,11 +147,11 @@ print("ok")'
 	local p
 	for p in Name Running MaxMemory BalloonActual BalloonTarget Backed Unused Volatile Stable \
 		Hinted ReclaimedUnused ReclaimedVolatile ReclaimedBalloon GuestPressureSomeAvg10 \
-		SwapInRate MinMemory MaxMemorySetting Shares Priority Reclaim Managed AgentState AgentRejected \
+		SwapInRate MinMemory MaxMemorySetting Shares Priority Reclaim Managed Proactive AgentState AgentRejected \
 		Libvirt Module DiscardCapable DiscardReason Discard LastDecision LastDecisionTimestamp; do
 		assert_line --regexp "^ *$p: "
 	done
-	assert_equal "${#lines[@]}" 30
+	assert_equal "${#lines[@]}" 31
 	assert_line --regexp '^ +Name: test$'
 	assert_line --regexp '^ +MaxMemory: 8G$'
 	assert_line --regexp '^ +Reclaim: unused,volatile,balloon$'
@@ -209,6 +209,14 @@ print("ok")'
 	assert_success
 	run hintctl show test
 	assert_line --regexp '^ +Managed: no$'
+	assert_line --regexp '^ +Proactive: no$'
+	run hintctl set test proactive=yes
+	assert_success
+	run hintctl show test
+	assert_line --regexp '^ +Proactive: yes$'
+	run hintctl set test Proactive=often
+	assert_equal "$status" 2
+	assert_output --partial "Proactive must be yes or no"
 }
 
 @test "hintctl: an unprivileged caller may read, and changing exits 5 saying who may" {
@@ -279,7 +287,7 @@ print("ok")'
 	run hintctl show test --json
 	assert_success
 	run json 'len(d), d["Name"], type(d["LastDecisionTimestamp"]).__name__' <<< "$output"
-	assert_output "(30, 'test', 'int')"
+	assert_output "(31, 'test', 'int')"
 	run hintctl show --json
 	run json 'len(d), d["TickIntervalUSec"]' <<< "$output"
 	assert_output "(21, 1000000)"
