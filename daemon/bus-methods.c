@@ -267,25 +267,22 @@ int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
 	return bus_admin_only(msg, userdata, "Reloading the configuration", reload, error);
 }
 
-int method_dump(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-	struct manager *m = ((struct bus_manager_props *) userdata)->manager;
+/* The manager's state rendered as text (Dump, Metrics), as the reply. */
+static int reply_text(sd_bus_message *msg, void *userdata, int (*render)(struct manager *, char **)) {
 	_cleanup_free_ char *text = NULL;
 	int r;
 
-	r = manager_dump(m, &text);
+	r = render(((struct bus_manager_props *) userdata)->manager, &text);
 	if (r < 0)
 		return r;
 	return sd_bus_reply_method_return(msg, "s", text);
 }
 
-int method_metrics(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-	struct manager *m = ((struct bus_manager_props *) userdata)->manager;
-	_cleanup_free_ char *text = NULL;
-	int r;
+int method_dump(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+	return reply_text(msg, userdata, manager_dump);
+}
 
-	r = manager_metrics(m, &text);
-	if (r < 0)
-		return r;
-	return sd_bus_reply_method_return(msg, "s", text);
+int method_metrics(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+	return reply_text(msg, userdata, manager_metrics);
 }
 
