@@ -102,7 +102,7 @@ uint64_t pacing_give_on_tick(const struct pacing_vm *p, bool accept, uint64_t un
  * COMPACT_AFTER_USEC, the next pass asks the guest to compact first; at
  * most every COMPACT_INTERVAL_USEC (compaction costs the guest CPU time).
  * When the caller sends it, it sets p->compact_sent = now. */
-#define COMPACT_AFTER_USEC (3 * USEC_PER_SEC)
+#define COMPACT_AFTER_USEC (1 * USEC_PER_SEC)
 #define COMPACT_INTERVAL_USEC (15 * USEC_PER_SEC)
 bool pacing_compact(const struct pacing_vm *p, bool reclaiming, usec_t now);
 
@@ -117,7 +117,7 @@ bool pacing_compact(const struct pacing_vm *p, bool reclaiming, usec_t now);
  * granularity to ask for: current when nothing changes. */
 #define FINE_GRANULARITY KiB(8)
 #define COARSE_GRANULARITY MiB(2)
-#define FINE_AFTER_USEC (6 * USEC_PER_SEC)
+#define FINE_AFTER_USEC (2 * USEC_PER_SEC)
 #define COARSE_AFTER_USEC (30 * USEC_PER_SEC)
 void pacing_note_reclaiming(struct pacing_vm *p, bool reclaiming, usec_t now);
 uint64_t pacing_granularity(const struct pacing_vm *p, bool reclaiming, uint64_t current,

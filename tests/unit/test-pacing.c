@@ -185,7 +185,7 @@ TEST(compact_when_passes_leave_free_memory_backed) {
 	CHECK(!pacing_compact(&p, true, T0));
 	pacing_note_unused(&p, MiB(200), T0);
 	/* Passes first: compaction only once they have had their time. */
-	CHECK(!pacing_compact(&p, true, T0 + SEC(1)));
+	CHECK(!pacing_compact(&p, true, T0 + COMPACT_AFTER_USEC - 1));
 	CHECK(pacing_compact(&p, true, T0 + COMPACT_AFTER_USEC));
 	/* Never without host pressure: it costs the guest. */
 	CHECK(!pacing_compact(&p, false, T0 + COMPACT_AFTER_USEC));
@@ -205,7 +205,7 @@ TEST(granularity_fine_under_pressure_coarse_when_calm) {
 	pacing_note_reclaiming(&p, true, T0);
 	pacing_note_unused(&p, MiB(60), T0);
 	/* Passes and compaction first. */
-	CHECK_EQ_U64(pacing_granularity(&p, true, g, g, KiB(4), T0 + SEC(1)), g);
+	CHECK_EQ_U64(pacing_granularity(&p, true, g, g, KiB(4), T0 + FINE_AFTER_USEC - 1), g);
 	g = pacing_granularity(&p, true, g, MiB(2), KiB(4), T0 + FINE_AFTER_USEC);
 	CHECK_EQ_U64(g, FINE_GRANULARITY);
 	/* Not on huge pages: finer hints would free nothing there. */
