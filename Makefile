@@ -183,9 +183,10 @@ check-bench: all $(BENCH_BINS)
 	@BENCH_SMOKE=1 BUILD=$(CURDIR)/$(BUILD) bench/run
 
 
-# Builds in parallel, then runs the suites one after the other.
+# Builds in parallel (the Debian guest image, mostly downloads and unpacking,
+# alongside the compilers), then runs the suites one after the other.
 check: deps
-	$(MAKE) -j$(shell nproc) all lab-image $(UNIT_BINS) $(ASAN_BINS) $(FUZZ_BINS) $(BENCH_BINS)
+	$(MAKE) -j$(shell nproc) all lab-image debian-image $(UNIT_BINS) $(ASAN_BINS) $(FUZZ_BINS) $(BENCH_BINS)
 	$(MAKE) check-lint check-unit check-asan check-fuzz check-bats check-bench check-vm
 
 # Static analysis: cppcheck over every C file of the project; the few reports

@@ -221,7 +221,7 @@ void remember(struct tick *t) {
  *                 first, then most shares per byte, each by up to
  *                 balloon_step, in total at most free - high.
  *   proactive     not reclaiming, DiscardUnused=always, Proactive=yes:
- *                 16 MiB of cold cache every 5 s while the guest's PSI
+ *                 32 MiB of cold cache every 5 s while the guest's PSI
  *                 some avg10 < 0.15% and its file refaults <= 10/s; when
  *                 either is higher, nothing for 60 s.
  *   otherwise     between the watermarks and not reclaiming: no change.

@@ -148,7 +148,7 @@ hot_and_cold_round() { # LABEL
 	local before lost=0 t0 reads0 reads swapout0 swapout mark
 	lab run deb 'sync; echo 3 > /proc/sys/vm/drop_caches'
 	lab run deb 'nohup sh -c "while :; do cat /mnt/data/file2 /mnt/data/file3 > /dev/null; sleep 0.2; done" > /dev/null 2>&1 & echo $! > /tmp/hot.pid'
-	sleep 5
+	sleep 3
 	# (A list first: lab run ignores SIGPIPE, so a reader cut short by head
 	# would go on reading.)
 	lab run deb "find /usr/lib /usr/share -xdev -type f -size +16k -printf '%s %p\n' > /tmp/cold.list;
