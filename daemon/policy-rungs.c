@@ -177,12 +177,14 @@ void drop_volatile(struct tick *t) {
 
 		a->bytes = bytes;
 		explain_drop(t, o, a);
-		/* Within the grace, the rest of its cache counts too: it is asked
-		 * for step by step over the next ticks. After it, only what a tick
+		/* Within the grace, the rest of its clean cache counts too: it is
+		 * asked for a cold step at a time over the next ticks (the guest's
+		 * LRU deactivates more as its inactive list drains; what is hot
+		 * comes back as refaults, which make it dearer). After it, only what a tick
 		 * asks, and nothing from a guest whose last drop the host never
 		 * saw come back (one that says it drops and does not): the request
 		 * stands, the balloons go on. */
-		uint64_t coming = t->in_grace ? MIN(cold, t->need) :
+		uint64_t coming = t->in_grace ? MIN(v->measured.guest.volatile_, t->need) :
 				  v->accounted.cache_unreturned ? 0 : bytes;
 		t->need -= coming;
 		t->from_cache += coming;
