@@ -111,7 +111,7 @@ $(BUILD)/pagehint.ko: kernel/pagehint.c kernel/pagehint_uapi.h kernel/Kbuild
 # FUZZ_SECONDS; `make check` runs each for a short smoke period.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_SMOKE_SECONDS ?= 5
+FUZZ_SMOKE_SECONDS ?= 3
 FUZZ_CFLAGS   = -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
                 -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_SRC      = $(wildcard tests/fuzz/fuzz-*.c)
@@ -193,7 +193,7 @@ check: deps
 # it cannot get right are listed, with why, in tests/cppcheck.supp. Then the
 # shape docs/architecture.md promises (tests/check-structure).
 check-lint:
-	cppcheck -q --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
+	cppcheck -q -j 2 --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
 		-D_GNU_SOURCE -Icommon -Idaemon -Icli -Ikernel --suppressions-list=tests/cppcheck.supp \
 		daemon common cli guest-agent tests/lab/guest tests/lab/host bench tests/unit tests/fuzz
 	@tests/check-structure
