@@ -143,10 +143,18 @@ static void explain_drop(const struct tick *t, const struct order *o, struct act
 void drop_volatile(struct tick *t) {
 	t->n_order = 0;
 	/* Cache a guest just dropped is on its way back: it counts, and that
-	 * guest is not asked again until it arrived (or its window closed). */
+	 * guest is not asked again until it arrived (or 2 s passed). Within
+	 * the grace the rest of its clean cache counts too, as for a guest
+	 * asked this tick: the balloons wait for it. */
 	for (size_t i = 0; i < t->n_vms; i++) {
-		uint64_t coming = MIN(t->vms[i].accounted.cache_coming, t->need);
+		const struct vm_state *v = &t->vms[i];
+		uint64_t coming = v->accounted.cache_coming;
 
+		if (coming == 0)
+			continue;
+		if (t->in_grace && volatile_candidate(t, i))
+			coming = MAX(coming, v->measured.guest.volatile_);
+		coming = MIN(coming, t->need);
 		t->need -= coming;
 		t->from_cache += coming;
 	}

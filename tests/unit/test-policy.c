@@ -978,7 +978,15 @@ TEST(cache_on_its_way_is_not_asked_again) {
 	for (size_t i = 0; i < 2; i++)
 		vms[i].measured.guest.volatile_ = vms[i].measured.guest.cold = MiB(300);
 	vms[0].accounted.cache_coming = MiB(60);
+	/* Within the grace a's whole cache counts: nothing more is asked, no
+	 * balloon moves. */
 	decide(&c, &h, vms, 2, &hist, NOW, &p);
+	CHECK(!find(&p, 0, ACTION_DROP_CACHE));
+	CHECK(!find(&p, 1, ACTION_DROP_CACHE));
+	CHECK_EQ_INT(count(&p, ACTION_BALLOON), 0);
+	plan_done(&p);
+	/* After it (no progress for the grace), only what a dropped counts. */
+	decide(&c, &h, vms, 2, &hist, NOW + c.cheap_rung_grace, &p);
 	CHECK(!find(&p, 0, ACTION_DROP_CACHE));
 	CHECK_EQ_U64(drop(&p, 1), MiB(40));
 	plan_done(&p);
