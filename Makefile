@@ -205,8 +205,9 @@ check-asan: $(ASAN_BINS)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		tests/run-unit $(ASAN_BINS)
 
+# Four files at a time: they mostly wait on their own hintd and bus.
 check-bats: all deb
-	@BUILD=$(CURDIR)/$(BUILD) prove -j2 --exec bats tests/bats/*.bats
+	@BUILD=$(CURDIR)/$(BUILD) prove -j4 --exec bats tests/bats/*.bats
 
 # Real guests: one test file at a time, one VM suite per machine (the lock),
 # and the lab is torn down whatever happens.
