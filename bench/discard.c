@@ -133,7 +133,8 @@ static void setup(struct setup *s, uint64_t size) {
 	if (!s->vec)
 		die("malloc");
 	s->map = (struct ram_map) {
-		.backing_size = size,
+		.n_backends = 1,
+		.backends = { { .name = "pc.ram", .size = size } },
 		.n_segments = 2,
 		.segments = {
 			{ .gpa = 0, .len = size / 2, .offset = 0 },

@@ -77,7 +77,7 @@ static void send_balloon(struct vm *vm, uint64_t bytes) {
 static void pace_granularity(struct manager *m, struct vm *vm, usec_t now) {
 	uint64_t current = vm->batches.granularity;
 	uint64_t want = pacing_granularity(&vm->pacing, m->reclaiming, current, vm->coarse_granularity,
-					   vm->backing.fd >= 0 ? vm->backing.page_size : 0, now);
+					   backing_set_page_size(&vm->backings), now);
 
 	if (want == current || vm->granularity_id >= 0 || !vm->agent || m->dry_run ||
 	    (want < current && vm->fine_refused))

@@ -143,6 +143,41 @@ void backing_close(struct backing *b) {
 	b->fd = -1;
 }
 
+void backing_set_close(struct backing_set *s) {
+	for (size_t i = 0; i < s->n; i++)
+		backing_close(&s->b[i]);
+	s->n = 0;
+}
+
+uint64_t backing_set_page_size(const struct backing_set *s) {
+	uint64_t page = 0;
+	for (size_t i = 0; i < s->n; i++)
+		page = MAX(page, s->b[i].page_size);
+	return page;
+}
+
+bool backing_set_same(const struct backing_set *a, const struct backing_set *b) {
+	if (a->n != b->n || a->n == 0)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (a->b[i].dev != b->b[i].dev || a->b[i].ino != b->b[i].ino)
+			return false;
+	return true;
+}
+
+int backing_set_allocated(const struct backing_set *s, uint64_t *ret_bytes) {
+	uint64_t total = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		uint64_t bytes;
+		int r = backing_allocated(&s->b[i], &bytes);
+		if (r < 0)
+			return r;
+		total += bytes;
+	}
+	*ret_bytes = total;
+	return 0;
+}
+
 int backing_allocated(const struct backing *b, uint64_t *ret_bytes) {
 	struct stat st;
 	if (fstat(b->fd, &st) < 0)

@@ -54,6 +54,25 @@ int backing_open_mapped(pid_t pid, const struct backing_anchor *anchors, size_t 
 			uint64_t size, struct backing *ret, char *why, size_t whylen);
 void backing_close(struct backing *b);
 
+/* The backings of one VM's RAM, indexed like its RAM map's backends: one
+ * file, or one per NUMA node and memory device. Open when n > 0. */
+#define BACKING_SET_MAX 8
+struct backing_set {
+	size_t n;
+	struct backing b[BACKING_SET_MAX];
+};
+
+static inline bool backing_set_open(const struct backing_set *s) {
+	return s->n > 0;
+}
+void backing_set_close(struct backing_set *s);
+/* The largest unit a punch frees in any of them; 0 when none is open. */
+uint64_t backing_set_page_size(const struct backing_set *s);
+/* The same files (device and inode, in the same order). */
+bool backing_set_same(const struct backing_set *a, const struct backing_set *b);
+/* Bytes of all of them that hold host memory now. */
+int backing_set_allocated(const struct backing_set *s, uint64_t *ret_bytes);
+
 /* Bytes of the backing that hold host memory now (st_blocks). Measured on
  * tmpfs/memfd and hugetlbfs alike: hugetlbfs counts its huge pages in
  * st_blocks, while its SEEK_DATA/SEEK_HOLE call every byte data, punched or

@@ -98,18 +98,20 @@ int batch_table_add(struct batch_table *t, const struct hint_hints *h, usec_t no
 	b.expires = now + h->ttl_ms * USEC_PER_MSEC;
 	for (unsigned i = 0; i < h->n_ranges; i++) {
 		uint64_t gpa = h->ranges[i].gpa, len = h->ranges[i].len, offset;
+		unsigned backend;
 
 		if (len == 0 || gpa % t->granularity || len % t->granularity)
 			return REFUSE(-EINVAL, "batch %" PRIu64 ": range 0x%" PRIx64 "+0x%" PRIx64
 				      " not aligned to %" PRIu64, h->batch, gpa, len, t->granularity);
-		if (ram_map_translate(t->map, gpa, len, &offset) < 0)
+		if (ram_map_translate(t->map, gpa, len, &backend, &offset) < 0)
 			return REFUSE(-ERANGE, "batch %" PRIu64 ": range 0x%" PRIx64 "+0x%" PRIx64
 				      " is not guest RAM", h->batch, gpa, len);
 		for (unsigned j = 0; j < b.n_ranges; j++)
 			if (overlaps(gpa, len, b.ranges[j].gpa, b.ranges[j].len))
 				return REFUSE(-EADDRINUSE, "batch %" PRIu64 ": range 0x%" PRIx64
 					      " repeated in the batch", h->batch, gpa);
-		b.ranges[b.n_ranges++] = (struct batch_range) { gpa, len, offset };
+		b.ranges[b.n_ranges++] = (struct batch_range) { .gpa = gpa, .len = len, .backend = backend,
+								 .offset = offset };
 		b.bytes += len;
 	}
 	/* Only a batch valid in itself may displace a stale one. */

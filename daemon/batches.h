@@ -25,7 +25,8 @@ enum batch_state {
 
 struct batch_range {
 	uint64_t gpa, len;
-	uint64_t offset;	/* in the backing file */
+	unsigned backend;	/* which of the VM's backing files */
+	uint64_t offset;	/* in that file */
 };
 
 struct batch {

@@ -54,7 +54,7 @@ static void apply_memstats(struct vm *vm, const struct virt_domain_stats *d, use
 		};
 		s->guest.stable = ms->actual - MIN(ms->actual, ms->unused + ms->disk_caches);
 	}
-	if (vm->backing.fd < 0)
+	if (!backing_set_open(&vm->backings))
 		s->backed = ms->rss;
 }
 
@@ -143,8 +143,8 @@ void collect_vm(struct manager *m, struct vm *vm, usec_t now) {
 	struct vm_measured *s = &vm->state.measured;
 
 	update_responsive(vm, now);
-	if (vm->backing.fd >= 0)
-		backing_allocated(&vm->backing, &s->backed);
+	if (backing_set_open(&vm->backings))
+		backing_set_allocated(&vm->backings, &s->backed);
 
 	batch_table_expire(&vm->batches, now);
 	s->hinted = batch_table_reported_bytes(&vm->batches);

@@ -58,7 +58,8 @@ static void punch_batch(struct vm *vm, struct batch *b) {
 			ok = false;
 			break;
 		}
-		int r = backing_discard(&vm->backing, b->ranges[i].offset, b->ranges[i].len, &f);
+		int r = backing_discard(&vm->backings.b[b->ranges[i].backend], b->ranges[i].offset,
+					b->ranges[i].len, &f);
 		if (r < 0) {
 			log_warning_errno(r, "%s: discard of 0x%" PRIx64 "+0x%" PRIx64 " failed: %m",
 					  vm->id.name, b->ranges[i].gpa, b->ranges[i].len);
@@ -242,7 +243,7 @@ static void on_reply(struct vm *vm, const struct hint_reply *r) {
  * pages) could free only the whole pages among them: the guest is asked
  * for the backing's page size, and says hello again when it has it. */
 static void ask_granularity(struct vm *vm, struct agent *a, uint64_t asked, bool first_hello) {
-	uint64_t page = vm->backing.fd >= 0 ? vm->backing.page_size : 0;
+	uint64_t page = backing_set_page_size(&vm->backings);
 	uint64_t want = backing_hint_granularity(asked, page);
 
 	if (want == asked)
@@ -278,7 +279,7 @@ static void on_hello(struct vm *vm, struct agent *a, const struct hint_hello *h)
 	 * after hintd restarted) are not the coarse ones: those are 2 MiB. */
 	if (granularity && !vm->coarse_granularity)
 		vm->coarse_granularity = backing_hint_granularity(MAX(granularity, COARSE_GRANULARITY),
-					 vm->backing.fd >= 0 ? vm->backing.page_size : 0);
+					 backing_set_page_size(&vm->backings));
 	if (granularity && map)
 		ask_granularity(vm, a, granularity, first_hello);
 }

@@ -123,7 +123,7 @@ static void run_discover(struct virt_call *call) {
 	virDomainPtr dom = lookup(call);
 
 	if (!dom) {
-		call->u.discovery = (struct virt_discovery) { .r = call->r, .backing.fd = -1 };
+		call->u.discovery = (struct virt_discovery) { .r = call->r };
 		return;
 	}
 	virt_discover(dom, BALLOON_STATS_PERIOD_SEC, &call->u.discovery);

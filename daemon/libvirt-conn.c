@@ -36,7 +36,7 @@ static void call_free(struct virt_call *call) {
 	if (call->conn)
 		virConnectClose(call->conn);	/* only a reference: never the last */
 	if (call->kind == CALL_DISCOVER)
-		backing_close(&call->u.discovery.backing);
+		backing_set_close(&call->u.discovery.backings);
 	if (call->kind == CALL_STATS)
 		free(call->u.stats.domains);
 	if (call->kind == CALL_CONNECT)

@@ -29,7 +29,7 @@ struct vm {
 	bool discovered;
 	struct virt_domain_info info;
 	pid_t qemu_pid;
-	struct backing backing;		/* open and proven, or fd -1 */
+	struct backing_set backings;	/* open and proven, or none */
 	struct ram_map map;
 	char discard_reason[256];
 

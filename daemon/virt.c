@@ -188,24 +188,6 @@ int virt_parse_gpa2hva(const char *text, char *region, size_t region_len, uint64
 	return 0;
 }
 
-int virt_parse_memdev(const char *text, char *id, size_t id_len, uint64_t *ret_size) {
-	int backends = 0;
-
-	*ret_size = 0;
-	for (const char *p = text; (p = strstr(p, "memory backend: ")); p++) {
-		char name[128];
-		if (sscanf(p, "memory backend: %127s", name) != 1)
-			continue;
-		if (backends++ == 0) {
-			const char *size = strstr(p, "size:");
-			snprintf(id, id_len, "%s", name);
-			if (!size || sscanf(size, "size: %" SCNu64, ret_size) != 1)
-				return -EBADMSG;
-		}
-	}
-	return backends;
-}
-
 /* Says why the discard path is not open; returns r. */
 _printf_(3, 4) static int why(struct virt_discovery *d, int r, const char *fmt, ...) {
 	va_list ap;
@@ -234,71 +216,94 @@ static int discover_pid(virDomainPtr dom, struct virt_discovery *d) {
 	return 0;
 }
 
-/* The layout of the single RAM backend, and its size. */
-static int discover_map(virDomainPtr dom, struct virt_discovery *d, char *backend, size_t backend_len,
-			uint64_t *ret_size) {
+/* The RAM backends and where the guest sees each of them. */
+static int discover_map(virDomainPtr dom, struct virt_discovery *d) {
 	_cleanup_free_ char *memdev = NULL, *mtree = NULL;
-	int backends, r;
+	struct ram_backend backends[RAM_MAP_MAX_BACKENDS];
+	int n, r;
 
 	r = monitor(dom, "info memdev", true, &memdev);
 	if (r < 0)
 		return why(d, r, "QEMU did not list its memory backends");
-	backends = virt_parse_memdev(memdev, backend, backend_len, ret_size);
-	if (backends < 0)
-		return why(d, backends, "QEMU's memory backend list is unreadable");
-	if (backends != 1)
-		return why(d, -EOPNOTSUPP, "%d memory backends (one per NUMA node is not supported yet)", backends);
+	n = ram_map_parse_memdev(memdev, backends, ELEMENTSOF(backends));
+	if (n < 0)
+		return why(d, n, "QEMU's memory backend list is unusable: %s", strerror(-n));
+	if (n == 0)
+		return why(d, -ENOENT, "QEMU lists no memory backend");
 	r = monitor(dom, "info mtree -f", true, &mtree);
 	if (r < 0)
 		return why(d, r, "QEMU did not show its memory tree");
-	r = ram_map_parse_mtree(mtree, backend, *ret_size, &d->map);
+	r = ram_map_parse_mtree(mtree, backends, (size_t) n, &d->map);
 	if (r < 0)
-		return why(d, r, "cannot map guest RAM of backend %.60s: %s", backend, strerror(-r));
+		return why(d, r, "cannot map guest RAM of its %d memory backend%s: %s", n, n == 1 ? "" : "s",
+			   strerror(-r));
 	return 0;
 }
 
-/* Each RAM segment's host address, from QEMU: where the backing must be. */
-static int discover_anchors(virDomainPtr dom, struct virt_discovery *d, const char *backend,
-			    struct backing_anchor *anchors) {
+/* Each RAM segment's host address, from QEMU: where its backend must be. */
+static int discover_anchors(virDomainPtr dom, struct virt_discovery *d, struct backing_anchor *anchors) {
 	for (size_t i = 0; i < d->map.n_segments; i++) {
+		const struct ram_segment *seg = &d->map.segments[i];
+		const char *backend = d->map.backends[seg->backend].name;
 		_cleanup_free_ char *answer = NULL;
 		char cmd[64], region[128];
 		int r;
 
-		snprintf(cmd, sizeof cmd, "gpa2hva 0x%" PRIx64, d->map.segments[i].gpa);
+		snprintf(cmd, sizeof cmd, "gpa2hva 0x%" PRIx64, seg->gpa);
 		r = monitor(dom, cmd, true, &answer);
 		if (r < 0)
 			return why(d, r, "QEMU did not give the host address of guest RAM");
 		r = virt_parse_gpa2hva(answer, region, sizeof region, &anchors[i].hva);
 		if (r < 0 || strcmp(region, backend) != 0)
 			return why(d, -EBADMSG, "QEMU places guest address 0x%" PRIx64 " in %.60s, not in backend %.60s",
-				   d->map.segments[i].gpa, r < 0 ? "no region" : region, backend);
-		anchors[i].offset = d->map.segments[i].offset;
+				   seg->gpa, r < 0 ? "no region" : region, backend);
+		anchors[i].offset = seg->offset;
+	}
+	return 0;
+}
+
+/* Opens each backend's file from its own segments' anchors; two backends
+ * must be two files. */
+static int open_backings(struct virt_discovery *d, const struct backing_anchor *anchors) {
+	for (unsigned b = 0; b < d->map.n_backends; b++) {
+		struct backing_anchor own[RAM_MAP_MAX_SEGMENTS];
+		struct backing *file = &d->backings.b[b];
+		size_t n = 0;
+
+		for (size_t i = 0; i < d->map.n_segments; i++)
+			if (d->map.segments[i].backend == b)
+				own[n++] = anchors[i];
+		if (backing_open_mapped(d->qemu_pid, own, n, d->map.backends[b].size, file,
+					d->discard_reason, sizeof d->discard_reason) < 0)
+			return -EIO;
+		d->backings.n = b + 1;
+		for (unsigned o = 0; o < b; o++)
+			if (d->backings.b[o].dev == file->dev && d->backings.b[o].ino == file->ino)
+				return why(d, -EXDEV, "memory backends %.60s and %.60s are one file",
+					   d->map.backends[o].name, d->map.backends[b].name);
 	}
 	return 0;
 }
 
 static void discover_backing(virDomainPtr dom, struct virt_discovery *d) {
 	struct backing_anchor anchors[RAM_MAP_MAX_SEGMENTS];
-	char backend[128];
-	uint64_t size;
 
 	if (!d->info.shared_file_backing) {
 		(void) why(d, 0, "guest RAM is not a shared file mapping (add <memoryBacking><source type='memfd'/>"
 		    "<access mode='shared'/></memoryBacking>)");
 		return;
 	}
-	if (discover_pid(dom, d) < 0 || discover_map(dom, d, backend, sizeof backend, &size) < 0 ||
-	    discover_anchors(dom, d, backend, anchors) < 0)
+	if (discover_pid(dom, d) < 0 || discover_map(dom, d) < 0 || discover_anchors(dom, d, anchors) < 0)
 		return;
-	if (backing_open_mapped(d->qemu_pid, anchors, d->map.n_segments, size, &d->backing,
-				d->discard_reason, sizeof d->discard_reason) < 0)
+	if (open_backings(d, anchors) < 0) {
+		backing_set_close(&d->backings);
 		return;
+	}
 	d->discard_reason[0] = '\0';
 }
 
 void virt_discover(virDomainPtr dom, int stats_period_sec, struct virt_discovery *d) {
-	*d = (struct virt_discovery) { .backing.fd = -1 };
+	*d = (struct virt_discovery) { .r = 0 };
 	d->r = virt_domain_info(dom, &d->info);
 	if (d->r < 0) {
 		(void) why(d, 0, "libvirt did not describe the domain");

@@ -47,23 +47,21 @@ struct virt_discovery {
 	int r;				/* < 0: the domain could not be read */
 	struct virt_domain_info info;
 	pid_t qemu_pid;			/* 0 when unknown */
-	struct backing backing;		/* fd -1 when there is no discard path */
+	struct backing_set backings;	/* none open when there is no discard path */
 	struct ram_map map;
 	char discard_reason[256];	/* "" when the discard path is open */
 };
 
 /* Reads the domain's XML, sets the balloon statistics period, and opens the
- * discard path: QEMU's process from its vCPU threads, the RAM backend and
- * its layout from the monitor, the backing file proven by the addresses
- * QEMU gives for guest RAM. Leaves fd -1 with the reason when any of it
- * fails or disagrees. */
+ * discard path: QEMU's process from its vCPU threads, the RAM backends and
+ * their layout from the monitor, each backing file proven by the addresses
+ * QEMU gives for guest RAM. Leaves no backing open, with the reason, when
+ * any of it fails or disagrees. */
 void virt_discover(virDomainPtr dom, int stats_period_sec, struct virt_discovery *ret);
 
 /* Parsers of QEMU's answers. */
 int virt_parse_vcpu_thread(const char *query_cpus_fast_json, pid_t *ret_tid);
 int virt_parse_gpa2hva(const char *text, char *region, size_t region_len, uint64_t *ret_hva);
-/* "info memdev": the number of backends, and the first one's id and size. */
-int virt_parse_memdev(const char *text, char *id, size_t id_len, uint64_t *ret_size);
 
 /* The last libvirt error as a negative errno, logged with what failed. */
 int virt_error(const char *what, const char *name);

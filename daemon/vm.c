@@ -48,7 +48,7 @@ static struct vm *vm_free(struct vm *vm) {
 	virt_call_cancel(vm->deflate_call);
 	vm->agent = agent_free(vm->agent);
 	batch_table_done(&vm->batches);
-	backing_close(&vm->backing);
+	backing_set_close(&vm->backings);
 	free(vm);
 	return NULL;
 }
@@ -64,8 +64,7 @@ static void log_managed(const struct vm *vm) {
  * same QEMU with the same backing keeps everything; anything else starts
  * the discard path afresh. */
 static bool same_qemu(const struct vm *vm, const struct virt_discovery *d) {
-	return vm->qemu_pid == d->qemu_pid && vm->backing.fd >= 0 && d->backing.fd >= 0 &&
-	       vm->backing.dev == d->backing.dev && vm->backing.ino == d->backing.ino;
+	return vm->qemu_pid == d->qemu_pid && backing_set_same(&vm->backings, &d->backings);
 }
 
 static void on_discovered(void *owner, struct virt_discovery *d) {
@@ -87,18 +86,22 @@ static void on_discovered(void *owner, struct virt_discovery *d) {
 		return;
 	if (vm->discovered)
 		log_info("%s: QEMU or its RAM changed while libvirt was away, starting afresh", vm->id.name);
-	backing_close(&vm->backing);
+	backing_set_close(&vm->backings);
 	batch_table_init(&vm->batches, 0, NULL);
 	vm->info = d->info;
 	vm->qemu_pid = d->qemu_pid;
-	vm->backing = d->backing;
-	d->backing.fd = -1;		/* the VM's now */
+	vm->backings = d->backings;
+	d->backings.n = 0;		/* the VM's now */
 	vm->map = d->map;
 	snprintf(vm->discard_reason, sizeof vm->discard_reason, "%s", d->discard_reason);
-	vm->state.measured.discard_capable = vm->backing.fd >= 0;
-	if (vm->backing.fd >= 0 && vm->backing.page_size > (uint64_t) sysconf(_SC_PAGESIZE))
-		log_info("%s: RAM (%s) is in %" PRIu64 " KiB huge pages: only whole huge pages are discarded",
-			 vm->id.name, vm->backing.path, vm->backing.page_size >> 10);
+	vm->state.measured.discard_capable = backing_set_open(&vm->backings);
+	for (size_t i = 0; i < vm->backings.n; i++)
+		if (vm->backings.b[i].page_size > (uint64_t) sysconf(_SC_PAGESIZE))
+			log_info("%s: RAM (%s) is in %" PRIu64 " KiB huge pages: only whole huge pages are discarded",
+				 vm->id.name, vm->backings.b[i].path, vm->backings.b[i].page_size >> 10);
+	if (vm->backings.n > 1)
+		log_info("%s: RAM in %zu backends (%s%s), each discarded in its own file", vm->id.name,
+			 vm->backings.n, vm->map.backends[0].name, vm->backings.n > 2 ? ", ..." : "");
 	vm->state.measured.free_page_reporting = vm->info.free_page_reporting;
 	vm->state.measured.max_memory = vm->info.max_memory;
 	/* Until libvirt reports the balloon, the guest has all of its memory. */
@@ -143,7 +146,6 @@ static void manager_add_domain(struct manager *m, const struct virt_domain_id *i
 	vm->id = *id;
 	vm->pacing.added = manager_now(m);
 	vm->libvirt_seen = vm->pacing.added;
-	vm->backing.fd = -1;
 	vm->drop_cache_id = -1;
 	vm->granularity_id = -1;
 	snprintf(vm->state.name, sizeof vm->state.name, "%s", id->name);

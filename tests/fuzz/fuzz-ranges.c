@@ -58,8 +58,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 		return 0;
 	memcpy(tree, data, tree_len);
 	tree[tree_len] = '\0';
-	if (ram_map_parse_mtree(tree, "pc.ram", backing, &map) < 0 &&
-	    ram_map_parse_mtree(default_tree, "pc.ram", backing, &map) < 0)
+	const struct ram_backend backends[] = { { .name = "pc.ram", .size = backing },
+						{ .name = "ram-node1", .size = backing } };
+	if (ram_map_parse_mtree(tree, backends, ELEMENTSOF(backends), &map) < 0 &&
+	    ram_map_parse_mtree(default_tree, backends, 1, &map) < 0)
 		abort();
 	free(tree);
 	for (size_t i = 0; i < map.n_segments; i++)
@@ -93,10 +95,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 			struct batch *b = &t.batches[before];
 			for (unsigned i = 0; i < b->n_ranges; i++) {
 				uint64_t off;
+				unsigned backend;
 				const struct batch_range *r = &b->ranges[i];
 				if (r->len == 0 || r->gpa % MiB(2) || r->len % MiB(2))
 					abort();
-				if (ram_map_translate(&map, r->gpa, r->len, &off) < 0 || off != r->offset)
+				if (ram_map_translate(&map, r->gpa, r->len, &backend, &off) < 0 || off != r->offset ||
+				    backend != r->backend || backend >= map.n_backends)
 					abort();
 				if (r->offset + r->len > backing || r->offset + r->len < r->offset)
 					abort();

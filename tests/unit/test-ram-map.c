@@ -20,16 +20,24 @@ static char *slurp(const char *path) {
 	return buf;
 }
 
+/* The single backend libvirt gives a VM without NUMA cells. */
+static const struct ram_backend *pc_ram(uint64_t size) {
+	static struct ram_backend b = { .name = "pc.ram" };
+	b.size = size;
+	return &b;
+}
+
 static struct ram_map pc_map(void) {
 	_cleanup_free_ char *text = slurp(FIXTURE("mtree/pc-512m.txt"));
 	struct ram_map map;
-	if (ram_map_parse_mtree(text, "pc.ram", MiB(512), &map) < 0)
+	if (ram_map_parse_mtree(text, pc_ram(MiB(512)), 1, &map) < 0)
 		abort();
 	return map;
 }
 
 TEST(pc_layout_from_real_qemu) {
 	struct ram_map map = pc_map();
+	unsigned backend;
 	uint64_t off;
 
 	/* 0-0xc2fff, 0xe8000-0xeffff and 1 MiB-512 MiB are RAM; ROM shadows are not. */
@@ -37,30 +45,31 @@ TEST(pc_layout_from_real_qemu) {
 	CHECK_EQ_U64(map.segments[2].gpa, MiB(1));
 	CHECK_EQ_U64(map.segments[2].len, MiB(511));
 	CHECK_EQ_U64(map.segments[2].offset, MiB(1));
-	CHECK_EQ_INT(ram_map_translate(&map, MiB(2), MiB(2), &off), 0);
+	CHECK_EQ_INT(ram_map_translate(&map, MiB(2), MiB(2), &backend, &off), 0);
 	CHECK_EQ_U64(off, MiB(2));
-	CHECK_EQ_INT(ram_map_translate(&map, MiB(510), MiB(2), &off), 0);
+	CHECK_EQ_INT(ram_map_translate(&map, MiB(510), MiB(2), &backend, &off), 0);
 	/* Past the end of RAM, straddling it, and the ROM shadow at 0xc3000. */
-	CHECK_EQ_INT(ram_map_translate(&map, MiB(512), MiB(2), &off), -ERANGE);
-	CHECK_EQ_INT(ram_map_translate(&map, MiB(511), MiB(2), &off), -ERANGE);
-	CHECK_EQ_INT(ram_map_translate(&map, 0, MiB(2), &off), -ERANGE);
-	CHECK_EQ_INT(ram_map_translate(&map, 0xc3000, 4096, &off), -ERANGE);
+	CHECK_EQ_INT(ram_map_translate(&map, MiB(512), MiB(2), &backend, &off), -ERANGE);
+	CHECK_EQ_INT(ram_map_translate(&map, MiB(511), MiB(2), &backend, &off), -ERANGE);
+	CHECK_EQ_INT(ram_map_translate(&map, 0, MiB(2), &backend, &off), -ERANGE);
+	CHECK_EQ_INT(ram_map_translate(&map, 0xc3000, 4096, &backend, &off), -ERANGE);
 	/* Overflowing arithmetic is refused, not wrapped. */
-	CHECK_EQ_INT(ram_map_translate(&map, UINT64_MAX - 4095, 8192, &off), -ERANGE);
-	CHECK_EQ_INT(ram_map_translate(&map, MiB(2), 0, &off), -ERANGE);
+	CHECK_EQ_INT(ram_map_translate(&map, UINT64_MAX - 4095, 8192, &backend, &off), -ERANGE);
+	CHECK_EQ_INT(ram_map_translate(&map, MiB(2), 0, &backend, &off), -ERANGE);
 }
 
 TEST(q35_ram_above_4g_has_an_offset) {
 	_cleanup_free_ char *text = slurp(FIXTURE("mtree/q35-4g-split.txt"));
 	struct ram_map map;
+	unsigned backend;
 	uint64_t off;
 
-	CHECK_EQ_INT(ram_map_parse_mtree(text, "pc.ram", GiB(4), &map), 0);
+	CHECK_EQ_INT(ram_map_parse_mtree(text, pc_ram(GiB(4)), 1, &map), 0);
 	CHECK_EQ_INT(map.n_segments, 3);
-	CHECK_EQ_INT(ram_map_translate(&map, GiB(4), MiB(2), &off), 0);
+	CHECK_EQ_INT(ram_map_translate(&map, GiB(4), MiB(2), &backend, &off), 0);
 	CHECK_EQ_U64(off, GiB(2));
 	/* The PCI hole between 2 GiB and 4 GiB is not RAM. */
-	CHECK_EQ_INT(ram_map_translate(&map, GiB(3), MiB(2), &off), -ERANGE);
+	CHECK_EQ_INT(ram_map_translate(&map, GiB(3), MiB(2), &backend, &off), -ERANGE);
 	CHECK_EQ_U64(ram_map_total(&map), GiB(4) - MiB(1) + KiB(640));
 }
 
@@ -68,20 +77,77 @@ TEST(mtree_errors) {
 	struct ram_map map;
 	_cleanup_free_ char *text = slurp(FIXTURE("mtree/pc-512m.txt"));
 
-	CHECK_EQ_INT(ram_map_parse_mtree(text, "other.ram", MiB(512), &map), -ENOENT);
+	const struct ram_backend other = { .name = "other.ram", .size = MiB(512) };
+	CHECK_EQ_INT(ram_map_parse_mtree(text, &other, 1, &map), -ENOENT);
 	/* The backing is smaller than what QEMU maps: refuse. */
-	CHECK_EQ_INT(ram_map_parse_mtree(text, "pc.ram", MiB(256), &map), -ERANGE);
-	CHECK_EQ_INT(ram_map_parse_mtree("", "pc.ram", MiB(512), &map), -ENOENT);
-	CHECK_EQ_INT(ram_map_parse_mtree("garbage\n\n\x01\x02", "pc.ram", MiB(512), &map), -ENOENT);
+	CHECK_EQ_INT(ram_map_parse_mtree(text, pc_ram(MiB(256)), 1, &map), -ERANGE);
+	CHECK_EQ_INT(ram_map_parse_mtree("", pc_ram(MiB(512)), 1, &map), -ENOENT);
+	CHECK_EQ_INT(ram_map_parse_mtree("garbage\n\n\x01\x02", pc_ram(MiB(512)), 1, &map), -ENOENT);
 	CHECK_EQ_INT(ram_map_parse_mtree(
 		"FlatView #0\n AS \"memory\", root: system\n"
 		"  0000000000000000-00000000001fffff (prio 0, ram): pc.ram\n"
 		"  0000000000100000-00000000002fffff (prio 0, ram): pc.ram @0000000000100000\n",
-		"pc.ram", MiB(512), &map), -ERANGE);
+		pc_ram(MiB(512)), 1, &map), -ERANGE);
 	CHECK_EQ_INT(ram_map_parse_mtree(
 		"FlatView #0\n AS \"memory\", root: system\n"
 		"  0000000000000000-00000000001fffff (prio 0, ram): pc.ram @zz\n",
-		"pc.ram", MiB(512), &map), -EBADMSG);
+		pc_ram(MiB(512)), 1, &map), -EBADMSG);
+}
+
+TEST(numa_guest_has_a_backend_per_node) {
+	_cleanup_free_ char *memdev = slurp(FIXTURE("mtree/pc-numa-2x512m.memdev"));
+	_cleanup_free_ char *text = slurp(FIXTURE("mtree/pc-numa-2x512m.txt"));
+	struct ram_backend backends[RAM_MAP_MAX_BACKENDS];
+	struct ram_map map;
+	unsigned backend;
+	uint64_t off;
+
+	/* QEMU lists node 1 first; the map keeps the order the guest sees. */
+	CHECK_EQ_INT(ram_map_parse_memdev(memdev, backends, ELEMENTSOF(backends)), 2);
+	CHECK_STREQ(backends[0].name, "ram-node1");
+	CHECK_EQ_U64(backends[1].size, MiB(512));
+	CHECK_EQ_INT(ram_map_parse_mtree(text, backends, 2, &map), 0);
+	CHECK_EQ_INT(map.n_backends, 2);
+	CHECK_STREQ(map.backends[0].name, "ram-node0");
+	CHECK_STREQ(map.backends[1].name, "ram-node1");
+	CHECK_EQ_U64(ram_map_total(&map), GiB(1) - KiB(256));
+	/* Node 0's RAM is the first 512 MiB; node 1's starts its own file. */
+	CHECK_EQ_INT(ram_map_translate(&map, MiB(100), MiB(2), &backend, &off), 0);
+	CHECK_EQ_INT(backend, 0);
+	CHECK_EQ_U64(off, MiB(100));
+	CHECK_EQ_INT(ram_map_translate(&map, MiB(512), MiB(2), &backend, &off), 0);
+	CHECK_EQ_INT(backend, 1);
+	CHECK_EQ_U64(off, 0);
+	CHECK_EQ_INT(ram_map_translate(&map, MiB(1022), MiB(2), &backend, &off), 0);
+	CHECK_EQ_U64(off, MiB(510));
+	/* A range across the two nodes is in neither file. */
+	CHECK_EQ_INT(ram_map_translate(&map, MiB(510), MiB(4), &backend, &off), -ERANGE);
+	/* One backend the view does not map is left out. */
+	const struct ram_backend three[] = { backends[0], backends[1], { .name = "unplugged", .size = MiB(64) } };
+	CHECK_EQ_INT(ram_map_parse_mtree(text, three, 3, &map), 0);
+	CHECK_EQ_INT(map.n_backends, 2);
+}
+
+TEST(memdev_and_backend_errors) {
+	struct ram_backend b[2];
+	struct ram_map map;
+
+	CHECK_EQ_INT(ram_map_parse_memdev("", b, 2), 0);
+	CHECK_EQ_INT(ram_map_parse_memdev("memory backend: pc.ram\n  merge: true\n", b, 2), -EBADMSG);
+	/* A size that belongs to the next backend is not this one's. */
+	CHECK_EQ_INT(ram_map_parse_memdev("memory backend: a\nmemory backend: b\n  size: 4096\n", b, 2), -EBADMSG);
+	CHECK_EQ_INT(ram_map_parse_memdev("memory backend: a\n  size: 0\n", b, 2), -EBADMSG);
+	CHECK_EQ_INT(ram_map_parse_memdev("memory backend: a\n  size: 4096\nmemory backend: b\n  size: 4096\n"
+					  "memory backend: c\n  size: 4096\n", b, 2), -E2BIG);
+	/* The same place of one file at two guest addresses: a hint about one
+	 * would punch the other. */
+	const struct ram_backend one = { .name = "pc.ram", .size = MiB(512) };
+	CHECK_EQ_INT(ram_map_parse_mtree(
+		"FlatView #0\n AS \"memory\", root: system\n"
+		"  0000000000000000-00000000001fffff (prio 0, ram): pc.ram\n"
+		"  0000000000400000-00000000005fffff (prio 0, ram): pc.ram @0000000000100000\n",
+		&one, 1, &map), -ERANGE);
+	CHECK_EQ_INT(ram_map_parse_mtree("", &one, 0, &map), -EINVAL);
 }
 
 static struct hint_hints hints(uint64_t id, unsigned n, const uint64_t (*r)[2]) {
@@ -121,6 +187,26 @@ TEST(batch_admission_rules) {
 	CHECK_EQ_INT(batch_table_add(&t, &gran, 0, err, sizeof err), -EINVAL);
 	/* Nothing refused was admitted. */
 	CHECK_EQ_INT(t.n, 1);
+}
+
+TEST(batch_ranges_name_their_backend) {
+	_cleanup_free_ char *memdev = slurp(FIXTURE("mtree/pc-numa-2x512m.memdev"));
+	_cleanup_free_ char *text = slurp(FIXTURE("mtree/pc-numa-2x512m.txt"));
+	_cleanup_(batch_table_done) struct batch_table t = { 0 };
+	struct ram_backend backends[RAM_MAP_MAX_BACKENDS];
+	struct ram_map map;
+	char err[256];
+
+	CHECK_EQ_INT(ram_map_parse_memdev(memdev, backends, ELEMENTSOF(backends)), 2);
+	CHECK_EQ_INT(ram_map_parse_mtree(text, backends, 2, &map), 0);
+	batch_table_init(&t, MiB(2), &map);
+	struct hint_hints h = hints(1, 2, (const uint64_t[][2]) { { MiB(100), MiB(2) }, { MiB(600), MiB(4) } });
+	CHECK_EQ_INT(batch_table_add(&t, &h, 0, err, sizeof err), 0);
+	CHECK_EQ_INT(t.batches[0].ranges[0].backend, 0);
+	CHECK_EQ_INT(t.batches[0].ranges[1].backend, 1);
+	CHECK_EQ_U64(t.batches[0].ranges[1].offset, MiB(88));
+	struct hint_hints across = hints(2, 1, (const uint64_t[][2]) { { MiB(510), MiB(4) } });
+	CHECK_EQ_INT(batch_table_add(&t, &across, 0, err, sizeof err), -ERANGE);
 }
 
 TEST(batch_table_is_bounded) {
