@@ -1,4 +1,5 @@
 /* ram-map.c - see ram-map.h. */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -22,8 +23,10 @@ int ram_map_parse_memdev(const char *text, struct ram_backend *backends, size_t 
 		const char *size, *next;
 		int len = 0;
 
-		if (sscanf(p, "memory backend: %63s%n", b.name, &len) != 1 || p[len] == '\0' ||
-		    !strchr(" \n", p[len]))
+		/* A name longer than the field is refused, not cut (the monitor
+		 * may end lines with CR LF). */
+		if (sscanf(p, "memory backend: %63s%n", b.name, &len) != 1 ||
+		    (p[len] != '\0' && !isspace((unsigned char) p[len])))
 			return -EBADMSG;
 		/* Its own size line: before the next backend's entry. */
 		size = strstr(p, "size:");

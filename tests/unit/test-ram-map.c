@@ -133,6 +133,11 @@ TEST(memdev_and_backend_errors) {
 	struct ram_map map;
 
 	CHECK_EQ_INT(ram_map_parse_memdev("", b, 2), 0);
+	/* What libvirt passes on from the monitor ends its lines with CR LF. */
+	CHECK_EQ_INT(ram_map_parse_memdev("memory backend: pc.ram\r\n  size:  536870912\r\n", b, 2), 1);
+	CHECK_STREQ(b[0].name, "pc.ram");
+	CHECK_EQ_INT(ram_map_parse_memdev("memory backend: a234567890123456789012345678901234567890123456789012345678901234567890\n"
+					  "  size: 4096\n", b, 2), -EBADMSG);
 	CHECK_EQ_INT(ram_map_parse_memdev("memory backend: pc.ram\n  merge: true\n", b, 2), -EBADMSG);
 	/* A size that belongs to the next backend is not this one's. */
 	CHECK_EQ_INT(ram_map_parse_memdev("memory backend: a\nmemory backend: b\n  size: 4096\n", b, 2), -EBADMSG);
