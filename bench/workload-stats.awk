@@ -10,8 +10,10 @@
 #                    movements (a run of rounds in which a guest's balloon
 #                    changed by >= 1 MiB is one), MOVED the MiB they moved
 #   -v mode=plot     one line per round "SECONDS-SINCE-FIRST TOTAL-MIB"
+# A round's EPOCH is its key as written: as a number it would be converted
+# back to a string with 6 digits, which merges rounds.
 {
-	t = $1 + 0
+	t = $1
 	if (!(t in total)) {
 		times[++n] = t
 		total[t] = 0

@@ -37,6 +37,17 @@ setup() {
 	assert_output "0.00 0 2 95"
 }
 
+@test "rounds stamped with real epoch times stay apart" {
+	# As the sampler writes them: ten digits and microseconds, ~1 s apart.
+	printf '%s\n' "1795970423.179351 a 1073741824 0" "1795970424.227321 a 1073741824 0" \
+		"1795970425.307226 a 0 0" > "$SAMPLES"
+	run awk -v mode=summary -f "$STATS" "$SAMPLES"
+	# 1 GiB for 2.128 s = 0.035 GiB·min.
+	assert_output "0.04 1024 0 0"
+	run awk -v mode=plot -f "$STATS" "$SAMPLES"
+	assert_line --index 2 "2.1 0"
+}
+
 @test "the plot series: seconds from the first sample and the sum in MiB" {
 	run awk -v mode=plot -f "$STATS" "$SAMPLES"
 	assert_success
