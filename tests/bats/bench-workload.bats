@@ -56,6 +56,26 @@ setup() {
 	assert_line --index 3 "180.0 0"
 }
 
+@test "workload-plot draws a PNG with a line per set-up block" {
+	local data=$BATS_TEST_TMPDIR/series.dat
+	printf '# none\n0.0 300\n1.0 400\n\n\n# hintd\n0.0 300\n1.0 200\n' > "$data"
+	run "$TOP/bench/workload-plot" "$data" "$BATS_TEST_TMPDIR/out.png" "test"
+	assert_success
+	run head -c 4 "$BATS_TEST_TMPDIR/out.png"
+	assert_output --partial "PNG"
+}
+
+@test "workload-plot refuses empty data and data without set-up blocks" {
+	: > "$BATS_TEST_TMPDIR/empty.dat"
+	run "$TOP/bench/workload-plot" "$BATS_TEST_TMPDIR/empty.dat" "$BATS_TEST_TMPDIR/out.png"
+	assert_failure
+	assert_output --partial "no data in"
+	printf '0.0 300\n' > "$BATS_TEST_TMPDIR/bare.dat"
+	run "$TOP/bench/workload-plot" "$BATS_TEST_TMPDIR/bare.dat" "$BATS_TEST_TMPDIR/out.png"
+	assert_failure
+	assert_output --partial "no '# SET-UP' block"
+}
+
 @test "workload: a smoke run is skipped and says so" {
 	BENCH_SMOKE=1 run "$TOP/bench/workload.sh"
 	assert_success
