@@ -1,5 +1,6 @@
-/* mom-policy.c - oVirt MOM's default balloon policy (see mom-policy.h for
- * the source it follows). */
+/* mom-policy.c - oVirt MOM's default balloon policy, ported from
+ * github.com/oVirt/mom doc/balloon.rules (constants and rule order in
+ * mom-policy.h). */
 #include <math.h>
 
 #include "mom-policy.h"

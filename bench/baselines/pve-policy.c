@@ -1,5 +1,6 @@
-/* pve-policy.c - Proxmox VE's auto-ballooning (see pve-policy.h for the
- * source it follows). */
+/* pve-policy.c - Proxmox VE's auto-ballooning, ported from qemu-server's
+ * PVE/AutoBalloon.pm (compute_alg1) and pve-manager's PVE/Service/pvestatd.pm
+ * (git.proxmox.com; constants in pve-policy.h). */
 #include <string.h>
 
 #include "pve-policy.h"
