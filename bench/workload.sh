@@ -248,7 +248,7 @@ run_setup() { # WORKLOAD SETUP TARBALL
 	for g in "${guests[@]}"; do
 		backed=$((backed + ($(lab backed "$g") >> 20)))
 		used=$((used + (($(guest_kib "$g" MemTotal) - $(guest_kib "$g" MemFree)) >> 10)))
-		oom=$((oom + $(lab run "$g" 'dmesg | grep -ciE "killed process|oom-kill" || true')))
+		oom=$((oom + $(lab run "$g" 'dmesg | grep -ci "killed process" || true')))
 		r=$(lab run "$g" "awk '/^round/ { s += \$3 } END { printf \"%.0f\", s }' /root/wl.out")
 		rounds_s=$((rounds_s > r ? rounds_s : r))
 	done
