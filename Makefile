@@ -26,7 +26,7 @@ BUILD      ?= build
 CC        ?= cc
 CFLAGS    ?= -O2 -g
 WARNINGS   = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
-CPPFLAGS  += -D_GNU_SOURCE -Icommon -Ikernel -Idaemon -Icli -Itests/unit
+CPPFLAGS  += -D_GNU_SOURCE -Icommon -Ikernel -Idaemon -Icli -Ibench/baselines -Itests/unit
 ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS)
 SANITIZE   = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -44,7 +44,7 @@ AGENT_SRC  = $(wildcard guest-agent/*.c)
 LAB_SRC    = $(wildcard tests/lab/guest/*.c)
 PEER_SRC   = $(wildcard tests/lab/host/*.c)
 UNIT_SRC   = $(wildcard tests/unit/test-*.c)
-HEADERS    = $(wildcard common/*.h daemon/*.h cli/*.h guest-agent/*.h kernel/*.h tests/unit/*.h)
+HEADERS    = $(wildcard common/*.h daemon/*.h cli/*.h guest-agent/*.h kernel/*.h bench/baselines/*.h tests/unit/*.h)
 
 PROGRAMS   = $(if $(wildcard daemon/main.c),$(BUILD)/hintd) \
              $(if $(wildcard cli/main.c),$(BUILD)/hintctl) \
@@ -52,13 +52,18 @@ PROGRAMS   = $(if $(wildcard daemon/main.c),$(BUILD)/hintd) \
 LAB_PROGS  = $(patsubst tests/lab/guest/%.c,$(BUILD)/lab/%,$(LAB_SRC)) \
              $(patsubst tests/lab/host/%.c,$(BUILD)/lab/host/%,$(PEER_SRC))
 MODULE     = $(if $(wildcard kernel/pagehint.c),$(BUILD)/pagehint.ko)
+# The benchmarks' baseline balloon controllers: bench/baselines/NAME.c (main
+# and libvirt) with NAME-policy.c (the pure policy, unit-tested).
+BASELINES     = mom pve
+BASELINE_PURE = $(patsubst %,bench/baselines/%-policy.c,$(BASELINES))
+BASELINE_BINS = $(patsubst %,$(BUILD)/bench/%,$(BASELINES))
 UNIT_BINS  = $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 ASAN_BINS  = $(patsubst tests/unit/%.c,$(BUILD)/asan/%,$(UNIT_SRC))
 
 .PHONY: install-host install-guest install-dkms deb debian-image
 .PHONY: all deps check check-lint check-unit check-asan check-bats check-vm check-fuzz check-bench demo bench fuzz \
         install clean lab-down lab-image
-all: $(PROGRAMS) $(LAB_PROGS) $(MODULE)
+all: $(PROGRAMS) $(LAB_PROGS) $(MODULE) $(BASELINE_BINS)
 
 # Objects are intermediate files make would delete; keep them for quick rebuilds.
 .SECONDARY:
@@ -159,7 +164,7 @@ debian-image: deb $(LAB_PROGS) $(BUILD)/lab/data.img
 # Unit tests: each test-*.c is a program linked with everything but main.c.
 # The guest agent's pure parts are unit-tested too.
 AGENT_PURE = guest-agent/reclaim-choice.c
-UNIT_LINK = $(DAEMON_SRC) $(CLI_SRC) $(COMMON_SRC) $(AGENT_PURE)
+UNIT_LINK = $(DAEMON_SRC) $(CLI_SRC) $(COMMON_SRC) $(AGENT_PURE) $(BASELINE_PURE)
 $(BUILD)/unit/%: $(call obj,tests/unit/%.c $(UNIT_LINK))
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(call pc,libs,$(DAEMON_PKGS) ncursesw) -lm
@@ -175,7 +180,12 @@ $(BUILD)/bench/%: $(call obj,bench/%.c $(DAEMON_SRC) $(COMMON_SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(call pc,libs,$(DAEMON_PKGS)) -lm
 
-bench: all lab-image $(BENCH_BINS)
+$(BUILD)/bench/mom $(BUILD)/bench/pve: $(BUILD)/bench/%: \
+		$(call obj,bench/baselines/%.c bench/baselines/%-policy.c bench/baselines/balloon-io.c common/parse.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(call pc,libs,libvirt) -lm
+
+bench: all lab-image debian-image $(BENCH_BINS)
 	BUILD=$(CURDIR)/$(BUILD) bench/run all
 
 # A quick run of the benchmarks that need no guests (the others are skipped).
