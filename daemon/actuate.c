@@ -72,8 +72,9 @@ static void send_balloon(struct vm *vm, uint64_t bytes) {
 		vm->state.commanded.balloon_target = bytes;
 }
 
-/* Finer hints while scattered free memory stays backed under pressure,
- * coarse again when the pressure is long gone (pacing_granularity()). */
+/* Finer hints while scattered free memory stays backed (soon under
+ * pressure, after a while at rest), coarse again once it is gone and the
+ * pressure too (pacing_granularity()). */
 static void pace_granularity(struct manager *m, struct vm *vm, usec_t now) {
 	uint64_t current = vm->batches.granularity;
 	uint64_t want = pacing_granularity(&vm->pacing, m->reclaiming, current, vm->coarse_granularity,

@@ -43,6 +43,8 @@ struct pacing_vm {
 	usec_t compact_sent;	/* caller: when a pass with compaction was sent */
 	usec_t reclaiming_seen;	/* pacing_note_reclaiming(): the last tick the host
 				 * needed memory; 0 = never */
+	usec_t unused_seen;	/* pacing_note_unused(): the last time unused_backed
+				 * was >= GIVE_MIN_BYTES; 0 = never */
 };
 
 /* ---- settling ----------------------------------------------------------- */
@@ -74,7 +76,7 @@ uint64_t pacing_unused_backed(const struct vm_state *vm);
 
 /* Follows unused_backed from tick to tick: p->unused_since becomes 0 when
  * unused_backed < GIVE_MIN_BYTES, and now when it reaches GIVE_MIN_BYTES
- * (kept while it stays there). Call once per collection, after
+ * (kept while it stays there); p->unused_seen is now whenever it is there. Call once per collection, after
  * pacing_unused_backed(). */
 void pacing_note_unused(struct pacing_vm *p, uint64_t unused_backed, usec_t now);
 
@@ -107,17 +109,23 @@ uint64_t pacing_give_on_tick(const struct pacing_vm *p, bool accept, uint64_t un
 bool pacing_compact(const struct pacing_vm *p, bool reclaiming, usec_t now);
 
 /* Free memory that neither passes nor compaction bring back lies in pieces
- * smaller than the granularity. While the host needs memory and
- * unused_backed has stayed >= GIVE_MIN_BYTES for FINE_AFTER_USEC (compaction
- * had its chance), hints are asked at FINE_GRANULARITY, the module's finest;
- * punches that small run at ~0.35 GiB/s, plenty for the rest. Once the host
- * has not needed memory for COARSE_AFTER_USEC, back to coarse, the
- * granularity the guest started with (at fine granularity every small free
- * is a hint). Never finer than the backing's pages (page_size). Returns the
- * granularity to ask for: current when nothing changes. */
+ * smaller than the granularity (a guest that dropped its caches keeps most
+ * of what they held backed that way). When unused_backed has stayed >=
+ * GIVE_MIN_BYTES for FINE_AFTER_USEC while the host needs memory
+ * (compaction had its chance), or for FINE_AT_REST_AFTER_USEC while it does
+ * not (the caller asks only while it takes hints: DiscardUnused=always),
+ * hints are asked at FINE_GRANULARITY, the module's finest; punches that
+ * small run at ~0.35 GiB/s, plenty for the rest. Back to coarse, the
+ * granularity the guest started with, once the host has not needed memory
+ * and no such free memory has been seen for COARSE_AFTER_USEC (at fine
+ * granularity every small free is a hint, and its page comes back with a
+ * fault when the guest reuses it). Never finer than the backing's pages
+ * (page_size). Returns the granularity to ask for: current when nothing
+ * changes. */
 #define FINE_GRANULARITY KiB(8)
 #define COARSE_GRANULARITY MiB(2)
 #define FINE_AFTER_USEC (2 * USEC_PER_SEC)
+#define FINE_AT_REST_AFTER_USEC (10 * USEC_PER_SEC)
 #define COARSE_AFTER_USEC (30 * USEC_PER_SEC)
 void pacing_note_reclaiming(struct pacing_vm *p, bool reclaiming, usec_t now);
 uint64_t pacing_granularity(const struct pacing_vm *p, bool reclaiming, uint64_t current,

@@ -212,11 +212,40 @@ TEST(granularity_fine_under_pressure_coarse_when_calm) {
 	CHECK_EQ_U64(pacing_granularity(&p, true, MiB(2), MiB(2), MiB(2), T0 + FINE_AFTER_USEC), MiB(2));
 	/* Fine as long as the host needs memory, and for a while after. */
 	pacing_note_reclaiming(&p, true, T0 + SEC(20));
+	pacing_note_unused(&p, MiB(1), T0 + SEC(20));
 	CHECK_EQ_U64(pacing_granularity(&p, false, g, MiB(2), KiB(4), T0 + SEC(21)), g);
 	CHECK_EQ_U64(pacing_granularity(&p, false, g, MiB(2), KiB(4), T0 + SEC(20) + COARSE_AFTER_USEC),
 		     MiB(2));
 	/* An unknown granularity (no module) stays as it is. */
 	CHECK_EQ_U64(pacing_granularity(&p, true, 0, MiB(2), KiB(4), T0 + SEC(60)), 0);
+}
+
+TEST(granularity_fine_at_rest_while_free_memory_stays_backed) {
+	struct pacing_vm p = { 0 };
+	uint64_t g = MiB(2);
+
+	/* A guest dropped its caches with no host pressure: 2 MiB passes go
+	 * first, fine hints after FINE_AT_REST_AFTER_USEC. */
+	pacing_note_unused(&p, MiB(120), T0);
+	pacing_note_unused(&p, MiB(100), T0 + FINE_AFTER_USEC);
+	CHECK_EQ_U64(pacing_granularity(&p, false, g, MiB(2), KiB(4), T0 + FINE_AFTER_USEC), g);
+	pacing_note_unused(&p, MiB(90), T0 + FINE_AT_REST_AFTER_USEC);
+	g = pacing_granularity(&p, false, g, MiB(2), KiB(4), T0 + FINE_AT_REST_AFTER_USEC);
+	CHECK_EQ_U64(g, FINE_GRANULARITY);
+	/* Under the threshold: it stays fine a while, then goes coarse. */
+	pacing_note_unused(&p, MiB(4), T0 + SEC(12));
+	CHECK_EQ_U64(pacing_granularity(&p, false, g, MiB(2), KiB(4), T0 + SEC(10) + COARSE_AFTER_USEC - 1), g);
+	CHECK_EQ_U64(pacing_granularity(&p, false, g, MiB(2), KiB(4), T0 + SEC(10) + COARSE_AFTER_USEC), MiB(2));
+	/* Free memory that keeps coming back keeps it fine. */
+	pacing_note_unused(&p, MiB(40), T0 + SEC(45));
+	CHECK_EQ_U64(pacing_granularity(&p, false, g, MiB(2), KiB(4), T0 + SEC(46)), g);
+	/* A short blip of free memory is no reason to change. */
+	struct pacing_vm q = { 0 };
+	pacing_note_unused(&q, MiB(40), T0);
+	pacing_note_unused(&q, MiB(2), T0 + SEC(5));
+	CHECK_EQ_U64(pacing_granularity(&q, false, MiB(2), MiB(2), KiB(4), T0 + SEC(30)), MiB(2));
+	/* Never on huge pages. */
+	CHECK_EQ_U64(pacing_granularity(&p, false, MiB(2), MiB(2), MiB(2), T0 + SEC(60)), MiB(2));
 }
 
 TEST(give_after_batch) {
