@@ -35,6 +35,21 @@ void vm_balloon_seen(struct vm *vm, uint64_t actual) {
 	vm->state.measured.balloon_actual = actual;
 }
 
+/* A fall in what the guest plugged, while hintd asked for less than it had,
+ * is what the shrink rung returned (QEMU discards unplugged blocks at once);
+ * the rest of a fall (the guest's own doing) is not hintd's. Credited to
+ * the balloon's rung: the one that resizes guests. */
+void vm_virtio_mem_seen(struct vm *vm, uint64_t plugged) {
+	struct vm_virtio_mem *d = &vm->state.measured.virtio_mem;
+	uint64_t requested = vm->state.commanded.virtio_mem_requested;
+
+	if (!d->block_size)
+		return;
+	if (plugged < d->plugged && requested < d->plugged)
+		manager_account(vm->manager, vm, RUNG_BALLOON, d->plugged - MAX(plugged, requested));
+	d->plugged = plugged;
+}
+
 static void apply_memstats(struct vm *vm, const struct virt_domain_stats *d, usec_t submitted) {
 	const struct virt_memstats *ms = &d->ms;
 	struct vm_measured *s = &vm->state.measured;
@@ -129,7 +144,8 @@ void collect_libvirt(struct manager *m, usec_t now) {
 static void update_responsive(struct vm *vm, usec_t now) {
 	struct manager *m = vm->manager;
 	bool late_stats = m->stats_answered > vm->libvirt_seen + VIRT_DEADLINE_USEC;
-	bool late_call = vm->balloon_call && now > virt_call_submitted(vm->balloon_call) + VIRT_DEADLINE_USEC;
+	bool late_call = (vm->balloon_call && now > virt_call_submitted(vm->balloon_call) + VIRT_DEADLINE_USEC) ||
+			 (vm->virtio_mem_call && now > virt_call_submitted(vm->virtio_mem_call) + VIRT_DEADLINE_USEC);
 	bool unresponsive = m->libvirt_answering && virt_conn_connected(m->virt) && (late_stats || late_call);
 
 	if (unresponsive != vm->unresponsive)
