@@ -92,6 +92,9 @@ struct vm_virtio_mem {
 	uint64_t block_size;		/* 0: no device */
 	uint64_t size;			/* the most it can plug */
 	uint64_t plugged;		/* what the guest has plugged (libvirt's current) */
+	uint64_t settling;		/* unplugged since the host's figures were last
+					 * read (QEMU's RSS comes with the statistics):
+					 * returned, not yet seen in backed */
 };
 
 /* What moved a VM's size (shrink rung, deflate-first, slack) last. */

@@ -22,7 +22,8 @@ static void balloon_candidates(struct tick *t) {
 
 		if (!w->balloonable || w->is_short)
 			continue;
-		t->need = sub_sat(t->need, vm_memory(&v->measured) - w->pending);
+		/* So does memory unplugged that the host's figures do not show yet. */
+		t->need = sub_sat(t->need, vm_memory(&v->measured) - w->pending + v->measured.virtio_mem.settling);
 		if (w->balloon_done ||
 		    within(t->now, t->history->vm[i].last_deflate,
 			   t->emergency ? MIN(SHORT_SETTLE_USEC, t->cfg->reverse_holdoff) : t->cfg->reverse_holdoff))

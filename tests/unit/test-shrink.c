@@ -222,6 +222,24 @@ TEST(unplug_on_its_way_is_not_asked_again) {
 	plan_done(&p);
 }
 
+TEST(unplugged_not_yet_in_the_host_figures_counts) {
+	struct policy_config c = config();
+	struct host_state h = host_free(MiB(200));	/* need 312 MiB */
+	struct vm_state vms[1] = { vm_new("a", MiB(512), GiB(1)) };
+	struct hist hist;
+	struct plan p;
+
+	hist_init(&hist);
+	c.balloon_step = GiB(1);
+	/* 256 MiB unplugged, which QEMU's RSS shows only with the next
+	 * statistics: 56 MiB more to take, not 312. */
+	vms[0].measured.virtio_mem.plugged = vms[0].commanded.virtio_mem_requested = MiB(768);
+	vms[0].measured.virtio_mem.settling = MiB(256);
+	decide(&c, &h, vms, 1, &hist, NOW, &p);
+	CHECK_EQ_U64(bytes(&p, 0, ACTION_VIRTIO_MEM), MiB(768) - MiB(56));
+	plan_done(&p);
+}
+
 TEST(short_guest_plugs_before_the_balloon_deflates) {
 	struct policy_config c = config();
 	struct host_state h = host_free(MiB(300));	/* between the watermarks */
