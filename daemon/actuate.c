@@ -78,16 +78,18 @@ static void on_virtio_mem_set(void *owner, int r) {
 	struct vm *vm = owner;
 	bool waiting = vm->virtio_mem_waiting;
 
-	if (r >= 0)
+	if (r >= 0) {
 		vm->libvirt_seen = MAX(vm->libvirt_seen, virt_call_submitted(vm->virtio_mem_call));
+		vm->virtio_mem_confirmed = vm->virtio_mem_sent;
+	}
 	vm->virtio_mem_call = NULL;
 	vm->virtio_mem_waiting = false;
 	if (r < 0) {
 		log_warning_errno(r, "%s: virtio-mem requested size not changed: %m", vm->id.name);
-		/* Not applied: the device keeps what it had; the next discovery
-		 * or plan sets it right. */
+		/* Not applied: the device keeps what it had, and the next plan
+		 * starts from that. */
 		if (!waiting)
-			vm->state.commanded.virtio_mem_requested = vm->state.measured.virtio_mem.plugged;
+			vm->state.commanded.virtio_mem_requested = vm->virtio_mem_confirmed;
 	}
 	if (waiting && (vm->virtio_mem_pending != vm->virtio_mem_sent || r < 0))
 		start_virtio_mem_call(vm, vm->virtio_mem_pending);

@@ -47,6 +47,7 @@ struct vm {
 	/* The same for the virtio-mem device's requested size. */
 	struct virt_call *virtio_mem_call;
 	uint64_t virtio_mem_sent;	/* requested size of the call in flight (or last) */
+	uint64_t virtio_mem_confirmed;	/* libvirt's requested size, as last known */
 	uint64_t virtio_mem_pending;	/* requested size to send next */
 	bool virtio_mem_waiting;	/* virtio_mem_pending is set */
 	usec_t virtio_mem_seen_at;	/* when libvirt last said the plugged size changed */

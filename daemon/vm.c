@@ -67,8 +67,10 @@ static void take_virtio_mem(struct vm *vm, const struct virt_domain_info *info) 
 		log_info("%s: %u virtio-mem devices: only %s is driven", vm->id.name, d->count, d->alias);
 	v->block_size = d->block_size;
 	v->size = d->size;
-	if (!vm->virtio_mem_call && !vm->virtio_mem_waiting)
+	if (!vm->virtio_mem_call && !vm->virtio_mem_waiting) {
 		vm->state.commanded.virtio_mem_requested = d->requested;
+		vm->virtio_mem_confirmed = d->requested;
+	}
 	vm_virtio_mem_seen(vm, d->current);
 }
 
