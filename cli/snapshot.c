@@ -44,6 +44,11 @@ const struct ctl_property ctl_machine_properties[] = {
 	{ "MaxMemory",              CTL_PROP_SIZE,      VM(max_memory) },
 	{ "BalloonActual",          CTL_PROP_SIZE,      VM(balloon_actual) },
 	{ "BalloonTarget",          CTL_PROP_SIZE,      VM(balloon_target) },
+	{ "VirtioMemSize",          CTL_PROP_SIZE,      VM(virtio_mem_size) },
+	{ "VirtioMemBlockSize",     CTL_PROP_SIZE,      VM(virtio_mem_block_size) },
+	{ "VirtioMemRequested",     CTL_PROP_SIZE,      VM(virtio_mem_requested) },
+	{ "VirtioMemPlugged",       CTL_PROP_SIZE,      VM(virtio_mem_plugged) },
+	{ "LastInstrument",         CTL_PROP_STRING,    VM(last_instrument) },
 	{ "Backed",                 CTL_PROP_SIZE,      VM(backed) },
 	{ "Unused",                 CTL_PROP_SIZE,      VM(unused) },
 	{ "Volatile",               CTL_PROP_SIZE,      VM(volatile_) },
@@ -266,6 +271,7 @@ void ctl_machine_done(struct ctl_machine *m) {
 	free(m->discard_reason);
 	free(m->discard);
 	free(m->last_decision);
+	free(m->last_instrument);
 	*m = (struct ctl_machine) {};
 }
 

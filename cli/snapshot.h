@@ -33,6 +33,9 @@ struct ctl_machine {
 	char *name;
 	bool running;
 	uint64_t max_memory, balloon_actual, balloon_target;
+	/* Its virtio-mem device: all 0 without one. */
+	uint64_t virtio_mem_size, virtio_mem_block_size, virtio_mem_requested, virtio_mem_plugged;
+	char *last_instrument;			/* "none", "balloon", "virtio-mem" */
 	uint64_t backed, unused, volatile_, stable, hinted;
 	uint64_t reclaimed[_CTL_RUNG_MAX];	/* bytes since hintd manages it */
 	double guest_psi_some_avg10;		/* percent */

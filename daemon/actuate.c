@@ -1,6 +1,6 @@
 /* actuate.c - carrying out the plan: hints taken or not, cache drops asked
- * of guests, balloon targets sent to libvirt (in a worker), and the pace
- * of each agent's stats. */
+ * of guests, balloon targets and virtio-mem requested sizes sent to libvirt
+ * (in a worker), and the pace of each agent's stats. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <time.h>
@@ -70,6 +70,48 @@ static void send_balloon(struct vm *vm, uint64_t bytes) {
 	/* No call (libvirt away): the next plan asks again. */
 	if (vm->balloon_call)
 		vm->state.commanded.balloon_target = bytes;
+}
+
+static void start_virtio_mem_call(struct vm *vm, uint64_t bytes);
+
+static void on_virtio_mem_set(void *owner, int r) {
+	struct vm *vm = owner;
+	bool waiting = vm->virtio_mem_waiting;
+
+	if (r >= 0) {
+		vm->libvirt_seen = MAX(vm->libvirt_seen, virt_call_submitted(vm->virtio_mem_call));
+		vm->virtio_mem_confirmed = vm->virtio_mem_sent;
+	}
+	vm->virtio_mem_call = NULL;
+	vm->virtio_mem_waiting = false;
+	if (r < 0) {
+		log_warning_errno(r, "%s: virtio-mem requested size not changed: %m", vm->id.name);
+		/* Not applied: the device keeps what it had, and the next plan
+		 * starts from that. */
+		if (!waiting)
+			vm->state.commanded.virtio_mem_requested = vm->virtio_mem_confirmed;
+	}
+	if (waiting && (vm->virtio_mem_pending != vm->virtio_mem_sent || r < 0))
+		start_virtio_mem_call(vm, vm->virtio_mem_pending);
+}
+
+static void start_virtio_mem_call(struct vm *vm, uint64_t bytes) {
+	vm->virtio_mem_call = virt_virtio_mem_call(vm->manager->virt, vm->id.uuid, vm->info.vmem.alias, bytes,
+						   on_virtio_mem_set, vm);
+	if (vm->virtio_mem_call)
+		vm->virtio_mem_sent = bytes;
+}
+
+/* As send_balloon(): the plan's size at once, one call in flight, the
+ * newest waiting behind it. */
+static void send_virtio_mem(struct vm *vm, uint64_t bytes) {
+	if (vm->virtio_mem_call) {
+		vm->virtio_mem_pending = bytes;
+		vm->virtio_mem_waiting = true;
+	} else
+		start_virtio_mem_call(vm, bytes);
+	if (vm->virtio_mem_call)
+		vm->state.commanded.virtio_mem_requested = bytes;
 }
 
 /* Finer hints while scattered free memory stays backed (soon under
@@ -142,6 +184,18 @@ void actuate(struct manager *m, struct vm *vm, const struct action *a) {
 		else
 			send_balloon(vm, a->bytes);
 		changed = true;
+		vm->state.commanded.last_instrument = INSTRUMENT_BALLOON;
+		break;
+	case ACTION_VIRTIO_MEM:
+		if (a->bytes == vm->state.commanded.virtio_mem_requested || vm->unresponsive ||
+		    !vm->info.vmem.alias[0])
+			return;
+		if (m->dry_run)
+			vm->state.commanded.virtio_mem_requested = a->bytes;
+		else
+			send_virtio_mem(vm, a->bytes);
+		changed = true;
+		vm->state.commanded.last_instrument = INSTRUMENT_VIRTIO_MEM;
 		break;
 	}
 	if (changed || m->dry_run)

@@ -47,6 +47,8 @@ struct bus_machine_props {
 	char name[128];
 	int running;
 	uint64_t max_memory, balloon_actual, balloon_target, backed;
+	uint64_t virtio_mem_size, virtio_mem_block_size, virtio_mem_requested, virtio_mem_plugged;
+	char last_instrument[16];	/* instrument_to_string() */
 	uint64_t unused, volatile_, stable, hinted;
 	uint64_t reclaimed[_RUNG_MAX];
 	double psi_some_avg10, swapin_rate;

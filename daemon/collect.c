@@ -35,6 +35,39 @@ void vm_balloon_seen(struct vm *vm, uint64_t actual) {
 	vm->state.measured.balloon_actual = actual;
 }
 
+/* A fall in what the guest plugged, while hintd asked for less than it had,
+ * is what the shrink rung returned (QEMU discards unplugged blocks at once);
+ * the rest of a fall (the guest's own doing) is not hintd's. Credited to
+ * the balloon's rung: the one that resizes guests. */
+void vm_virtio_mem_seen(struct vm *vm, uint64_t plugged) {
+	struct vm_virtio_mem *d = &vm->state.measured.virtio_mem;
+	uint64_t requested = vm->state.commanded.virtio_mem_requested;
+
+	if (!d->block_size)
+		return;
+	if (plugged < d->plugged && requested < d->plugged)
+		manager_account(vm->manager, vm, RUNG_BALLOON, d->plugged - MAX(plugged, requested));
+	if (plugged < d->plugged)
+		d->settling += d->plugged - plugged;
+	if (plugged != d->plugged)
+		vm->virtio_mem_seen_at = manager_now(vm->manager);
+	d->plugged = plugged;
+}
+
+/* libvirt's bulk statistics give the balloon with the plugged memory of
+ * its memory devices added (its balloon event does not): the balloon's own
+ * part, or 0 when the plugged size changed after the call was made (the
+ * figure may be from before). Never more than the boot RAM. */
+static uint64_t balloon_from_stats(const struct vm *vm, uint64_t current, usec_t submitted) {
+	const struct vm_measured *s = &vm->state.measured;
+
+	if (!s->virtio_mem.block_size)
+		return current;
+	if (vm->virtio_mem_seen_at > submitted || current <= s->virtio_mem.plugged)
+		return 0;
+	return MIN(current - s->virtio_mem.plugged, s->max_memory - MIN(s->max_memory, s->virtio_mem.size));
+}
+
 static void apply_memstats(struct vm *vm, const struct virt_domain_stats *d, usec_t submitted) {
 	const struct virt_memstats *ms = &d->ms;
 	struct vm_measured *s = &vm->state.measured;
@@ -43,7 +76,7 @@ static void apply_memstats(struct vm *vm, const struct virt_domain_stats *d, use
 		return;
 	vm->libvirt_seen = MAX(vm->libvirt_seen, submitted);
 	vm->libvirt_stats = true;
-	vm_balloon_seen(vm, ms->actual);
+	vm_balloon_seen(vm, balloon_from_stats(vm, ms->actual, submitted));
 	/* Without an agent, the balloon driver's numbers are the guest's view. */
 	if (!vm->pacing.agent_stats && ms->guest_stats) {
 		s->guest = (struct guest_memory) {
@@ -56,6 +89,9 @@ static void apply_memstats(struct vm *vm, const struct virt_domain_stats *d, use
 	}
 	if (!backing_set_open(&vm->backings))
 		s->backed = ms->rss;
+	/* Read after the last unplug: backed shows it. */
+	if (submitted > vm->virtio_mem_seen_at)
+		s->virtio_mem.settling = 0;
 }
 
 /* The worker builds and frees a record per domain in hintd's heap at every
@@ -129,7 +165,8 @@ void collect_libvirt(struct manager *m, usec_t now) {
 static void update_responsive(struct vm *vm, usec_t now) {
 	struct manager *m = vm->manager;
 	bool late_stats = m->stats_answered > vm->libvirt_seen + VIRT_DEADLINE_USEC;
-	bool late_call = vm->balloon_call && now > virt_call_submitted(vm->balloon_call) + VIRT_DEADLINE_USEC;
+	bool late_call = (vm->balloon_call && now > virt_call_submitted(vm->balloon_call) + VIRT_DEADLINE_USEC) ||
+			 (vm->virtio_mem_call && now > virt_call_submitted(vm->virtio_mem_call) + VIRT_DEADLINE_USEC);
 	bool unresponsive = m->libvirt_answering && virt_conn_connected(m->virt) && (late_stats || late_call);
 
 	if (unresponsive != vm->unresponsive)
@@ -195,8 +232,14 @@ static void collect_budget(struct manager *m) {
 		h->budget_set = true;
 		h->budget_limit = m->config->budget;
 		h->budget_usage = 0;
-		for (size_t i = 0; i < m->n_vms; i++)
-			h->budget_usage += m->vms[i]->state.measured.backed;
+		for (size_t i = 0; i < m->n_vms; i++) {
+			const struct vm *vm = m->vms[i];
+			/* Measured from libvirt's statistics, none yet: counted
+			 * whole, not as nothing (which would look like slack). */
+			bool unknown = !backing_set_open(&vm->backings) && !vm->libvirt_stats;
+
+			h->budget_usage += unknown ? vm->state.measured.max_memory : vm->state.measured.backed;
+		}
 		return;
 	}
 	r = host_read_cgroup(m->config->budget_cgroup, &usage, &limit);

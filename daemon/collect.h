@@ -17,5 +17,8 @@ void collect_vm(struct manager *m, struct vm *vm, usec_t now);
 double collect_rate(uint64_t now, uint64_t before, usec_t dt);
 /* The balloon size libvirt reports: what the balloon rung is credited from. */
 void vm_balloon_seen(struct vm *vm, uint64_t actual);
+/* What libvirt reports the guest plugged of its virtio-mem device: what the
+ * shrink rung is credited from there, never what was requested. */
+void vm_virtio_mem_seen(struct vm *vm, uint64_t plugged);
 
 #endif /* HINTD_COLLECT_H */

@@ -38,6 +38,12 @@ int manager_dump(struct manager *m, char **ret) {
 			vm_discard_to_string(vm_discard_state(s, vm->discovered)),
 			vm->discard_reason[0] ? ": " : "",
 			vm->discard_reason);
+		if (s->virtio_mem.block_size)
+			fprintf(f, "  virtio-mem %s: requested %" PRIu64 " MiB, plugged %" PRIu64 " MiB of %" PRIu64
+				" MiB in %" PRIu64 " KiB blocks; last resized by %s\n", vm->info.vmem.alias,
+				vm->state.commanded.virtio_mem_requested >> 20, s->virtio_mem.plugged >> 20,
+				s->virtio_mem.size >> 20, s->virtio_mem.block_size >> 10,
+				instrument_to_string(vm->state.commanded.last_instrument));
 		if (vm->unresponsive)
 			fprintf(f, "  libvirt: QEMU does not answer\n");
 		if (vm->last_decision[0])

@@ -7,7 +7,10 @@
 #include <pthread.h>
 #include "libvirt-conn.h"
 
-enum call_kind { CALL_CONNECT, CALL_CLOSE, CALL_DISCOVER, CALL_BALLOON, CALL_STATS, CALL_EVENT };
+enum call_kind { CALL_CONNECT, CALL_CLOSE, CALL_DISCOVER, CALL_BALLOON, CALL_VIRTIO_MEM, CALL_STATS, CALL_EVENT };
+
+/* Domain events followed: lifecycle, balloon change, memory device size change. */
+#define VIRT_EVENT_CALLBACKS 3
 
 struct virt_call {
 	struct job job;
@@ -24,10 +27,12 @@ struct virt_call {
 	union {
 		void (*discovered)(void *owner, struct virt_discovery *d);
 		void (*balloon_set)(void *owner, int r);
+		void (*virtio_mem_set)(void *owner, int r);
 		void (*stats_read)(void *owner, const struct virt_stats *s);
 	} done;
 	char uuid[VIR_UUID_STRING_BUFLEN];
 	uint64_t bytes;
+	char alias[64];			/* VIRTIO_MEM, EVENT type 3: the device */
 	int r;
 	union {
 		struct virt_discovery discovery;
@@ -35,10 +40,11 @@ struct virt_call {
 		struct {			/* CONNECT */
 			struct virt_domain_id *ids;
 			size_t n_ids;
-			int callbacks[2];
+			int callbacks[VIRT_EVENT_CALLBACKS];
 		} connect;
 		struct {			/* EVENT from libvirt's thread */
-			int type;		/* 0: lifecycle, 1: balloon, 2: closed */
+			int type;		/* 0: lifecycle, 1: balloon, 2: closed,
+						 * 3: memory device size */
 			struct virt_domain_id id;
 			enum virt_domain_event ev;
 		} event;
@@ -53,7 +59,7 @@ struct virt_conn {
 	void *userdata;
 
 	virConnectPtr conn;		/* NULL while not connected */
-	int callbacks[2];		/* lifecycle, balloon change */
+	int callbacks[VIRT_EVENT_CALLBACKS];	/* lifecycle, balloon, memory device */
 	struct virt_call *connecting;	/* the connection attempt in flight */
 	sd_event_source *reconnect;
 	struct virt_call *calls;	/* in flight, newest first */

@@ -8,6 +8,7 @@
 #include "libvirt-call.h"
 #include "log.h"
 #include "macro.h"
+#include "virt-mem.h"
 
 #define BALLOON_STATS_PERIOD_SEC 2
 #define KEEPALIVE_INTERVAL_SEC 5
@@ -16,7 +17,7 @@
 /* ---- domain events, from libvirt's thread ------------------------------ */
 
 static void post_event(struct virt_conn *c, virConnectPtr conn, int type, virDomainPtr dom,
-		       enum virt_domain_event ev, uint64_t bytes) {
+		       enum virt_domain_event ev, uint64_t bytes, const char *alias) {
 	struct virt_call *call = calloc(1, sizeof *call);
 
 	if (!call)
@@ -27,6 +28,7 @@ static void post_event(struct virt_conn *c, virConnectPtr conn, int type, virDom
 	call->u.event.type = type;
 	call->u.event.ev = ev;
 	call->bytes = bytes;
+	snprintf(call->alias, sizeof call->alias, "%s", alias ? alias : "");
 	/* Which connection it came from: one that was replaced is not news. */
 	call->from = conn;
 	if (dom) {
@@ -42,11 +44,11 @@ static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int det
 	switch (event) {
 	case VIR_DOMAIN_EVENT_STARTED:
 	case VIR_DOMAIN_EVENT_RESUMED:
-		post_event(opaque, conn, 0, dom, VIRT_DOMAIN_STARTED, 0);
+		post_event(opaque, conn, 0, dom, VIRT_DOMAIN_STARTED, 0, NULL);
 		break;
 	case VIR_DOMAIN_EVENT_STOPPED:
 	case VIR_DOMAIN_EVENT_CRASHED:
-		post_event(opaque, conn, 0, dom, VIRT_DOMAIN_STOPPED, 0);
+		post_event(opaque, conn, 0, dom, VIRT_DOMAIN_STOPPED, 0, NULL);
 		break;
 	default:
 		break;
@@ -56,12 +58,20 @@ static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int det
 
 static int on_balloon_change(virConnectPtr conn, virDomainPtr dom, unsigned long long actual_kib,
 			     void *opaque) {
-	post_event(opaque, conn, 1, dom, 0, (uint64_t) actual_kib * 1024);
+	post_event(opaque, conn, 1, dom, 0, (uint64_t) actual_kib * 1024, NULL);
+	return 0;
+}
+
+static int on_memory_device_size_change(virConnectPtr conn, virDomainPtr dom, const char *alias,
+					unsigned long long size_kib, void *opaque) {
+	struct virt_conn *c = opaque;
+
+	post_event(c, conn, 3, dom, 0, (uint64_t) size_kib * 1024, alias);
 	return 0;
 }
 
 static void on_closed(virConnectPtr conn, int reason, void *opaque) {
-	post_event(opaque, conn, 2, NULL, 0, 0);
+	post_event(opaque, conn, 2, NULL, 0, 0, NULL);
 }
 
 /* ---- what runs in worker threads --------------------------------------- */
@@ -82,6 +92,9 @@ static void run_connect(struct virt_call *call) {
 		VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), c, NULL);
 	call->u.connect.callbacks[1] = virConnectDomainEventRegisterAny(call->conn, NULL,
 		VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE, VIR_DOMAIN_EVENT_CALLBACK(on_balloon_change), c, NULL);
+	call->u.connect.callbacks[2] = virConnectDomainEventRegisterAny(call->conn, NULL,
+		VIR_DOMAIN_EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE,
+		VIR_DOMAIN_EVENT_CALLBACK(on_memory_device_size_change), c, NULL);
 	if (call->u.connect.callbacks[0] < 0)
 		virt_error("Failed to follow the domain events", c->uri);
 
@@ -136,6 +149,15 @@ static void run_balloon(struct virt_call *call) {
 	if (!dom)
 		return;
 	call->r = virt_set_balloon(dom, call->bytes);
+	virDomainFree(dom);
+}
+
+static void run_virtio_mem(struct virt_call *call) {
+	virDomainPtr dom = lookup(call);
+
+	if (!dom)
+		return;
+	call->r = virt_mem_set_requested(dom, call->alias, call->bytes);
 	virDomainFree(dom);
 }
 
@@ -211,6 +233,7 @@ void virt_call_run(struct job *j) {
 	case CALL_CLOSE: run_close(call); break;
 	case CALL_DISCOVER: run_discover(call); break;
 	case CALL_BALLOON: run_balloon(call); break;
+	case CALL_VIRTIO_MEM: run_virtio_mem(call); break;
 	case CALL_STATS: run_stats(call); break;
 	case CALL_EVENT: break;
 	}

@@ -97,7 +97,7 @@ usec_t virt_call_submitted(const struct virt_call *call) {
 /* ---- results, on the loop ---------------------------------------------- */
 
 /* Deregisters and drops the connection's own reference, in a worker. */
-static void close_conn(struct virt_conn *c, virConnectPtr conn, const int callbacks[2]) {
+static void close_conn(struct virt_conn *c, virConnectPtr conn, const int callbacks[VIRT_EVENT_CALLBACKS]) {
 	struct virt_call *call = calloc(1, sizeof *call);
 
 	if (!call)
@@ -150,6 +150,9 @@ static void event_done(struct virt_conn *c, struct virt_call *call) {
 	case 2:
 		connection_lost(c);
 		break;
+	case 3:
+		c->cb->virtio_mem_changed(c->userdata, call->u.event.id.uuid, call->alias, call->bytes);
+		break;
 	}
 }
 
@@ -178,6 +181,10 @@ void virt_call_done(struct job *j) {
 		if (!call->cancelled)
 			call->done.balloon_set(call->owner, call->r);
 		break;
+	case CALL_VIRTIO_MEM:
+		if (!call->cancelled)
+			call->done.virtio_mem_set(call->owner, call->r);
+		break;
 	case CALL_STATS:
 		if (!call->cancelled) {
 			call->u.stats.r = call->r;
@@ -201,7 +208,8 @@ static void start_connect(struct virt_conn *c) {
 		schedule_reconnect(c);
 		return;
 	}
-	call->u.connect.callbacks[0] = call->u.connect.callbacks[1] = -1;
+	for (unsigned i = 0; i < VIRT_EVENT_CALLBACKS; i++)
+		call->u.connect.callbacks[i] = -1;
 	c->connecting = call;
 	call_start(call);
 }
@@ -238,7 +246,8 @@ int virt_conn_new(sd_event *e, struct worker *w, const char *uri,
 	c->uri = strdup(uri);
 	c->cb = cb;
 	c->userdata = userdata;
-	c->callbacks[0] = c->callbacks[1] = -1;
+	for (unsigned i = 0; i < VIRT_EVENT_CALLBACKS; i++)
+		c->callbacks[i] = -1;
 	if (!c->uri) {
 		virt_conn_free(c);
 		return -ENOMEM;
@@ -322,6 +331,20 @@ struct virt_call *virt_balloon_call(struct virt_conn *c, const char *uuid, uint6
 	snprintf(call->uuid, sizeof call->uuid, "%s", uuid);
 	call->bytes = bytes;
 	call->done.balloon_set = done;
+	call_start(call);
+	return call;
+}
+
+struct virt_call *virt_virtio_mem_call(struct virt_conn *c, const char *uuid, const char *alias,
+					uint64_t requested, void (*done)(void *owner, int r), void *owner) {
+	struct virt_call *call;
+
+	if (!c->conn || !(call = call_new(c, CALL_VIRTIO_MEM, owner)))
+		return NULL;
+	snprintf(call->uuid, sizeof call->uuid, "%s", uuid);
+	snprintf(call->alias, sizeof call->alias, "%s", alias);
+	call->bytes = requested;
+	call->done.virtio_mem_set = done;
 	call_start(call);
 	return call;
 }

@@ -48,6 +48,9 @@ struct virt_conn_callbacks {
 	void (*domain_event)(void *userdata, const struct virt_domain_id *id, enum virt_domain_event ev);
 	/* QEMU moved a balloon: what the guest has now (libvirt's event). */
 	void (*balloon_changed)(void *userdata, const char *uuid, uint64_t actual_bytes);
+	/* The guest plugged or unplugged memory of a virtio-mem device: what it
+	 * has plugged now (libvirt's event). */
+	void (*virtio_mem_changed)(void *userdata, const char *uuid, const char *alias, uint64_t current_bytes);
 };
 
 /* Starts libvirt's event thread and connects to uri in the background. */
@@ -86,6 +89,9 @@ struct virt_call *virt_discover_call(struct virt_conn *c, const char *uuid,
 				void (*done)(void *owner, struct virt_discovery *d), void *owner);
 struct virt_call *virt_balloon_call(struct virt_conn *c, const char *uuid, uint64_t bytes,
 			       void (*done)(void *owner, int r), void *owner);
+/* Asks the virtio-mem device alias for requested bytes. */
+struct virt_call *virt_virtio_mem_call(struct virt_conn *c, const char *uuid, const char *alias,
+				       uint64_t requested, void (*done)(void *owner, int r), void *owner);
 struct virt_call *virt_stats_call(struct virt_conn *c, void (*done)(void *owner, const struct virt_stats *s),
 			     void *owner);
 /* The owner is going away: done() is not called. */

@@ -44,6 +44,13 @@ struct vm {
 	bool libvirt_stats;		/* libvirt's statistics arrived at least once */
 	bool unresponsive;
 	uint64_t balloon_seen;		/* actual size last reported by libvirt */
+	/* The same for the virtio-mem device's requested size. */
+	struct virt_call *virtio_mem_call;
+	uint64_t virtio_mem_sent;	/* requested size of the call in flight (or last) */
+	uint64_t virtio_mem_confirmed;	/* libvirt's requested size, as last known */
+	uint64_t virtio_mem_pending;	/* requested size to send next */
+	bool virtio_mem_waiting;	/* virtio_mem_pending is set */
+	usec_t virtio_mem_seen_at;	/* when libvirt last said the plugged size changed */
 
 	struct agent *agent;
 	struct batch_table batches;

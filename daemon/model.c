@@ -11,6 +11,16 @@ const char *agent_state_to_string(enum agent_state s) {
 	return "?";
 }
 
+const char *instrument_to_string(enum instrument i) {
+	static const char *const names[_INSTRUMENT_MAX] = {
+		[INSTRUMENT_NONE] = "none",
+		[INSTRUMENT_BALLOON] = "balloon",
+		[INSTRUMENT_VIRTIO_MEM] = "virtio-mem",
+	};
+
+	return (unsigned) i < _INSTRUMENT_MAX ? names[i] : "?";
+}
+
 void vm_settings_init(struct vm_settings *s) {
 	*s = (struct vm_settings) {
 		.min_memory = 0,

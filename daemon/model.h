@@ -84,13 +84,39 @@ enum vm_discard {
 /* "yes", "reading", "no backing", "fpr", "no agent", "agent down", "no module". */
 const char *vm_discard_to_string(enum vm_discard d);
 
+/* A VM's virtio-mem device (the first of its domain): memory the guest
+ * plugs and unplugs in whole blocks, which QEMU discards as it is unplugged.
+ * All 0 without one. Its memory is not in balloon_actual: QEMU's balloon
+ * counts the boot RAM only. */
+struct vm_virtio_mem {
+	uint64_t block_size;		/* 0: no device */
+	uint64_t size;			/* the most it can plug */
+	uint64_t plugged;		/* what the guest has plugged (libvirt's current) */
+	uint64_t settling;		/* unplugged since the host's figures were last
+					 * read (QEMU's RSS comes with the statistics):
+					 * returned, not yet seen in backed */
+};
+
+/* What moved a VM's size (shrink rung, deflate-first, slack) last. */
+enum instrument {
+	INSTRUMENT_NONE,
+	INSTRUMENT_BALLOON,
+	INSTRUMENT_VIRTIO_MEM,
+	_INSTRUMENT_MAX,
+};
+
+/* "none", "balloon", "virtio-mem": as D-Bus and the dump show it. */
+const char *instrument_to_string(enum instrument i);
+
 /* What hintd knows of a VM, kept apart by where it comes from. */
 
 /* Measured on the host, or reported by libvirt or the guest this tick. */
 struct vm_measured {
 	bool running;
 	uint64_t max_memory;		/* the domain's maximum */
-	uint64_t balloon_actual;	/* what the guest has now (libvirt) */
+	uint64_t balloon_actual;	/* what the balloon leaves the guest of its boot
+					 * RAM now (libvirt) */
+	struct vm_virtio_mem virtio_mem;
 	uint64_t backed;		/* host memory behind the guest's RAM */
 	uint64_t hinted;		/* reported unused bytes waiting for a decision */
 	uint64_t unused_backed;		/* free in the guest yet backed on the host: the
@@ -106,6 +132,12 @@ struct vm_measured {
 	double cache_refault_rate;	/* file refaults: its cache coming back */
 };
 
+/* The memory the guest has now: what the balloon leaves of its boot RAM
+ * and what it plugged of its virtio-mem device. */
+static inline uint64_t vm_memory(const struct vm_measured *m) {
+	return m->balloon_actual + m->virtio_mem.plugged;
+}
+
 /* Pure: what discarding can do for a VM measured so, once libvirt has
  * described its domain (described) or not yet. */
 enum vm_discard vm_discard_state(const struct vm_measured *m, bool described);
@@ -113,6 +145,10 @@ enum vm_discard vm_discard_state(const struct vm_measured *m, bool described);
 /* What hintd asked for. */
 struct vm_commanded {
 	uint64_t balloon_target;	/* last balloon target sent; 0 = never */
+	/* The virtio-mem device's requested size: libvirt's when the domain
+	 * was read, then what hintd sent (whole blocks). */
+	uint64_t virtio_mem_requested;
+	enum instrument last_instrument;	/* what hintd moved last */
 };
 
 /* What the host got back, per rung, since hintd started: only what it

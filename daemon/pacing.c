@@ -78,8 +78,9 @@ uint64_t pacing_give_after_batch(uint64_t unused_backed, uint64_t freed,
 }
 
 bool pacing_ballooned(const struct vm_state *vm) {
-	return vm->measured.balloon_actual + MiB(1) < vm->measured.max_memory ||
-	       (vm->commanded.balloon_target > 0 && vm->commanded.balloon_target < vm->measured.max_memory);
+	return vm_memory(&vm->measured) + MiB(1) < vm->measured.max_memory ||
+	       (vm->commanded.balloon_target > 0 &&
+		vm->commanded.balloon_target + vm->measured.virtio_mem.size < vm->measured.max_memory);
 }
 
 usec_t pacing_tick_interval(usec_t configured, bool reclaiming, size_t n_vms,

@@ -22,7 +22,8 @@ static void balloon_candidates(struct tick *t) {
 
 		if (!w->balloonable || w->is_short)
 			continue;
-		t->need = sub_sat(t->need, v->measured.balloon_actual - w->pending);
+		/* So does memory unplugged that the host's figures do not show yet. */
+		t->need = sub_sat(t->need, vm_memory(&v->measured) - w->pending + v->measured.virtio_mem.settling);
 		if (w->balloon_done ||
 		    within(t->now, t->history->vm[i].last_deflate,
 			   t->emergency ? MIN(SHORT_SETTLE_USEC, t->cfg->reverse_holdoff) : t->cfg->reverse_holdoff))
@@ -37,7 +38,7 @@ static void balloon_candidates(struct tick *t) {
 
 /* Lowest size vms[i] may reach this tick: its floor, or one step down. */
 static uint64_t balloon_lowest(const struct tick *t, size_t i) {
-	return MAX(t->work[i].floor, sub_sat(t->vms[i].measured.balloon_actual, t->cfg->balloon_step));
+	return MAX(t->work[i].floor, sub_sat(vm_memory(&t->vms[i].measured), t->cfg->balloon_step));
 }
 
 /* Named by a request first, then lower priority, then the lower ratio. */
@@ -89,10 +90,10 @@ static size_t balloon_pick(const struct tick *t) {
 	return best;
 }
 
-/* Why vms[i] gave: its balloon as it stood, how much of it idle, and what
+/* Why vms[i] gave: its size as it stood, how much of it idle, and what
  * that weighs against its fair share (idle memory counted more): the same
- * order as the adjusted ratio, in words. */
-static void explain_inflation(const struct tick *t, size_t i, struct action *a) {
+ * order as the adjusted ratio, in words; after what its instrument does. */
+static void explain_inflation(const struct tick *t, size_t i, char tail[static ACTION_REASON_MAX]) {
 	const struct vm_state *v = &t->vms[i];
 	const struct vm_work *w = &t->work[i];
 	uint64_t fair = fair_share(t, v);
@@ -101,13 +102,13 @@ static void explain_inflation(const struct tick *t, size_t i, struct action *a) 
 
 	if (v->measured.guest.valid)
 		snprintf(idle, sizeof idle, ", %.0f%% idle", 100.0 * idle_fraction(v, w->pending));
-	reasonf(a->reason, "%s: inflate by %s to %s (priority %d, %s%s: %.0f%% of fair share %s); floor %s",
-		t->host_why, SZ(v->measured.balloon_actual - a->bytes), SZ(a->bytes), v->settings.priority,
+	reasonf(tail, " (priority %d, %s%s: %.0f%% of fair share %s); floor %s", v->settings.priority,
 		SZ(w->pending), idle, weight, SZ(fair), SZ(w->floor));
 }
 
-/* Step 7, rung 3, balloon: BALLOON_CHUNK slices to the most deserving
- * candidate until need is met, then one target per VM that gave. */
+/* Step 7, rung 3, shrink: BALLOON_CHUNK slices to the most deserving
+ * candidate until need is met, then one resize per VM that gave (its
+ * virtio-mem device first, plan_resize()). */
 void inflate_balloons(struct tick *t) {
 	balloon_candidates(t);
 	while (t->need > 0) {
@@ -126,14 +127,12 @@ void inflate_balloons(struct tick *t) {
 	for (size_t j = 0; j < t->n_order; j++) {
 		size_t i = t->order[j].i;
 		struct vm_work *w = &t->work[i];
-		uint64_t target = w->pending - w->cut;
-		struct action *a;
+		char tail[ACTION_REASON_MAX];
 
 		if (w->cut == 0)
 			continue;
-		a = plan_add(t->plan, i, ACTION_BALLOON);
-		a->bytes = target;
-		explain_inflation(t, i, a);
+		explain_inflation(t, i, tail);
+		plan_resize(t, i, w->pending - w->cut, t->host_why, tail);
 		w->balloon_done = true;
 		t->history->vm[i].last_inflate = t->now;
 	}
@@ -149,16 +148,19 @@ static void slack_candidates(struct tick *t) {
 
 		if (!w->balloonable || w->balloon_done || w->is_short)
 			continue;
+		/* Growth still on its way counts as done. */
 		if (v->commanded.balloon_target > v->measured.balloon_actual)
-			w->pending = MIN(v->commanded.balloon_target, w->cap);
-		t->slack = sub_sat(t->slack, sub_sat(w->pending, v->measured.balloon_actual));
-		if (v->measured.balloon_actual >= w->cap ||
+			w->balloon_pending = MIN(v->commanded.balloon_target, w->cap);
+		w->virtio_mem_pending = MAX(v->measured.virtio_mem.plugged, v->commanded.virtio_mem_requested);
+		w->pending = w->balloon_pending + w->virtio_mem_pending;
+		t->slack = sub_sat(t->slack, sub_sat(w->pending, vm_memory(&v->measured)));
+		if (vm_memory(&v->measured) >= w->cap ||
 		    within(t->now, t->history->vm[i].last_inflate, t->cfg->reverse_holdoff))
 			continue;
 		t->order[t->n_order++] = (struct order) {
 			.i = i,
 			.priority = v->settings.priority,
-			.key = adjusted_ratio(v, v->measured.balloon_actual, t->cfg->idle_tax),
+			.key = adjusted_ratio(v, vm_memory(&v->measured), t->cfg->idle_tax),
 		};
 	}
 }
@@ -173,17 +175,14 @@ void give_slack(struct tick *t) {
 		size_t i = t->order[j].i;
 		const struct vm_state *v = &t->vms[i];
 		const struct vm_work *w = &t->work[i];
-		uint64_t highest = MIN(w->cap, v->measured.balloon_actual + t->cfg->balloon_step), give;
-		struct action *a;
+		uint64_t highest = MIN(w->cap, vm_memory(&v->measured) + t->cfg->balloon_step), give;
+		char tail[ACTION_REASON_MAX];
 
 		if (w->pending >= highest)
 			continue;
 		give = MIN(highest - w->pending, t->slack);
-		a = plan_add(t->plan, i, ACTION_BALLOON);
-		a->bytes = w->pending + give;
-		reasonf(a->reason, "%s: deflate by %s to %s (priority %d); cap %s", t->host_why,
-			SZ(a->bytes - v->measured.balloon_actual), SZ(a->bytes), v->settings.priority,
-			SZ(w->cap));
+		reasonf(tail, " (priority %d); cap %s", v->settings.priority, SZ(w->cap));
+		plan_resize(t, i, w->pending + give, t->host_why, tail);
 		t->history->vm[i].last_deflate = t->now;
 		t->slack -= give;
 		t->to_slack += give;

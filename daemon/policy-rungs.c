@@ -16,9 +16,8 @@ void deflate_short_guests(struct tick *t) {
 		const struct vm_state *v = &t->vms[i];
 		struct vm_work *w = &t->work[i];
 		uint64_t target, grow;
-		struct action *a;
 
-		if (!w->is_short || !w->balloonable || v->measured.balloon_actual >= w->cap)
+		if (!w->is_short || !w->balloonable || vm_memory(&v->measured) >= w->cap)
 			continue;
 		/* Deflating costs the host ~0.2 s; a guest that runs out costs a
 		 * process. Give at least a quarter of its size, or twice what it
@@ -26,11 +25,9 @@ void deflate_short_guests(struct tick *t) {
 		grow = MAX(cfg->balloon_step, w->cap / 4);
 		if (v->measured.guest.valid && v->measured.guest.available < cfg->guest_headroom)
 			grow = MAX(grow, 2 * (cfg->guest_headroom - v->measured.guest.available));
-		target = MIN(w->cap, v->measured.balloon_actual + grow);
-		grow = target - v->measured.balloon_actual;
-		a = plan_add(t->plan, i, ACTION_BALLOON);
-		a->bytes = target;
-		reasonf(a->reason, "%s: deflate by %s to %s", w->why_short, SZ(grow), SZ(target));
+		target = MIN(w->cap, vm_memory(&v->measured) + grow);
+		grow = target - vm_memory(&v->measured);
+		plan_resize(t, i, target, w->why_short, "");
 		w->balloon_done = true;
 		t->history->vm[i].last_deflate = t->now;
 		t->deflated += grow;
@@ -47,16 +44,17 @@ void stop_at_floors(struct tick *t) {
 	for (size_t i = 0; i < t->n_vms; i++) {
 		const struct vm_state *v = &t->vms[i];
 		struct vm_work *w = &t->work[i];
-		struct action *a;
+		uint64_t memory = vm_memory(&v->measured), target = MIN(memory, w->floor);
+		char why[ACTION_REASON_MAX];
 
 		if (!w->balloonable || w->balloon_done || w->is_short || w->pending >= w->floor ||
-		    w->pending == v->measured.balloon_actual)
+		    w->pending == memory)
 			continue;
-		w->pending = MIN(v->measured.balloon_actual, w->floor);
-		a = plan_add(t->plan, i, ACTION_BALLOON);
-		a->bytes = w->pending;
-		reasonf(a->reason, "target %s below floor %s: stop at %s", SZ(v->commanded.balloon_target),
-			SZ(w->floor), SZ(w->pending));
+		reasonf(why, "target %s below floor %s", SZ(w->pending), SZ(w->floor));
+		plan_resize(t, i, target, why, "");
+		/* What the device cannot stop at exactly (whole blocks) it stops
+		 * above. */
+		w->pending = target;
 		w->balloon_done = true;
 	}
 }
@@ -133,7 +131,7 @@ static void explain_drop(const struct tick *t, const struct order *o, struct act
 		snprintf(where, sizeof where, "%s %s", SZ(off), o->key > 0 ? "over" : "under");
 	reasonf(a->reason, "%s: drop %s of %s cold cache (priority %d, %s, %s its fair share of %s)",
 		t->host_why, SZ(a->bytes), SZ(v->measured.guest.cold), v->settings.priority,
-		SZ(v->measured.balloon_actual), where, SZ(fair_share(t, v)));
+		SZ(vm_memory(&v->measured)), where, SZ(fair_share(t, v)));
 }
 
 /* Step 6, rung 2, volatile: lowest priority first, then the VMs whose cache
@@ -171,7 +169,7 @@ void drop_volatile(struct tick *t) {
 			.first = v->reclaim_first,
 			.priority = v->settings.priority,
 			.cost = cache_cost(v->measured.cache_refault_rate),
-			.key = (double) v->measured.balloon_actual - fair,
+			.key = (double) vm_memory(&v->measured) - fair,
 		};
 	}
 	if (t->n_order > 0)

@@ -39,14 +39,20 @@ _printf_(2, 3) static inline void reasonf(char buf[static ACTION_REASON_MAX], co
 	va_end(ap);
 }
 
-/* What one tick works out per VM before it hands anything out. */
+/* What one tick works out per VM before it hands anything out. Sizes are
+ * the memory the guest has (vm_memory()): its balloon's part of the boot
+ * RAM and what it plugged of its virtio-mem device. */
 struct vm_work {
-	bool balloonable;	/* balloon rung allowed, running, sizes known */
+	bool balloonable;	/* resizable: balloon rung allowed, running, sizes known */
 	bool is_short;		/* needs memory back: deflate, never reclaim */
-	bool balloon_done;	/* has its one BALLOON action this tick */
-	uint64_t cap;		/* highest balloon size allowed */
-	uint64_t floor;		/* lowest balloon size allowed */
-	uint64_t pending;	/* balloon size once an in-flight target lands */
+	bool balloon_done;	/* resized this tick (balloon, virtio-mem or both) */
+	bool virtio_mem;	/* has a virtio-mem device: it moves first */
+	uint64_t cap;		/* largest size allowed */
+	uint64_t floor;		/* smallest size allowed */
+	uint64_t pending;	/* size once in-flight changes land:
+				 * balloon_pending + virtio_mem_pending */
+	uint64_t balloon_pending;	/* the balloon's part */
+	uint64_t virtio_mem_pending;	/* the device's part (requested or plugged) */
 	uint64_t cut;		/* inflation handed out this tick */
 	char why_short[96];
 };
@@ -64,8 +70,8 @@ static inline bool guest_is_short(const struct policy_config *cfg, const struct 
 			   char *why, size_t why_size) {
 	const struct guest_memory *g = &v->measured.guest;
 
-	if (v->settings.min_memory > 0 && v->measured.balloon_actual < v->settings.min_memory) {
-		snprintf(why, why_size, "below MinMemory: %s < %s", SZ(v->measured.balloon_actual),
+	if (v->settings.min_memory > 0 && vm_memory(&v->measured) < v->settings.min_memory) {
+		snprintf(why, why_size, "below MinMemory: %s < %s", SZ(vm_memory(&v->measured)),
 			 SZ(v->settings.min_memory));
 		return true;
 	}
@@ -94,13 +100,14 @@ static inline bool guest_is_short(const struct policy_config *cfg, const struct 
 	return false;
 }
 
-/* Lowest balloon size: the guarantee, the global floor, and what the guest
- * uses now plus its headroom, whichever is highest. */
+/* Smallest size: the guarantee, the global floor, and what the guest uses
+ * now plus its headroom, whichever is highest (boot RAM and plugged memory
+ * alike). */
 static inline uint64_t vm_floor(const struct policy_config *cfg, const struct vm_state *v) {
 	uint64_t f = MAX(v->settings.min_memory, cfg->guest_floor);
 
 	if (v->measured.guest.valid)
-		f = MAX(f, sub_sat(v->measured.balloon_actual, v->measured.guest.available) + cfg->guest_headroom);
+		f = MAX(f, sub_sat(vm_memory(&v->measured), v->measured.guest.available) + cfg->guest_headroom);
 	return f;
 }
 
@@ -118,7 +125,7 @@ static inline double idle_fraction(const struct vm_state *v, uint64_t size) {
 
 	if (size == 0 || !v->measured.guest.valid)
 		return 0.0;
-	idle = sub_sat(v->measured.guest.free, sub_sat(v->measured.balloon_actual, size));
+	idle = sub_sat(v->measured.guest.free, sub_sat(vm_memory(&v->measured), size));
 	return (double) MIN(idle, size) / (double) size;
 }
 
@@ -243,6 +250,12 @@ void drop_volatile(struct tick *t);
 void inflate_balloons(struct tick *t);		/* policy-balloon.c */
 void give_slack(struct tick *t);
 void trim_proactively(struct tick *t);
+
+/* Carries vms[i] from its pending size to target (policy-shrink.c): its
+ * virtio-mem device first, the balloon only for what the device cannot
+ * take or give. Each action's reason is why, ": ", what its instrument
+ * does, then tail. Returns the number of actions added. */
+size_t plan_resize(struct tick *t, size_t i, uint64_t target, const char *why, const char *tail);
 
 void summarize(struct tick *t);
 void remember(struct tick *t);

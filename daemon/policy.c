@@ -32,6 +32,7 @@ static const char *const action_kind_names[] = {
 	[ACTION_HINTS] = "hints",
 	[ACTION_DROP_CACHE] = "drop_cache",
 	[ACTION_BALLOON] = "balloon",
+	[ACTION_VIRTIO_MEM] = "virtio_mem",
 };
 
 const char *action_kind_to_string(enum action_kind k) {
@@ -131,7 +132,7 @@ void assess_vms(struct tick *t) {
 		if (!v->measured.running)
 			continue;
 		t->shares_total += v->settings.shares;
-		t->size_total += v->measured.balloon_actual;
+		t->size_total += vm_memory(&v->measured);
 		w->is_short = guest_is_short(t->cfg, v, w->why_short, sizeof w->why_short);
 		t->n_short += w->is_short;
 		w->balloonable = rung_allowed(v, RUNG_BALLOON) && v->measured.max_memory > 0 &&
@@ -140,9 +141,13 @@ void assess_vms(struct tick *t) {
 			continue;
 		w->cap = vm_cap(v);
 		w->floor = vm_floor(t->cfg, v);
-		w->pending = v->measured.balloon_actual;
+		w->balloon_pending = v->measured.balloon_actual;
 		if (v->commanded.balloon_target > 0 && v->commanded.balloon_target < v->measured.balloon_actual)
-			w->pending = v->commanded.balloon_target;	/* inflation still on its way */
+			w->balloon_pending = v->commanded.balloon_target;	/* inflation still on its way */
+		w->virtio_mem = v->measured.virtio_mem.block_size > 0;
+		/* An unplug still on its way counts as done. */
+		w->virtio_mem_pending = MIN(v->measured.virtio_mem.plugged, v->commanded.virtio_mem_requested);
+		w->pending = w->balloon_pending + w->virtio_mem_pending;
 	}
 }
 
@@ -250,7 +255,7 @@ int policy_decide(const struct policy_config *cfg, const struct host_state *host
 	 * only ever updated together with a plan. */
 	if (n_vms > 0) {
 		/* Each written whole by plan_add(): not zeroed first. */
-		actions = malloc(n_vms * 3 * sizeof *actions);
+		actions = malloc(n_vms * POLICY_ACTIONS_PER_VM * sizeof *actions);
 		work = calloc(n_vms, sizeof *work);
 		order = calloc(n_vms, sizeof *order);
 		if (!actions || !work || !order)

@@ -62,6 +62,7 @@ enum action_kind {
 	ACTION_HINTS,		/* accept (claim and discard) or release unused hints */
 	ACTION_DROP_CACHE,	/* ask the guest to drop up to bytes of clean cache */
 	ACTION_BALLOON,		/* set the balloon target to bytes */
+	ACTION_VIRTIO_MEM,	/* set the virtio-mem device's requested size to bytes */
 };
 
 #define ACTION_REASON_MAX 160
@@ -70,16 +71,21 @@ struct action {
 	size_t vm;		/* index into vms[] */
 	enum action_kind kind;
 	bool accept;		/* ACTION_HINTS */
-	uint64_t bytes;		/* DROP_CACHE: amount; BALLOON: new target */
+	uint64_t bytes;		/* DROP_CACHE: amount; BALLOON: new target;
+				 * VIRTIO_MEM: new requested size */
 	char reason[ACTION_REASON_MAX];
 };
+
+/* Hints, a cache drop, and a resize that may take both instruments (a
+ * virtio-mem device run out, the balloon for the rest). */
+#define POLICY_ACTIONS_PER_VM 4
 
 struct plan {
 	bool reclaiming;	/* the host needs memory this tick */
 	uint64_t free;		/* host free (or budget slack) the plan saw */
 	uint64_t need;		/* bytes to reclaim to reach the high watermark */
 	size_t n_actions;
-	struct action *actions;	/* at most 3 per VM; owned by the plan */
+	struct action *actions;	/* at most POLICY_ACTIONS_PER_VM per VM; owned by the plan */
 	char reason[ACTION_REASON_MAX];
 };
 

@@ -54,6 +54,10 @@ void vm_view(struct vm *vm, struct bus_machine_props *p) {
 		.max_memory = s->max_memory,
 		.balloon_actual = s->balloon_actual,
 		.balloon_target = vm->state.commanded.balloon_target,
+		.virtio_mem_size = s->virtio_mem.size,
+		.virtio_mem_block_size = s->virtio_mem.block_size,
+		.virtio_mem_requested = s->virtio_mem.block_size ? vm->state.commanded.virtio_mem_requested : 0,
+		.virtio_mem_plugged = s->virtio_mem.plugged,
 		.backed = s->backed,
 		.unused = g->valid ? g->unused : 0,
 		.volatile_ = g->valid ? g->volatile_ : 0,
@@ -80,6 +84,7 @@ void vm_view(struct vm *vm, struct bus_machine_props *p) {
 	COPY_CHARS(p->discard_reason, vm->discard_reason);
 	COPY_CHARS(p->libvirt, vm_libvirt_state(vm));
 	COPY_CHARS(p->last_decision, vm->last_decision);
+	COPY_CHARS(p->last_instrument, instrument_to_string(vm->state.commanded.last_instrument));
 }
 
 

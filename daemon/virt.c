@@ -36,8 +36,7 @@ int virt_error(const char *what, const char *name) {
 				 e && e->message ? e->message : "unknown libvirt error");
 }
 
-/* The string value of an XPath expression, or NULL. */
-static char *xpath_string(xmlXPathContextPtr ctx, const char *expr) {
+char *virt_xpath_string(void *ctx, const char *expr) {
 	xmlXPathObjectPtr obj = xmlXPathEvalExpression((const xmlChar *) expr, ctx);
 	char *s = NULL;
 
@@ -51,7 +50,7 @@ static char *xpath_string(xmlXPathContextPtr ctx, const char *expr) {
 	return s;
 }
 
-static uint64_t memory_bytes(const char *value, const char *unit) {
+uint64_t virt_memory_bytes(const char *value, const char *unit) {
 	static const struct { const char *unit; uint64_t mul; } units[] = {
 		{ "b", 1 }, { "bytes", 1 }, { "KiB", 1024 }, { "k", 1024 }, { "MiB", 1 << 20 },
 		{ "M", 1 << 20 }, { "GiB", 1 << 30 }, { "G", 1 << 30 }, { "KB", 1000 },
@@ -81,16 +80,16 @@ int virt_parse_domain_xml(const char *xml, struct virt_domain_info *ret) {
 		return -ENOMEM;
 	}
 
-	_cleanup_free_ char *name = xpath_string(ctx, "string(/domain/name)");
-	_cleanup_free_ char *uuid = xpath_string(ctx, "string(/domain/uuid)");
-	_cleanup_free_ char *mem = xpath_string(ctx, "string(/domain/memory)");
-	_cleanup_free_ char *mem_unit = xpath_string(ctx, "string(/domain/memory/@unit)");
-	_cleanup_free_ char *balloon = xpath_string(ctx, "string(/domain/devices/memballoon/@model)");
-	_cleanup_free_ char *fpr = xpath_string(ctx, "string(/domain/devices/memballoon/@freePageReporting)");
-	_cleanup_free_ char *source = xpath_string(ctx, "string(/domain/memoryBacking/source/@type)");
-	_cleanup_free_ char *access = xpath_string(ctx, "string(/domain/memoryBacking/access/@mode)");
-	_cleanup_free_ char *hugepages = xpath_string(ctx, "name(/domain/memoryBacking/hugepages)");
-	_cleanup_free_ char *sock = xpath_string(ctx,
+	_cleanup_free_ char *name = virt_xpath_string(ctx, "string(/domain/name)");
+	_cleanup_free_ char *uuid = virt_xpath_string(ctx, "string(/domain/uuid)");
+	_cleanup_free_ char *mem = virt_xpath_string(ctx, "string(/domain/memory)");
+	_cleanup_free_ char *mem_unit = virt_xpath_string(ctx, "string(/domain/memory/@unit)");
+	_cleanup_free_ char *balloon = virt_xpath_string(ctx, "string(/domain/devices/memballoon/@model)");
+	_cleanup_free_ char *fpr = virt_xpath_string(ctx, "string(/domain/devices/memballoon/@freePageReporting)");
+	_cleanup_free_ char *source = virt_xpath_string(ctx, "string(/domain/memoryBacking/source/@type)");
+	_cleanup_free_ char *access = virt_xpath_string(ctx, "string(/domain/memoryBacking/access/@mode)");
+	_cleanup_free_ char *hugepages = virt_xpath_string(ctx, "name(/domain/memoryBacking/hugepages)");
+	_cleanup_free_ char *sock = virt_xpath_string(ctx,
 		"string(/domain/devices/channel[@type='unix'][target/@type='virtio']"
 		"[target/@name='" HINT_AGENT_PORT_NAME "']/source/@path)");
 
@@ -100,13 +99,15 @@ int virt_parse_domain_xml(const char *xml, struct virt_domain_info *ret) {
 	}
 	snprintf(info.name, sizeof info.name, "%s", name);
 	snprintf(info.uuid, sizeof info.uuid, "%s", uuid ? uuid : "");
-	info.max_memory = memory_bytes(mem, mem_unit);
+	info.max_memory = virt_memory_bytes(mem, mem_unit);
 	info.balloon = balloon && strcmp(balloon, "virtio") == 0;
 	info.free_page_reporting = fpr && strcmp(fpr, "on") == 0;
 	info.shared_file_backing = access && strcmp(access, "shared") == 0 &&
 		((source && (strcmp(source, "memfd") == 0 || strcmp(source, "file") == 0)) || hugepages);
 	if (sock && strlen(sock) < sizeof info.agent_socket)
 		strcpy(info.agent_socket, sock);
+	/* An unusable device is no reason not to manage the rest. */
+	(void) virt_mem_parse(xml, &info.vmem, info.vmem_problem, sizeof info.vmem_problem);
 	*ret = info;
 finish:
 	xmlXPathFreeContext(ctx);
@@ -230,6 +231,11 @@ static int discover_map(virDomainPtr dom, struct virt_discovery *d) {
 		return why(d, n, "QEMU's memory backend list is unusable: %s", strerror(-n));
 	if (n == 0)
 		return why(d, -ENOENT, "QEMU lists no memory backend");
+	/* The guest hints free memory in what it plugged as well: until those
+	 * hints can be checked against what is plugged, none are taken. */
+	if (d->info.vmem.alias[0])
+		return why(d, -EOPNOTSUPP, "%d memory backends: the virtio-mem device's is one of them "
+			   "(discarding hints with it is not supported yet)", n);
 	r = monitor(dom, "info mtree -f", true, &mtree);
 	if (r < 0)
 		return why(d, r, "QEMU did not show its memory tree");

@@ -13,6 +13,7 @@
 #include <libvirt/libvirt.h>
 #include "backing.h"
 #include "ram-map.h"
+#include "virt-mem.h"
 
 struct virt_domain_info {
 	char name[128];
@@ -25,7 +26,16 @@ struct virt_domain_info {
 	/* Host end of org.hintd.agent.0, "" when none (or when longer than a
 	 * unix socket address can be: nothing could connect to it). */
 	char agent_socket[sizeof(((struct sockaddr_un *) 0)->sun_path)];
+	struct virt_mem_device vmem;	/* alias "" when none (or unusable) */
+	char vmem_problem[128];		/* why a device there is unusable; "" */
 };
+
+/* The string value of an XPath expression in ctx, or NULL (libxml2's
+ * xmlXPathContextPtr; void here so users need not include libxml2). */
+char *virt_xpath_string(void *ctx, const char *expr);
+/* A libvirt memory size (value in unit, KiB when unit is NULL) in bytes;
+ * 0 for a unit-less overflow. */
+uint64_t virt_memory_bytes(const char *value, const char *unit);
 
 /* Parses what hintd needs from a domain's live XML. Pure: tests feed XML. */
 int virt_parse_domain_xml(const char *xml, struct virt_domain_info *ret);

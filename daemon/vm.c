@@ -46,6 +46,7 @@ static struct vm *vm_free(struct vm *vm) {
 	cancel_discovery(vm);
 	virt_call_cancel(vm->balloon_call);
 	virt_call_cancel(vm->deflate_call);
+	virt_call_cancel(vm->virtio_mem_call);
 	vm->agent = agent_free(vm->agent);
 	batch_table_done(&vm->batches);
 	backing_set_close(&vm->backings);
@@ -53,10 +54,37 @@ static struct vm *vm_free(struct vm *vm) {
 	return NULL;
 }
 
+/* The virtio-mem device as libvirt describes it now. What hintd asked for
+ * stays while its call is in flight or waits; the guest's plugged size is
+ * libvirt's (events keep it current between readings). */
+static void take_virtio_mem(struct vm *vm, const struct virt_domain_info *info) {
+	const struct virt_mem_device *d = &info->vmem;
+	struct vm_virtio_mem *v = &vm->state.measured.virtio_mem;
+
+	if (info->vmem_problem[0] && strcmp(info->vmem_problem, vm->info.vmem_problem) != 0)
+		log_warning("%s: %s: not driven", vm->id.name, info->vmem_problem);
+	if (d->count > 1)
+		log_info("%s: %u virtio-mem devices: only %s is driven", vm->id.name, d->count, d->alias);
+	v->block_size = d->block_size;
+	v->size = d->size;
+	if (!vm->virtio_mem_call && !vm->virtio_mem_waiting) {
+		vm->state.commanded.virtio_mem_requested = d->requested;
+		vm->virtio_mem_confirmed = d->requested;
+	}
+	vm_virtio_mem_seen(vm, d->current);
+}
+
 static void log_managed(const struct vm *vm) {
-	log_info("%s: managing (max %" PRIu64 " MiB, %s, agent %s)%s%s", vm->id.name,
+	const struct vm_virtio_mem *d = &vm->state.measured.virtio_mem;
+	char vmem[192] = "";
+
+	if (d->block_size)
+		snprintf(vmem, sizeof vmem, ", virtio-mem %s of %" PRIu64 " MiB in %" PRIu64 " KiB blocks, %"
+			 PRIu64 " MiB plugged", vm->info.vmem.alias, d->size >> 20, d->block_size >> 10,
+			 d->plugged >> 20);
+	log_info("%s: managing (max %" PRIu64 " MiB, %s, agent %s%s)%s%s", vm->id.name,
 		 vm->info.max_memory >> 20, vm->state.measured.discard_capable ? "discard capable" : "balloon only",
-		 vm->info.agent_socket[0] ? "channel present" : "absent",
+		 vm->info.agent_socket[0] ? "channel present" : "absent", vmem,
 		 vm->discard_reason[0] ? ": " : "", vm->discard_reason);
 }
 
@@ -82,12 +110,17 @@ static void on_discovered(void *owner, struct virt_discovery *d) {
 			    vm->id.name);
 		return;
 	}
-	if (vm->discovered && same_qemu(vm, d))
+	if (vm->discovered && same_qemu(vm, d)) {
+		take_virtio_mem(vm, &d->info);
+		vm->info.vmem = d->info.vmem;
 		return;
+	}
 	if (vm->discovered)
 		log_info("%s: QEMU or its RAM changed while libvirt was away, starting afresh", vm->id.name);
 	backing_set_close(&vm->backings);
 	batch_table_init(&vm->batches, 0, NULL);
+	vm->state.measured.virtio_mem = (struct vm_virtio_mem) {};	/* a new QEMU's */
+	take_virtio_mem(vm, &d->info);
 	vm->info = d->info;
 	vm->qemu_pid = d->qemu_pid;
 	vm->backings = d->backings;
@@ -106,7 +139,7 @@ static void on_discovered(void *owner, struct virt_discovery *d) {
 	vm->state.measured.max_memory = vm->info.max_memory;
 	/* Until libvirt reports the balloon, the guest has all of its memory. */
 	if (!vm->balloon_seen)
-		vm->state.measured.balloon_actual = vm->info.max_memory;
+		vm->state.measured.balloon_actual = vm->info.max_memory - MIN(vm->info.max_memory, vm->info.vmem.size);
 	vm->discovered = true;
 
 	vm->agent = agent_free(vm->agent);
@@ -217,7 +250,8 @@ static void on_lost(void *userdata) {
 		cancel_discovery(vm);
 		virt_call_cancel(vm->balloon_call);
 		virt_call_cancel(vm->deflate_call);
-		vm->balloon_call = vm->deflate_call = NULL;
+		virt_call_cancel(vm->virtio_mem_call);
+		vm->balloon_call = vm->deflate_call = vm->virtio_mem_call = NULL;
 	}
 }
 
@@ -242,9 +276,17 @@ static void on_balloon_changed(void *userdata, const char *uuid, uint64_t actual
 		vm_balloon_seen(vm, actual);
 }
 
+static void on_virtio_mem_changed(void *userdata, const char *uuid, const char *alias, uint64_t plugged) {
+	struct vm *vm = find_by_uuid(userdata, uuid);
+
+	if (vm && vm->discovered && strcmp(alias, vm->info.vmem.alias) == 0)
+		vm_virtio_mem_seen(vm, plugged);
+}
+
 const struct virt_conn_callbacks vm_virt_callbacks = {
 	.connected = on_connected,
 	.lost = on_lost,
 	.domain_event = on_domain_event,
 	.balloon_changed = on_balloon_changed,
+	.virtio_mem_changed = on_virtio_mem_changed,
 };

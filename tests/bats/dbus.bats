@@ -89,7 +89,7 @@ xml_interface() {
 	run bus call org.hintd1 /org/hintd1 org.freedesktop.DBus.ObjectManager GetManagedObjects
 	assert_success
 	assert_output --partial '"/org/hintd1/machine/test"'
-	assert_output --partial '"org.hintd1.Machine" 31 "Name" s "test"'
+	assert_output --partial '"org.hintd1.Machine" 36 "Name" s "test"'
 	run vm_prop Name Running MaxMemory DiscardCapable AgentState Module Managed Shares Reclaim
 	assert_output $'s "test"\nb true\nt 8589934592\nb false\ns "absent"\nb false\nb true\nu 1000\nas 3 "unused" "volatile" "balloon"'
 	run vm_prop DiscardReason

@@ -145,13 +145,16 @@ print("ok")'
 	run hintctl show test
 	assert_success
 	local p
-	for p in Name Running MaxMemory BalloonActual BalloonTarget Backed Unused Volatile Stable \
+	for p in Name Running MaxMemory BalloonActual BalloonTarget VirtioMemSize VirtioMemBlockSize \
+		VirtioMemRequested VirtioMemPlugged LastInstrument Backed Unused Volatile Stable \
 		Hinted ReclaimedUnused ReclaimedVolatile ReclaimedBalloon GuestPressureSomeAvg10 \
 		SwapInRate MinMemory MaxMemorySetting Shares Priority Reclaim Managed Proactive AgentState AgentRejected \
 		Libvirt Module DiscardCapable DiscardReason Discard LastDecision LastDecisionTimestamp; do
 		assert_line --regexp "^ *$p: "
 	done
-	assert_equal "${#lines[@]}" 31
+	assert_equal "${#lines[@]}" 36
+	assert_line --regexp '^ +VirtioMemBlockSize: 0$'
+	assert_line --regexp '^ +LastInstrument: balloon$'
 	assert_line --regexp '^ +Name: test$'
 	assert_line --regexp '^ +MaxMemory: 8G$'
 	assert_line --regexp '^ +Reclaim: unused,volatile,balloon$'
@@ -287,7 +290,7 @@ print("ok")'
 	run hintctl show test --json
 	assert_success
 	run json 'len(d), d["Name"], type(d["LastDecisionTimestamp"]).__name__' <<< "$output"
-	assert_output "(31, 'test', 'int')"
+	assert_output "(36, 'test', 'int')"
 	run hintctl show --json
 	run json 'len(d), d["TickIntervalUSec"]' <<< "$output"
 	assert_output "(21, 1000000)"

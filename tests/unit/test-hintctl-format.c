@@ -337,7 +337,8 @@ TEST(property_tables_match_the_api) {
 	};
 	static const char *const machine[] = {
 		"Name s", "Running b", "MaxMemory t", "BalloonActual t", "BalloonTarget t",
-		"Backed t", "Unused t", "Volatile t", "Stable t", "Hinted t", "ReclaimedUnused t",
+		"VirtioMemSize t", "VirtioMemBlockSize t", "VirtioMemRequested t", "VirtioMemPlugged t",
+		"LastInstrument s", "Backed t", "Unused t", "Volatile t", "Stable t", "Hinted t", "ReclaimedUnused t",
 		"ReclaimedVolatile t", "ReclaimedBalloon t", "GuestPressureSomeAvg10 d",
 		"SwapInRate d", "MinMemory t", "MaxMemorySetting t", "Shares u", "Priority i",
 		"Reclaim as", "Managed b", "Proactive b", "AgentState s", "AgentRejected t", "Libvirt s", "Module b", "DiscardCapable b",
