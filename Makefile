@@ -194,10 +194,12 @@ check-bench: all $(BENCH_BINS)
 
 
 # Builds in parallel (the Debian guest image, mostly downloads and unpacking,
-# alongside the compilers), then runs the suites one after the other.
+# alongside the compilers), runs the suites without guests two at a time
+# (each one's output kept together), then the real-guest files one by one.
 check: deps
 	$(MAKE) -j$(shell nproc) all lab-image debian-image $(UNIT_BINS) $(ASAN_BINS) $(FUZZ_BINS) $(BENCH_BINS)
-	$(MAKE) check-lint check-unit check-asan check-fuzz check-bats check-bench check-vm
+	$(MAKE) -j2 --output-sync=target check-lint check-unit check-asan check-fuzz check-bats check-bench
+	$(MAKE) check-vm
 
 # Static analysis: cppcheck over every C file of the project; the few reports
 # it cannot get right are listed, with why, in tests/cppcheck.supp. Then the
