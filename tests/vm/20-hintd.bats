@@ -140,8 +140,11 @@ counter_above() { local c; c=$(counter); [[ -n $c ]] && ((c > $1)); } # MIB
 	lab track prometheus "$PROM_PID"
 	# 200 MiB of clean cache in a; then what a returned so far, as scraped.
 	lab run a 'cat /mnt/data/file0 /mnt/data/file1 /mnt/data/file2 > /dev/null' > /dev/null
-	sleep 3
 	wait_for 20 counter_above -1 || fail "Prometheus has no series of hintd: $(prom_query 'up')"
+	# Discards of free memory that go on meanwhile count too: the two
+	# figures are taken once the backing is still, after a scrape.
+	wait_for 40 backing_settled a || fail "a's backing keeps moving: $(backed_mib a) MiB"
+	sleep 2
 	counted_before=$(counter)
 	before=$(backed_mib a)
 	run hintctl reclaim --bytes 128M hintd-lab-a

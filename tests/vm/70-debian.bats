@@ -31,12 +31,6 @@ budget_config() { # FREE_MIB [LOW HIGH]
 
 ready_markers_at_least() { (($(grep -c '^HINTD-LAB-READY' "$LAB_DIR/guests/deb/console.log") >= $1)); }
 
-backing_settled() {
-	local a
-	a=$(backed_mib deb)
-	sleep 2
-	(($(backed_mib deb) - a <= 4 && a - $(backed_mib deb) <= 4))
-}
 
 no_oops() {
 	run lab run deb 'dmesg | grep -E "Oops|BUG:|WARNING:|general protection|Out of memory" || echo clean'
@@ -69,7 +63,7 @@ agent_and_module_up() {
 	# inflates the balloon of a guest this size, which the busybox tests cover.)
 	start_hintd "[Host]"
 	wait_agents deb
-	wait_for 30 backing_settled || fail "the backing keeps moving: $(backed_mib deb) MiB"
+	wait_for 30 backing_settled deb || fail "the backing keeps moving: $(backed_mib deb) MiB"
 	pre=$(backed_mib deb)
 	# A Debian guest keeps 20-50 MiB of free memory in pieces smaller than a
 	# hint (2 MiB) and already backed; a program takes those first. 350 MiB
@@ -104,7 +98,7 @@ agent_and_module_up() {
 	run lab run deb 'cat /mnt/data/file0 /mnt/data/file1 /mnt/data/file2 > /dev/null;
 		grep -E "^(Cached|Dirty):" /proc/meminfo'
 	report "$(echo "$output" | tr '\n' ' ')"
-	wait_for 30 backing_settled || fail "the backing keeps moving: $(backed_mib deb) MiB"
+	wait_for 30 backing_settled deb || fail "the backing keeps moving: $(backed_mib deb) MiB"
 	before=$(backed_mib deb)
 	# Under pressure, not an emergency: 200 MiB free, low watermark 300; 150
 	# MiB to find, less than the guest's cold cache (beyond it, hot cache is
@@ -155,7 +149,7 @@ hot_and_cold_round() { # LABEL
 	# would go on reading.)
 	lab run deb "find /usr/lib /usr/share -xdev -type f -size +16k -printf '%s %p\n' > /tmp/cold.list;
 		awk '{ s += \$1; print \$2; if (s > 150 * 1048576) exit }' /tmp/cold.list | xargs cat > /dev/null"
-	wait_for 30 backing_settled || fail "the backing keeps moving: $(backed_mib deb) MiB"
+	wait_for 30 backing_settled deb || fail "the backing keeps moving: $(backed_mib deb) MiB"
 	report "$1: before: $(lab run deb 'grep -E "^(Active|Inactive)\(file\):" /proc/meminfo | tr -s " " | tr "\n" " "'), hot resident $(hot_resident_pct)%"
 	before=$(backed_mib deb)
 	mark=$(hintd_log_mark)
@@ -208,7 +202,7 @@ freed_back() { (((backed0 - $(backed_mib deb)) * 100 >= freed * $1)); } # PERCEN
 	wait_agents deb
 	lab run deb 'sync; echo 3 > /proc/sys/vm/drop_caches'
 	lab run deb 'cat /mnt/data/file0 > /dev/null & cat /mnt/data/file1 > /dev/null & wait'
-	wait_for 30 backing_settled || fail "the backing keeps moving: $(backed_mib deb) MiB"
+	wait_for 30 backing_settled deb || fail "the backing keeps moving: $(backed_mib deb) MiB"
 	# What the drop frees is what was cached of file0 (MemFree would also
 	# move with the pages the module holds out while they are hinted).
 	freed=$(lab run deb 'fincore -b -n -o RES /mnt/data/file0' | awk '{ print int($1 / 1048576) }')
@@ -268,7 +262,7 @@ freed_back() { (((backed0 - $(backed_mib deb)) * 100 >= freed * $1)); } # PERCEN
 		fail "the agent was not heard after the reboot"
 	agent_and_module_up
 	# Boot-time services settle first: the backing holds still for 2 s.
-	wait_for 30 backing_settled || fail "the backing keeps moving: $(backed_mib deb) MiB"
+	wait_for 30 backing_settled deb || fail "the backing keeps moving: $(backed_mib deb) MiB"
 	from=$(hintd_log_mark)
 	base=$(backed_mib deb)
 	run lab run deb 'memtouch 200'

@@ -99,6 +99,14 @@ wait_agents() { # NAME...
 
 backed_mib() { echo $(($(lab backed "$1") >> 20)); }
 backed_at_most() { (($(backed_mib "$1") <= $2)); } # NAME MIB
+# The guest's backing moved by at most 4 MiB over 2 s.
+backing_settled() { # NAME
+	local a b
+	a=$(backed_mib "$1")
+	sleep 2
+	b=$(backed_mib "$1")
+	((b - a <= 4 && a - b <= 4))
+}
 
 # Host memory behind all the guests named, in MiB.
 total_backed_mib() { # NAME...
