@@ -7,13 +7,14 @@
 #include <string.h>
 #include "policy-tick.h"
 
-#define SHORT_SETTLE_USEC (5 * USEC_PER_SEC)
+#define SHORT_SETTLE_USEC (15 * USEC_PER_SEC)
 
 /* Inflation already on its way counts first; then the VMs that may give
  * more this tick: not short, no balloon action yet, and not deflated
  * within reverse_holdoff (in an emergency, within SHORT_SETTLE_USEC: a
- * guest that was short a moment ago is still allocating, and taking its
- * deflation back at once only makes it run out). */
+ * guest that was short a moment ago is still allocating — a program that
+ * takes a few hundred MiB takes seconds to touch and use them under TCG —
+ * and taking its deflation back then only makes it run out). */
 static void balloon_candidates(struct tick *t) {
 	t->n_order = 0;
 	for (size_t i = 0; t->need > 0 && i < t->n_vms; i++) {

@@ -846,9 +846,10 @@ TEST(thrash_guard) {
 	CHECK(!find(&p, 0, ACTION_BALLOON));
 	plan_done(&p);
 
-	/* ...unless the host is in an emergency (below half the low mark)... */
+	/* ...unless the host is in an emergency (below half the low mark),
+	 * past the short settle... */
 	h = host_free(MiB(100));
-	decide(&c, &h, vms, 1, &hist, NOW + SEC(10), &p);
+	decide(&c, &h, vms, 1, &hist, NOW + SEC(16), &p);
 	CHECK(find(&p, 0, ACTION_BALLOON));
 	plan_done(&p);
 
@@ -1712,7 +1713,8 @@ TEST(step_balloon_one_vm) {
 		{ "at MinMemory", MiB(200), 0, 0, GiB(4), 0, RUNGS_ALL, 0 },
 		{ "deflated 10 s ago", MiB(200), 0, 0, 0, SEC(10), RUNGS_ALL, 0 },
 		{ "deflated 30 s ago", MiB(200), 0, 0, 0, SEC(30), RUNGS_ALL, GiB(4) - MiB(64) },
-		{ "deflated 10 s ago, emergency", MiB(100), 0, 0, 0, SEC(10), RUNGS_ALL,
+		{ "deflated 10 s ago, emergency", MiB(100), 0, 0, 0, SEC(10), RUNGS_ALL, 0 },
+		{ "deflated 20 s ago, emergency", MiB(100), 0, 0, 0, SEC(20), RUNGS_ALL,
 		  GiB(4) - MiB(64) },
 		{ "balloon rung excluded", MiB(200), 0, 0, 0, 0,
 		  RUNG_BIT(RUNG_UNUSED) | RUNG_BIT(RUNG_VOLATILE), 0 },
@@ -1957,7 +1959,11 @@ TEST(emergency_leaves_a_just_deflated_guest_alone_for_a_moment) {
 	decide(&c, &h, vms, 1, &hist, NOW, &p);
 	CHECK(find(&p, 0, ACTION_BALLOON) == NULL);
 	plan_done(&p);
-	hist.vm[0].last_deflate = NOW - 6 * USEC_PER_SEC;
+	hist.vm[0].last_deflate = NOW - 10 * USEC_PER_SEC;
+	decide(&c, &h, vms, 1, &hist, NOW, &p);
+	CHECK(find(&p, 0, ACTION_BALLOON) == NULL);
+	plan_done(&p);
+	hist.vm[0].last_deflate = NOW - 16 * USEC_PER_SEC;
 	decide(&c, &h, vms, 1, &hist, NOW, &p);
 	CHECK(find(&p, 0, ACTION_BALLOON) != NULL);
 	plan_done(&p);
