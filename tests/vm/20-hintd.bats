@@ -114,6 +114,9 @@ budget_config() { # FREE_MIB [EXTRA-CONFIG [LOW HIGH]]
 	((lowest >= 300)) || fail "c went down to ${lowest} MiB"
 }
 
+# The guest allocates faster than any control loop answers (its headroom
+# lasts well under a second): its balloon has deflate-on-oom, as the README
+# asks, and hintd must see it short and deflate it.
 @test "d: a ballooned guest that starts allocating is deflated before it runs out" {
 	start_hintd "$(printf '[Host]\nBudget=200M\nLowWatermark=100M\nHighWatermark=150M')"
 	# Wait until a is ballooned well below what the workload needs.
