@@ -203,6 +203,13 @@ freed_back() { (((backed0 - $(backed_mib deb)) * 100 >= freed * $1)); } # PERCEN
 	lab run deb 'sync; echo 3 > /proc/sys/vm/drop_caches'
 	lab run deb 'cat /mnt/data/file0 > /dev/null & cat /mnt/data/file1 > /dev/null & wait'
 	wait_for 30 backing_settled deb || fail "the backing keeps moving: $(backed_mib deb) MiB"
+	# Under pressure for the rest of the test, whatever the reads left: a
+	# budget 200 MiB over what the guest holds now (below the low mark),
+	# which its free memory cannot make up.
+	printf '%s\n' "$(budget_config 200 300 400; printf '[VM hintd-lab-deb]\nReclaim=unused\n')" > "$BATS_FILE_TMPDIR/hintd.conf"
+	kill -HUP "$HINTD_PID"
+	sleep 3
+	wait_for 30 backing_settled deb || fail "the backing keeps moving: $(backed_mib deb) MiB"
 	# What the drop frees is what was cached of file0 (MemFree would also
 	# move with the pages the module holds out while they are hinted).
 	freed=$(lab run deb 'fincore -b -n -o RES /mnt/data/file0' | awk '{ print int($1 / 1048576) }')
