@@ -272,7 +272,7 @@ static uint64_t hintd_batch(struct setup *s, struct batch_table *t, const struct
 		}
 		r = mincore_accounting
 			? discard_mincore(s, b->ranges[k].offset, b->ranges[k].len, &f)
-			: backing_discard(&s->backing, b->ranges[k].offset, b->ranges[k].len, &f);
+			: backing_discard(&s->backing, b->ranges[k].offset, b->ranges[k].len, false, &f);
 		if (r < 0) {
 			errno = -r;
 			die("backing_discard");

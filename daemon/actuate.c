@@ -110,8 +110,10 @@ static void send_virtio_mem(struct vm *vm, uint64_t bytes) {
 		vm->virtio_mem_waiting = true;
 	} else
 		start_virtio_mem_call(vm, bytes);
-	if (vm->virtio_mem_call)
+	if (vm->virtio_mem_call) {
 		vm->state.commanded.virtio_mem_requested = bytes;
+		vm->state.commanded.virtio_mem_asked_at = manager_now(vm->manager);
+	}
 }
 
 /* Finer hints while scattered free memory stays backed (soon under

@@ -207,19 +207,44 @@ uint64_t backing_hint_granularity(uint64_t asked, uint64_t page_size) {
 	return asked < page_size ? page_size : asked;
 }
 
-int backing_discard(const struct backing *b, uint64_t offset, uint64_t len, uint64_t *ret_freed) {
-	uint64_t before, after;
-	int r;
-
-	if (offset > b->size || len > b->size - offset)
-		return -ERANGE;
+/* Punches the whole pages of [offset, offset+len); a range with none is
+ * left alone. */
+static int punch_whole_pages(const struct backing *b, uint64_t offset, uint64_t len) {
 	/* A backing whose page size is unknown is punched as asked. */
 	if (b->page_size > 1)
 		backing_whole_pages(offset, len, b->page_size, &offset, &len);
-	if (len == 0) {
-		*ret_freed = 0;
-		return 0;
+	if (len > 0 && fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t) offset, (off_t) len) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Punches each stretch of [offset, end) that holds data, nothing else. */
+static int punch_data(const struct backing *b, uint64_t offset, uint64_t end) {
+	while (offset < end) {
+		off_t data = lseek(b->fd, (off_t) offset, SEEK_DATA), hole;
+		if (data < 0)
+			return errno == ENXIO ? 0 : -errno;	/* no data after offset */
+		if ((uint64_t) data >= end)
+			return 0;
+		hole = lseek(b->fd, data, SEEK_HOLE);
+		if (hole < 0)
+			return -errno;
+		int r = punch_whole_pages(b, (uint64_t) data, MIN((uint64_t) hole, end) - (uint64_t) data);
+		if (r < 0)
+			return r;
+		offset = (uint64_t) hole;
 	}
+	return 0;
+}
+
+int backing_discard(const struct backing *b, uint64_t offset, uint64_t len, bool data_only,
+		    uint64_t *ret_freed) {
+	uint64_t before, after;
+	int r;
+
+	*ret_freed = 0;
+	if (offset > b->size || len > b->size - offset)
+		return -ERANGE;
 	/* What the punch gave back is what the file's block count lost: O(1),
 	 * where walking the range with SEEK_DATA/SEEK_HOLE costs as much as the
 	 * populated file after it. A page the guest faults in meanwhile only
@@ -227,8 +252,9 @@ int backing_discard(const struct backing *b, uint64_t offset, uint64_t len, uint
 	r = backing_allocated(b, &before);
 	if (r < 0)
 		return r;
-	if (fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t) offset, (off_t) len) < 0)
-		return -errno;
+	r = data_only ? punch_data(b, offset, offset + len) : punch_whole_pages(b, offset, len);
+	if (r < 0)
+		return r;
 	r = backing_allocated(b, &after);
 	if (r < 0)
 		return r;

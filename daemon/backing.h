@@ -92,8 +92,11 @@ uint64_t backing_hint_granularity(uint64_t asked, uint64_t page_size);
 /* Punches the whole pages of [offset, offset+len) out of the backing (the
  * rest is left alone: a partial huge page would be zeroed, not freed) and
  * returns in *ret_freed the host memory that gave back (the drop in
- * allocated blocks). */
-int backing_discard(const struct backing *b, uint64_t offset, uint64_t len, uint64_t *ret_freed);
+ * allocated blocks). With data_only, only the stretches that hold data are
+ * punched: a virtio-mem device's backend, where a hole may be a block the
+ * guest has not plugged. */
+int backing_discard(const struct backing *b, uint64_t offset, uint64_t len, bool data_only,
+		    uint64_t *ret_freed);
 
 /* The process (thread group) a thread belongs to, from proc_root/TID/status. */
 int process_of_thread(const char *proc_root, pid_t tid, pid_t *ret_pid);

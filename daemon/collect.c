@@ -50,7 +50,7 @@ void vm_virtio_mem_seen(struct vm *vm, uint64_t plugged) {
 	if (plugged < d->plugged)
 		d->settling += d->plugged - plugged;
 	if (plugged != d->plugged)
-		vm->virtio_mem_seen_at = manager_now(vm->manager);
+		vm->state.measured.virtio_mem.changed_at = manager_now(vm->manager);
 	d->plugged = plugged;
 }
 
@@ -63,7 +63,7 @@ static uint64_t balloon_from_stats(const struct vm *vm, uint64_t current, usec_t
 
 	if (!s->virtio_mem.block_size)
 		return current;
-	if (vm->virtio_mem_seen_at > submitted || current <= s->virtio_mem.plugged)
+	if (vm->state.measured.virtio_mem.changed_at > submitted || current <= s->virtio_mem.plugged)
 		return 0;
 	return MIN(current - s->virtio_mem.plugged, s->max_memory - MIN(s->max_memory, s->virtio_mem.size));
 }
@@ -90,7 +90,7 @@ static void apply_memstats(struct vm *vm, const struct virt_domain_stats *d, use
 	if (!backing_set_open(&vm->backings))
 		s->backed = ms->rss;
 	/* Read after the last unplug: backed shows it. */
-	if (submitted > vm->virtio_mem_seen_at)
+	if (submitted > vm->state.measured.virtio_mem.changed_at)
 		s->virtio_mem.settling = 0;
 }
 

@@ -58,8 +58,11 @@ static void punch_batch(struct vm *vm, struct batch *b) {
 			ok = false;
 			break;
 		}
-		int r = backing_discard(&vm->backings.b[b->ranges[i].backend], b->ranges[i].offset,
-					b->ranges[i].len, &f);
+		unsigned k = b->ranges[i].backend;
+		/* Of a virtio-mem device's memory, only what the guest plugged
+		 * holds data (QEMU discards what it unplugs). */
+		int r = backing_discard(&vm->backings.b[k], b->ranges[i].offset, b->ranges[i].len,
+					vm->batches.map->backends[k].pluggable, &f);
 		if (r < 0) {
 			log_warning_errno(r, "%s: discard of 0x%" PRIx64 "+0x%" PRIx64 " failed: %m",
 					  vm->id.name, b->ranges[i].gpa, b->ranges[i].len);

@@ -50,7 +50,6 @@ struct vm {
 	uint64_t virtio_mem_confirmed;	/* libvirt's requested size, as last known */
 	uint64_t virtio_mem_pending;	/* requested size to send next */
 	bool virtio_mem_waiting;	/* virtio_mem_pending is set */
-	usec_t virtio_mem_seen_at;	/* when libvirt last said the plugged size changed */
 
 	struct agent *agent;
 	struct batch_table batches;

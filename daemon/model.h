@@ -95,6 +95,7 @@ struct vm_virtio_mem {
 	uint64_t settling;		/* unplugged since the host's figures were last
 					 * read (QEMU's RSS comes with the statistics):
 					 * returned, not yet seen in backed */
+	usec_t changed_at;		/* when plugged last changed (or was first read) */
 };
 
 /* What moved a VM's size (shrink rung, deflate-first, slack) last. */
@@ -148,6 +149,7 @@ struct vm_commanded {
 	/* The virtio-mem device's requested size: libvirt's when the domain
 	 * was read, then what hintd sent (whole blocks). */
 	uint64_t virtio_mem_requested;
+	usec_t virtio_mem_asked_at;	/* when hintd sent that request; 0 = never */
 	enum instrument last_instrument;	/* what hintd moved last */
 };
 

@@ -45,6 +45,31 @@ static size_t resize_virtio_mem(struct tick *t, size_t i, uint64_t requested, co
 	return 1;
 }
 
+bool virtio_mem_stalled(const struct vm_state *v, usec_t now) {
+	const struct vm_virtio_mem *d = &v->measured.virtio_mem;
+	usec_t since = MAX(v->commanded.virtio_mem_asked_at, d->changed_at);
+
+	return d->block_size > 0 && v->commanded.virtio_mem_requested < d->plugged && since > 0 &&
+	       sub_sat(now, since) >= VIRTIO_MEM_STALL_USEC;
+}
+
+/* A device that does not unplug keeps what it has plugged: the balloon
+ * takes the rest of the way (the VM's floor counts what it keeps). */
+static size_t shrink_past_stalled(struct tick *t, size_t i, uint64_t target, const char *why,
+				  const char *tail) {
+	const struct vm_virtio_mem *d = &t->vms[i].measured.virtio_mem;
+	uint64_t balloon = t->work[i].balloon_pending;
+	char stalled[ACTION_REASON_MAX];
+
+	/* What the device did comes first: the explanation may be cut. */
+	snprintf(stalled, sizeof stalled, "%s; virtio-mem unplugged nothing in %llu s (%s plugged, %s asked)",
+		 why, (unsigned long long) (VIRTIO_MEM_STALL_USEC / USEC_PER_SEC), SZ(d->plugged),
+		 SZ(t->vms[i].commanded.virtio_mem_requested));
+	if (target <= d->plugged)
+		return 0;
+	return target - d->plugged < balloon ? resize_balloon(t, i, target - d->plugged, stalled, tail) : 0;
+}
+
 /* Shrinking: the device gives down to nothing plugged, rounded up to whole
  * blocks so the guest never ends below target (its floor); below that, the
  * balloon. */
@@ -52,6 +77,9 @@ static size_t shrink(struct tick *t, size_t i, uint64_t target, const char *why,
 	const struct vm_virtio_mem *d = &t->vms[i].measured.virtio_mem;
 	const struct vm_work *w = &t->work[i];
 	uint64_t requested = t->vms[i].commanded.virtio_mem_requested;
+
+	if (w->virtio_mem_stalled)
+		return shrink_past_stalled(t, i, target, why, tail);
 
 	if (target >= w->balloon_pending) {
 		uint64_t next = MIN(round_up(target - w->balloon_pending, d->block_size), d->size);

@@ -47,6 +47,7 @@ struct vm_work {
 	bool is_short;		/* needs memory back: deflate, never reclaim */
 	bool balloon_done;	/* resized this tick (balloon, virtio-mem or both) */
 	bool virtio_mem;	/* has a virtio-mem device: it moves first */
+	bool virtio_mem_stalled;	/* asked to unplug, it did not (virtio_mem_stalled()) */
 	uint64_t cap;		/* largest size allowed */
 	uint64_t floor;		/* smallest size allowed */
 	uint64_t pending;	/* size once in-flight changes land:

@@ -145,8 +145,15 @@ void assess_vms(struct tick *t) {
 		if (v->commanded.balloon_target > 0 && v->commanded.balloon_target < v->measured.balloon_actual)
 			w->balloon_pending = v->commanded.balloon_target;	/* inflation still on its way */
 		w->virtio_mem = v->measured.virtio_mem.block_size > 0;
-		/* An unplug still on its way counts as done. */
-		w->virtio_mem_pending = MIN(v->measured.virtio_mem.plugged, v->commanded.virtio_mem_requested);
+		w->virtio_mem_stalled = virtio_mem_stalled(v, t->now);
+		/* The balloon alone shrinks it then, and never below the
+		 * smallest guest on top of what the device keeps. */
+		if (w->virtio_mem_stalled)
+			w->floor = MAX(w->floor, v->measured.virtio_mem.plugged + t->cfg->guest_floor);
+		/* An unplug still on its way counts as done; one the guest
+		 * does not carry out, as nothing. */
+		w->virtio_mem_pending = w->virtio_mem_stalled ? v->measured.virtio_mem.plugged
+			: MIN(v->measured.virtio_mem.plugged, v->commanded.virtio_mem_requested);
 		w->pending = w->balloon_pending + w->virtio_mem_pending;
 	}
 }

@@ -118,4 +118,11 @@ unsigned cache_cost(double cache_refault_rate);
 #define PROACTIVE_BACKOFF_USEC (60 * USEC_PER_SEC)
 #define PROACTIVE_PSI_TARGET 0.15
 
+/* A guest asked to unplug has unplugged nothing for VIRTIO_MEM_STALL_USEC
+ * since it was asked (or since it last unplugged): it refuses, or cannot.
+ * Its request no longer counts as memory on its way, and the balloon
+ * shrinks it instead. */
+#define VIRTIO_MEM_STALL_USEC (10 * USEC_PER_SEC)
+bool virtio_mem_stalled(const struct vm_state *v, usec_t now);
+
 #endif /* HINTD_POLICY_H */

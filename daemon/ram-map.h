@@ -10,6 +10,7 @@
 #ifndef HINTD_RAM_MAP_H
 #define HINTD_RAM_MAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,10 @@
 struct ram_backend {
 	char name[64];
 	uint64_t size;		/* bytes */
+	/* A memory device's backend (virtio-mem): the guest plugs parts of
+	 * it, and QEMU discards every part it unplugs, so a part that holds
+	 * data on the host is a plugged one. */
+	bool pluggable;
 };
 
 struct ram_segment {

@@ -189,6 +189,42 @@ int virt_parse_gpa2hva(const char *text, char *region, size_t region_len, uint64
 	return 0;
 }
 
+int virt_parse_memory_devices(const char *json, struct ram_backend *backends, size_t n_backends) {
+	json_t *root = json_loads(json, 0, NULL), *devices = json_object_get(root, "return"), *dev;
+	int r = 0;
+	size_t i;
+
+	if (!json_is_array(devices))
+		r = -EBADMSG;
+	json_array_foreach(devices, i, dev) {
+		const char *type = json_string_value(json_object_get(dev, "type"));
+		const char *memdev = json_string_value(json_object_get(json_object_get(dev, "data"), "memdev"));
+		size_t b;
+
+		if (!type) {
+			r = -EBADMSG;
+			break;
+		}
+		if (strcmp(type, "virtio-mem") != 0)
+			continue;
+		/* QEMU names the backend by its object path. */
+		if (!memdev || strncmp(memdev, "/objects/", 9) != 0) {
+			r = -EBADMSG;
+			break;
+		}
+		for (b = 0; b < n_backends && strcmp(backends[b].name, memdev + 9) != 0; b++)
+			;
+		if (b == n_backends) {
+			r = -ENOENT;
+			break;
+		}
+		backends[b].pluggable = true;
+		r++;
+	}
+	json_decref(root);
+	return r;
+}
+
 /* Says why the discard path is not open; returns r. */
 _printf_(3, 4) static int why(struct virt_discovery *d, int r, const char *fmt, ...) {
 	va_list ap;
@@ -219,7 +255,7 @@ static int discover_pid(virDomainPtr dom, struct virt_discovery *d) {
 
 /* The RAM backends and where the guest sees each of them. */
 static int discover_map(virDomainPtr dom, struct virt_discovery *d) {
-	_cleanup_free_ char *memdev = NULL, *mtree = NULL;
+	_cleanup_free_ char *memdev = NULL, *devices = NULL, *mtree = NULL;
 	struct ram_backend backends[RAM_MAP_MAX_BACKENDS];
 	int n, r;
 
@@ -231,11 +267,15 @@ static int discover_map(virDomainPtr dom, struct virt_discovery *d) {
 		return why(d, n, "QEMU's memory backend list is unusable: %s", strerror(-n));
 	if (n == 0)
 		return why(d, -ENOENT, "QEMU lists no memory backend");
-	/* The guest hints free memory in what it plugged as well: until those
-	 * hints can be checked against what is plugged, none are taken. */
-	if (d->info.vmem.alias[0])
-		return why(d, -EOPNOTSUPP, "%d memory backends: the virtio-mem device's is one of them "
-			   "(discarding hints with it is not supported yet)", n);
+	/* The guest hints free memory in what it plugged of a virtio-mem
+	 * device as well: such backends are only punched where they hold data. */
+	r = monitor(dom, "{\"execute\":\"query-memory-devices\"}", false, &devices);
+	if (r < 0)
+		return why(d, r, "QEMU did not list its memory devices");
+	r = virt_parse_memory_devices(devices, backends, (size_t) n);
+	if (r < 0)
+		return why(d, r, "cannot tell which memory backends belong to virtio-mem devices: %s",
+			   r == -ENOENT ? "a device's backend is not listed" : "unreadable answer");
 	r = monitor(dom, "info mtree -f", true, &mtree);
 	if (r < 0)
 		return why(d, r, "QEMU did not show its memory tree");

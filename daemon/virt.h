@@ -72,6 +72,11 @@ void virt_discover(virDomainPtr dom, int stats_period_sec, struct virt_discovery
 /* Parsers of QEMU's answers. */
 int virt_parse_vcpu_thread(const char *query_cpus_fast_json, pid_t *ret_tid);
 int virt_parse_gpa2hva(const char *text, char *region, size_t region_len, uint64_t *ret_hva);
+/* Marks the backends of the virtio-mem devices in a query-memory-devices
+ * answer as pluggable. Returns how many devices, -EBADMSG for an answer it
+ * cannot read, -ENOENT when a device's backend is not among backends. */
+int virt_parse_memory_devices(const char *query_memory_devices_json, struct ram_backend *backends,
+			      size_t n_backends);
 
 /* The last libvirt error as a negative errno, logged with what failed. */
 int virt_error(const char *what, const char *name);

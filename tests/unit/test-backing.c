@@ -94,7 +94,7 @@ TEST(discard_never_punches_part_of_a_page) {
 	CHECK_EQ_INT(backing_allocated(&b, &backed_before), 0);
 
 	/* 1 MiB..4 MiB: only 2..4 MiB goes; 1..2 MiB keeps its contents. */
-	CHECK_EQ_INT(backing_discard(&b, MiB(1), MiB(3), &freed), 0);
+	CHECK_EQ_INT(backing_discard(&b, MiB(1), MiB(3), false, &freed), 0);
 	CHECK_EQ_U64(freed, MiB(2));
 	CHECK_EQ_INT((unsigned char) p[MiB(1)], 0xa5);
 	CHECK_EQ_INT((unsigned char) p[MiB(2) - 1], 0xa5);
@@ -103,16 +103,60 @@ TEST(discard_never_punches_part_of_a_page) {
 	CHECK_EQ_INT((unsigned char) p[MiB(4)], 0xa5);
 	/* 4 KiB inside a page: nothing is punched, nothing changes. */
 	freed = 1;
-	CHECK_EQ_INT(backing_discard(&b, MiB(6), 4096, &freed), 0);
+	CHECK_EQ_INT(backing_discard(&b, MiB(6), 4096, false, &freed), 0);
 	CHECK_EQ_U64(freed, 0);
 	CHECK_EQ_INT((unsigned char) p[MiB(6)], 0xa5);
 	CHECK_EQ_INT(backing_allocated(&b, &backed), 0);
 	/* No more than the one whole page went, whatever else shmem counts. */
 	CHECK(backed + MiB(2) >= backed_before);
 	/* Outside the file: refused. */
-	CHECK_EQ_INT(backing_discard(&b, MiB(7), MiB(2), &freed), -ERANGE);
+	CHECK_EQ_INT(backing_discard(&b, MiB(7), MiB(2), false, &freed), -ERANGE);
 
 	munmap(p, MiB(8));
+	close(fd);
+}
+
+/* A virtio-mem device's backend: only what holds data is punched, in
+ * whatever stretches it lies, and each stretch rounded in to whole pages. */
+TEST(discard_of_data_only_walks_the_stretches_that_hold_data) {
+	int fd = memfd_create("test-backing-data", MFD_CLOEXEC);
+	struct backing b = { .fd = fd, .size = MiB(16), .page_size = 4096 };
+	uint64_t freed = 1, backed = 0;
+	char *p;
+
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	CHECK_EQ_INT(ftruncate(fd, (off_t) MiB(16)), 0);
+	p = mmap(NULL, MiB(16), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CHECK(p != MAP_FAILED);
+	if (p == MAP_FAILED) {
+		close(fd);
+		return;
+	}
+	/* Data in 1..2 MiB, 5..7 MiB and 12..13 MiB; holes elsewhere. */
+	memset(p + MiB(1), 0x5a, MiB(1));
+	memset(p + MiB(5), 0x5a, MiB(2));
+	memset(p + MiB(12), 0x5a, MiB(1));
+	/* 0..6 MiB: the first stretch and half the second go. (Reading a
+	 * hole of a shared memfd allocates a page: contents are read last.) */
+	CHECK_EQ_INT(backing_discard(&b, 0, MiB(6), true, &freed), 0);
+	CHECK_EQ_U64(freed, MiB(2));
+	/* 6..16 MiB: what is left of the second and the third. */
+	CHECK_EQ_INT(backing_discard(&b, MiB(6), MiB(10), true, &freed), 0);
+	CHECK_EQ_U64(freed, MiB(2));
+	CHECK_EQ_INT(backing_allocated(&b, &backed), 0);
+	CHECK_EQ_U64(backed, 0);
+	/* Nothing but holes: nothing to do; outside the file: refused. */
+	CHECK_EQ_INT(backing_discard(&b, 0, MiB(16), true, &freed), 0);
+	CHECK_EQ_U64(freed, 0);
+	CHECK_EQ_INT(backing_discard(&b, MiB(15), MiB(2), true, &freed), -ERANGE);
+	/* What was punched reads as zero. */
+	CHECK_EQ_INT(p[MiB(1)], 0);
+	CHECK_EQ_INT(p[MiB(7) - 1], 0);
+	CHECK_EQ_INT(p[MiB(12)], 0);
+
+	munmap(p, MiB(16));
 	close(fd);
 }
 

@@ -222,6 +222,51 @@ TEST(unplug_on_its_way_is_not_asked_again) {
 	plan_done(&p);
 }
 
+/* A guest that does not unplug (its driver unbound, its memory pinned):
+ * after VIRTIO_MEM_STALL_USEC its request no longer counts as memory on
+ * its way, the balloon shrinks it, and the device is not asked again. */
+TEST(device_that_does_not_unplug_is_passed_over_for_the_balloon) {
+	struct policy_config c = config();
+	struct host_state h = host_free(MiB(200));	/* need 312 MiB */
+	struct vm_state vms[1] = { vm_new("a", MiB(512), GiB(1)) };
+	struct hist hist;
+	struct plan p;
+	uint64_t target;
+
+	hist_init(&hist);
+	vms[0].measured.virtio_mem.changed_at = NOW - SEC(60);
+	vms[0].commanded.virtio_mem_requested = MiB(512);
+	/* Asked 5 s ago: still on its way, nothing more to do. */
+	vms[0].commanded.virtio_mem_asked_at = NOW - SEC(5);
+	CHECK(!virtio_mem_stalled(&vms[0], NOW));
+	decide(&c, &h, vms, 1, &hist, NOW, &p);
+	CHECK_EQ_U64(p.n_actions, 0);
+	plan_done(&p);
+	/* 10 s and nothing unplugged: the balloon inflates, within a step. */
+	CHECK(virtio_mem_stalled(&vms[0], NOW + SEC(5)));
+	decide(&c, &h, vms, 1, &hist, NOW + SEC(5), &p);
+	CHECK(!find(&p, 0, ACTION_VIRTIO_MEM));
+	target = bytes(&p, 0, ACTION_BALLOON);
+	CHECK(target < MiB(512) && target + c.balloon_step >= MiB(512));
+	if (!strstr(reason(&p, 0, ACTION_BALLOON), "virtio-mem unplugged nothing in 10 s (1024 MiB plugged, 512 MiB asked): inflate by"))
+		CHECK_STREQ(reason(&p, 0, ACTION_BALLOON), "");
+	plan_done(&p);
+	/* The balloon never goes below GuestFloor on top of what the device
+	 * keeps. */
+	hist_init(&hist);
+	vms[0].measured.balloon_actual = vms[0].commanded.balloon_target = MiB(130);
+	decide(&c, &h, vms, 1, &hist, NOW + SEC(5), &p);
+	CHECK_EQ_U64(bytes(&p, 0, ACTION_BALLOON), MiB(128));
+	plan_done(&p);
+	/* It unplugged a block 3 s ago: it is moving, not stalled. */
+	vms[0].measured.virtio_mem.changed_at = NOW + SEC(2);
+	CHECK(!virtio_mem_stalled(&vms[0], NOW + SEC(5)));
+	/* Asked for no less than it has: nothing to stall on. */
+	vms[0].measured.virtio_mem.changed_at = NOW - SEC(60);
+	vms[0].commanded.virtio_mem_requested = GiB(1);
+	CHECK(!virtio_mem_stalled(&vms[0], NOW + SEC(5)));
+}
+
 TEST(unplugged_not_yet_in_the_host_figures_counts) {
 	struct policy_config c = config();
 	struct host_state h = host_free(MiB(200));	/* need 312 MiB */

@@ -147,6 +147,32 @@ TEST(request_xml_refuses_what_it_cannot_send) {
 	free(xml);
 }
 
+/* QEMU's query-memory-devices (QEMU 7.2, lab start --virtio-mem 512) marks
+ * the device's backend, and only it, as one the guest plugs parts of. */
+TEST(memory_devices_mark_the_virtio_mem_backend) {
+	static const char answer[] =
+		"{\"return\":[{\"type\":\"dimm\",\"data\":{\"memdev\":\"/objects/memdimm0\"}},"
+		"{\"type\":\"virtio-mem\",\"data\":{\"memdev\":\"/objects/memvirtiomem0\","
+		"\"memaddr\":4294967296,\"block-size\":2097152,\"size\":536870912,\"node\":0,"
+		"\"requested-size\":536870912,\"id\":\"virtiomem0\"}}],\"id\":\"libvirt-420\"}";
+	struct ram_backend b[3] = { { .name = "memvirtiomem0" }, { .name = "ram-node0" }, { .name = "memdimm0" } };
+
+	CHECK_EQ_INT(virt_parse_memory_devices(answer, b, 3), 1);
+	CHECK(b[0].pluggable);
+	CHECK(!b[1].pluggable && !b[2].pluggable);
+	/* None: nothing marked. */
+	b[0].pluggable = false;
+	CHECK_EQ_INT(virt_parse_memory_devices("{\"return\":[]}", b, 3), 0);
+	CHECK(!b[0].pluggable);
+	/* A device whose backend QEMU did not list, answers it cannot read. */
+	CHECK_EQ_INT(virt_parse_memory_devices(answer, b + 1, 2), -ENOENT);
+	CHECK_EQ_INT(virt_parse_memory_devices("{\"return\":{}}", b, 3), -EBADMSG);
+	CHECK_EQ_INT(virt_parse_memory_devices("{\"return\":[{\"type\":\"virtio-mem\",\"data\":{}}]}", b, 3),
+		     -EBADMSG);
+	CHECK_EQ_INT(virt_parse_memory_devices("{\"return\":[{\"data\":{}}]}", b, 3), -EBADMSG);
+	CHECK_EQ_INT(virt_parse_memory_devices("not json", b, 3), -EBADMSG);
+}
+
 int main(void) {
 	return run_tests();
 }

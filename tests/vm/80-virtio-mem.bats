@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # hintd on one guest with 256 MiB of boot RAM and a virtio-mem device of
-# 512 MiB (768 MiB in all), on a private bus. virtio-mem moves before the
+# 512 MiB (768 MiB in all), on a private bus, without the guest module (no
+# free-page hints: 81-virtio-mem-hints has them). virtio-mem moves before the
 # balloon: measured on the host by the guest's RAM backings (the lab's
 # `backed`: both memfds) and by what libvirt reports plugged, never by
 # hintd's counters.
@@ -28,9 +29,8 @@ guest_mib() { echo $(($(balloon_mib v) + $(vmem_mib current))); }
 # The time of day in ms.
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
-# A budget well below what QEMU holds now (hintd counts its RSS, which
-# moves by tens of MiB: no discard path with two RAM backends) and a high
-# watermark of 320 MiB: more to reclaim than one step of 256 MiB.
+# A budget well below what QEMU holds now (its RSS moves by tens of MiB)
+# and a high watermark of 320 MiB: more to reclaim than one step of 256 MiB.
 pressure_config() {
 	printf '[Host]\nBudget=%sM\nLowWatermark=260M\nHighWatermark=320M\n' "$(($(memstat v rss) / 1024 - 128))"
 	# A guest that allocates is seen short 128 MiB before it runs out.
@@ -101,6 +101,34 @@ pressure_config() {
 		fail "no deflate-first by virtio-mem: $(hintd_log | grep 'hintd-lab-v: .*virtio-mem' | head -20)"
 	((high > low)) || fail "nothing plugged back"
 	((low >= MIN)) || fail "the guest went down to ${low} MiB"
+	run lab run v 'dmesg | grep -ciE "out of memory|oom-kill" || true'
+	assert_output "0"
+}
+
+@test "a guest that does not unplug: asked once, the balloon takes the rest, nothing loops" {
+	# All of it plugged again, then the guest's driver let go of the
+	# device: what it plugged stays plugged, whatever it is asked.
+	lab_virsh update-memory-device hintd-lab-v --alias virtiomem0 --requested-size "${VMEM}MiB" --live
+	wait_for 20 plugged_at_least "$VMEM" || fail "the guest did not plug all back: $(vmem_mib current) MiB"
+	lab run v 'for d in /sys/bus/virtio/drivers/virtio_mem/virtio*; do echo "${d##*/}" > /sys/bus/virtio/drivers/virtio_mem/unbind; done'
+	balloon_before=$(balloon_mib v)
+	start_hintd "$(pressure_config)"
+	wait_for 10 hintd_logged "hintd-lab-v: .*shrink virtio-mem by" ||
+		fail "hintd did not ask the device: $(hintd_log | grep hintd-lab-v | tail -5)"
+	# The request stands, the device does not move; after 10 s hintd says
+	# so and the balloon inflates, never below GuestFloor (128 MiB) on top
+	# of what stays plugged.
+	wait_for 30 hintd_logged "hintd-lab-v: .*virtio-mem unplugged nothing in 10 s (512 MiB plugged, .*inflate by" ||
+		fail "the balloon did not take over: $(hintd_log | grep hintd-lab-v | tail -5)"
+	wait_for 15 eval '(($(balloon_mib v) < balloon_before))' || fail "balloon still at $(balloon_mib v) MiB"
+	sleep 10
+	report "balloon ${balloon_before} -> $(balloon_mib v) MiB; device requested $(vmem_mib requested) MiB, plugged $(vmem_mib current) MiB"
+	assert_equal "$(vmem_mib current)" "$VMEM"
+	(($(balloon_mib v) >= 128)) || fail "balloon at $(balloon_mib v) MiB"
+	# Asked once: the request is not sent again and again.
+	asks=$(hintd_log | grep -c "hintd-lab-v: .*shrink virtio-mem by")
+	((asks == 1)) || fail "the device was asked ${asks} times: $(hintd_log | grep 'shrink virtio-mem' | tail -3)"
+	kill -0 "$HINTD_PID"
 	run lab run v 'dmesg | grep -ciE "out of memory|oom-kill" || true'
 	assert_output "0"
 }
