@@ -113,6 +113,26 @@ TEST(virtio_mem) {
 					   false)) <= 17);
 }
 
+TEST(machine_virtio_mem) {
+	struct ctl_machine vms[2] = {
+		{ .name = (char *) "plain" },
+		{ .name = (char *) "resized", .virtio_mem_size = 4ULL << 30, .virtio_mem_block_size = 2ULL << 20,
+		  .virtio_mem_requested = 2ULL << 30, .virtio_mem_plugged = 2ULL << 30 },
+	};
+	struct ctl_snapshot s = { .machines = vms, .n_machines = 1 };
+	char buf[CTL_FORMAT_MAX];
+
+	CHECK(!ctl_machine_has_virtio_mem(&vms[0]));
+	CHECK(ctl_machine_has_virtio_mem(&vms[1]));
+	CHECK(!ctl_snapshot_has_virtio_mem(&s));
+	s.n_machines = 2;
+	CHECK(ctl_snapshot_has_virtio_mem(&s));
+	CHECK_STREQ(ctl_machine_virtio_mem(&vms[0], false, buf, sizeof buf), "-");
+	CHECK_STREQ(ctl_machine_virtio_mem(&vms[1], false, buf, sizeof buf), "2G/4G");
+	vms[1].virtio_mem_requested = 3ULL << 30;
+	CHECK_STREQ(ctl_machine_virtio_mem(&vms[1], false, buf, sizeof buf), "2G->3G/4G");
+}
+
 TEST(timestamp_and_age) {
 	char buf[128];
 
