@@ -76,6 +76,22 @@ char *ctl_format_timestamp(char *buf, size_t size, uint64_t usec, uint64_t now_u
 	return buf;
 }
 
+char *ctl_format_virtio_mem(char *buf, size_t size, uint64_t plugged, uint64_t requested,
+			    uint64_t device_size, bool exact) {
+	char p[CTL_FORMAT_MAX], r[CTL_FORMAT_MAX], s[CTL_FORMAT_MAX];
+
+	if (device_size == 0)
+		snprintf(buf, size, "-");
+	else if (requested == plugged)
+		snprintf(buf, size, "%s/%s", ctl_format_size(p, sizeof p, plugged, exact),
+			 ctl_format_size(s, sizeof s, device_size, exact));
+	else
+		snprintf(buf, size, "%s->%s/%s", ctl_format_size(p, sizeof p, plugged, exact),
+			 ctl_format_size(r, sizeof r, requested, exact),
+			 ctl_format_size(s, sizeof s, device_size, exact));
+	return buf;
+}
+
 const char *ctl_yes_no(bool b) {
 	return b ? "yes" : "no";
 }

@@ -26,6 +26,14 @@ char *ctl_format_timestamp(char *buf, size_t size, uint64_t usec, uint64_t now_u
 /* How long ago, coarse: "5s", "3min", "2h", "4d". */
 char *ctl_format_age(char *buf, size_t size, uint64_t age_usec);
 
+/* A virtio-mem device for a table cell: "PLUGGED/SIZE" ("1.5G/4G"), or
+ * "PLUGGED->REQUESTED/SIZE" ("1.5G->1G/4G") while the guest has not yet
+ * plugged what it is asked for; "-" without a device (size 0). Sizes per
+ * ctl_format_size(): at most 17 characters short, 63 exact, so
+ * CTL_FORMAT_MAX holds it. */
+char *ctl_format_virtio_mem(char *buf, size_t size, uint64_t plugged, uint64_t requested,
+			    uint64_t device_size, bool exact);
+
 const char *ctl_yes_no(bool b);
 
 /* Fits name into width columns (bytes; names are assumed to be mostly

@@ -447,6 +447,22 @@ uint64_t ctl_machine_reclaimed(const struct ctl_machine *m) {
 	return sum;
 }
 
+bool ctl_machine_has_virtio_mem(const struct ctl_machine *m) {
+	return m->virtio_mem_size > 0;
+}
+
+bool ctl_snapshot_has_virtio_mem(const struct ctl_snapshot *s) {
+	for (size_t i = 0; i < s->n_machines; i++)
+		if (ctl_machine_has_virtio_mem(&s->machines[i]))
+			return true;
+	return false;
+}
+
+char *ctl_machine_virtio_mem(const struct ctl_machine *m, bool exact, char *buf, size_t size) {
+	return ctl_format_virtio_mem(buf, size, m->virtio_mem_plugged, m->virtio_mem_requested,
+				     m->virtio_mem_size, exact);
+}
+
 const char *ctl_machine_discard(const struct ctl_machine *m) {
 	if (m->discard && *m->discard)
 		return m->discard;

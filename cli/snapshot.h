@@ -113,6 +113,11 @@ uint64_t ctl_machine_reclaimed(const struct ctl_machine *m);
 const char *ctl_machine_discard(const struct ctl_machine *m);
 /* Why its Discard state is what it is, for people (hintctl show). */
 char *ctl_machine_discard_why(const struct ctl_machine *m, char *buf, size_t size);
+/* Whether it has a virtio-mem device hintd drives; whether any VM has. */
+bool ctl_machine_has_virtio_mem(const struct ctl_machine *m);
+bool ctl_snapshot_has_virtio_mem(const struct ctl_snapshot *s);
+/* Its device per ctl_format_virtio_mem(): "1.5G/4G", "1.5G->1G/4G", "-". */
+char *ctl_machine_virtio_mem(const struct ctl_machine *m, bool exact, char *buf, size_t size);
 uint64_t ctl_manager_reclaimed(const struct ctl_manager *m);
 const struct ctl_machine *ctl_snapshot_find(const struct ctl_snapshot *s, const char *name);
 

@@ -9,6 +9,7 @@ struct ctl_table {
 	size_t n_columns, n_rows, allocated;
 	char **headers;
 	bool *right;
+	bool *hidden;
 	char **cells;		/* n_rows * n_columns */
 };
 
@@ -21,6 +22,7 @@ void ctl_table_free(struct ctl_table *t) {
 		free(t->cells[i]);
 	free(t->headers);
 	free(t->right);
+	free(t->hidden);
 	free(t->cells);
 	free(t);
 }
@@ -33,7 +35,8 @@ int ctl_table_new(const char *const *headers, size_t n_columns, struct ctl_table
 		return -ENOMEM;
 	t->headers = calloc(n_columns, sizeof *t->headers);
 	t->right = calloc(n_columns, sizeof *t->right);
-	if (!t->headers || !t->right)
+	t->hidden = calloc(n_columns, sizeof *t->hidden);
+	if (!t->headers || !t->right || !t->hidden)
 		return -ENOMEM;
 	t->n_columns = n_columns;
 	for (size_t i = 0; i < n_columns; i++) {
@@ -78,13 +81,27 @@ size_t ctl_table_rows(const struct ctl_table *t) {
 	return t->n_rows;
 }
 
+void ctl_table_hide_column(struct ctl_table *t, size_t column) {
+	if (column < t->n_columns)
+		t->hidden[column] = true;
+}
+
 static void print_line(const struct ctl_table *t, FILE *f, char *const *cells, const size_t *width) {
+	size_t last_shown = 0;
+	bool first = true;
+
+	for (size_t i = 0; i < t->n_columns; i++)
+		if (!t->hidden[i])
+			last_shown = i;
 	for (size_t i = 0; i < t->n_columns; i++) {
-		bool last = i + 1 == t->n_columns;
+		bool last = i == last_shown;
 		int w = (int) width[i];
 
-		if (i > 0)
+		if (t->hidden[i])
+			continue;
+		if (!first)
 			fputs("  ", f);
+		first = false;
 		if (t->right[i])
 			fprintf(f, "%*s", w, cells[i]);
 		else if (last)

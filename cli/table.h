@@ -21,6 +21,10 @@ static inline void ctl_table_freep(struct ctl_table **t) {
 int ctl_table_add_row(struct ctl_table *t, const char *const *cells);
 size_t ctl_table_rows(const struct ctl_table *t);
 
+/* Leaves column out of what is printed (a column only some hosts need,
+ * such as one that is "-" on every row there). */
+void ctl_table_hide_column(struct ctl_table *t, size_t column);
+
 /* Prints the header when legend, then the rows; no trailing spaces. */
 void ctl_table_print(const struct ctl_table *t, FILE *f, bool legend);
 

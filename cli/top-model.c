@@ -139,16 +139,18 @@ static const struct column_def {
 	[TOP_COL_MAX]       = { "MAX",       "MAX",   6,  6,  13, true,  3 },
 	[TOP_COL_ACTUAL]    = { "ACTUAL",    "ACTUAL", 6, 6,  13, true,  0 },
 	[TOP_COL_BACKED]    = { "BACKED",    "BACKED", 6, 6,  13, true,  0 },
-	[TOP_COL_UNUSED]    = { "UNUSED",    "UNUSED", 6, 6,  13, true,  6 },
-	[TOP_COL_VOLATILE]  = { "VOLATILE",  "VOLAT", 8,  6,  13, true,  5 },
+	[TOP_COL_UNUSED]    = { "UNUSED",    "UNUSED", 6, 6,  13, true,  7 },
+	[TOP_COL_VOLATILE]  = { "VOLATILE",  "VOLAT", 8,  6,  13, true,  6 },
 	[TOP_COL_STABLE]    = { "STABLE",    "STABLE", 6, 6,  13, true,  2 },
 	[TOP_COL_RECLAIMED] = { "RECLAIMED", "RECL",  9,  6,  13, true,  0 },
 	[TOP_COL_RATE]      = { "RECL/S",    "RECL/S", 7, 7,  15, true,  1 },	/* "99.5M/s" */
-	[TOP_COL_PSI]       = { "PSI",       "PSI",   5,  5,  5,  true,  4 },
+	[TOP_COL_PSI]       = { "PSI",       "PSI",   5,  5,  5,  true,  5 },
+	/* As wide as its widest cell: see top_layout_columns(). */
+	[TOP_COL_VMEM]      = { "VMEM",      "VMEM",  4,  4,  4,  true,  4 },
 	[TOP_COL_AGENT]     = { "AGENT",     "AGENT", 12, 5,  12, false, 0 },
 	[TOP_COL_DISCARD]   = { "DISCARD",   "DISC",  10, 5,  10, false, 0 },	/* "agent down" */
 };
-#define DROP_RANK_MAX 6
+#define DROP_RANK_MAX 7
 
 const char *top_column_title(enum top_column c, bool narrow) {
 	if ((unsigned) c >= _TOP_COL_MAX)
@@ -160,32 +162,37 @@ bool top_column_right_aligned(enum top_column c) {
 	return (unsigned) c < _TOP_COL_MAX && columns[c].right;
 }
 
-static unsigned column_width(enum top_column c, bool narrow, bool exact_bytes) {
+/* VMEM's cells are at most 63 characters (ctl_format_virtio_mem()). */
+static unsigned column_width(enum top_column c, bool narrow, bool exact_bytes, size_t vmem_width) {
 	const struct column_def *d = &columns[c];
 	unsigned w = narrow ? d->narrow_width : d->width;
 
 	if (exact_bytes)
 		w = MAX(w, d->exact_width);
+	if (c == TOP_COL_VMEM)
+		w = MAX(w, (unsigned) MIN(vmem_width, (size_t) CTL_FORMAT_MAX));
 	return w;
 }
 
-void top_layout_columns(unsigned width, size_t longest_name, bool exact_bytes,
+void top_layout_columns(unsigned width, size_t longest_name, size_t vmem_width, bool exact_bytes,
 			struct top_layout *ret) {
-	bool narrow = width < TOP_WIDE_COLUMNS, dropped[_TOP_COL_MAX] = {};
+	bool narrow = width < TOP_WIDE_COLUMNS, dropped[_TOP_COL_MAX] = { [TOP_COL_VMEM] = vmem_width == 0 };
 	unsigned name_want, name_min, others = 0, name;
 	struct top_layout l = { .narrow = narrow };
 
 	name_want = (unsigned) MIN(MAX(longest_name, strlen("NAME")), (size_t) TOP_NAME_MAX);
 	name_min = MIN(name_want, (unsigned) TOP_NAME_MIN);
 
-	/* Every column but NAME, with the space before it. */
+	/* Every column but NAME (and VMEM without a device), with the space
+	 * before it. */
 	for (unsigned c = TOP_COL_NAME + 1; c < _TOP_COL_MAX; c++)
-		others += column_width(c, narrow, exact_bytes) + 1;
+		if (!dropped[c])
+			others += column_width(c, narrow, exact_bytes, vmem_width) + 1;
 	for (unsigned rank = 1; rank <= DROP_RANK_MAX && others + name_min > width; rank++)
 		for (unsigned c = TOP_COL_NAME + 1; c < _TOP_COL_MAX; c++)
-			if (columns[c].drop_rank == rank) {
+			if (columns[c].drop_rank == rank && !dropped[c]) {
 				dropped[c] = true;
-				others -= column_width(c, narrow, exact_bytes) + 1;
+				others -= column_width(c, narrow, exact_bytes, vmem_width) + 1;
 			}
 
 	name = others + name_min <= width ? MIN(name_want, width - others) : name_min;
@@ -193,11 +200,25 @@ void top_layout_columns(unsigned width, size_t longest_name, bool exact_bytes,
 		if (dropped[c])
 			continue;
 		l.columns[l.n_columns] = c;
-		l.widths[l.n_columns] = c == TOP_COL_NAME ? name : column_width(c, narrow, exact_bytes);
+		l.widths[l.n_columns] = c == TOP_COL_NAME ? name
+						       : column_width(c, narrow, exact_bytes, vmem_width);
 		l.n_columns++;
 	}
 	l.total = name + others;
 	*ret = l;
+}
+
+size_t top_model_virtio_mem_width(const struct top_model *m, bool exact_bytes) {
+	size_t widest = 0;
+
+	for (size_t i = 0; i < m->n_rows; i++) {
+		const struct ctl_machine *vm = m->rows[i].machine;
+		char cell[CTL_FORMAT_MAX];
+
+		if (ctl_machine_has_virtio_mem(vm))
+			widest = MAX(widest, strlen(ctl_machine_virtio_mem(vm, exact_bytes, cell, sizeof cell)));
+	}
+	return widest;
 }
 
 bool top_layout_has(const struct top_layout *l, enum top_column c) {
@@ -269,6 +290,8 @@ char *top_cell_format(const struct top_row *row, enum top_column c, bool narrow,
 	case TOP_COL_PSI:
 		snprintf(buf, size, "%.1f", vm->guest_psi_some_avg10);
 		return buf;
+	case TOP_COL_VMEM:
+		return ctl_machine_virtio_mem(vm, exact_bytes, buf, size);
 	case TOP_COL_AGENT:
 		snprintf(buf, size, "%s", narrow ? agent_short(vm->agent_state)
 			 : vm->agent_state && *vm->agent_state ? vm->agent_state : "?");

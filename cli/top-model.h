@@ -22,6 +22,7 @@ enum top_column {
 	TOP_COL_RECLAIMED,	/* sum of the rungs */
 	TOP_COL_RATE,		/* reclaimed per second, from deltas */
 	TOP_COL_PSI,		/* guest memory pressure, some avg10 */
+	TOP_COL_VMEM,		/* virtio-mem plugged/size; only when some VM has one */
 	TOP_COL_AGENT,
 	TOP_COL_DISCARD,
 	_TOP_COL_MAX,
@@ -77,9 +78,12 @@ void top_model_sort(struct top_model *m, enum top_sort key, bool invert);
 
 /* Column layout for a screen width. Below TOP_WIDE_COLUMNS the narrow
  * titles and widths are used; columns are then dropped, least useful
- * first (RATE, STABLE, MAX, PSI, VOLATILE, UNUSED), until the rest and at
- * least TOP_NAME_MIN of the name fit. NAME takes what is left, up to the
- * longest name (at most TOP_NAME_MAX). Columns are separated by a space. */
+ * first (RATE, STABLE, MAX, VMEM, PSI, VOLATILE, UNUSED), until the rest
+ * and at least TOP_NAME_MIN of the name fit. NAME takes what is left, up
+ * to the longest name (at most TOP_NAME_MAX). VMEM is as wide as its
+ * widest cell (vmem_width, top_model_virtio_mem_width()) and left out
+ * when that is 0: hosts without virtio-mem keep their columns. Columns
+ * are separated by a space. */
 #define TOP_WIDE_COLUMNS 100
 #define TOP_NAME_MIN 8
 #define TOP_NAME_MAX 32
@@ -92,8 +96,11 @@ struct top_layout {
 	unsigned total;			/* the line's width */
 };
 
-void top_layout_columns(unsigned width, size_t longest_name, bool exact_bytes,
+void top_layout_columns(unsigned width, size_t longest_name, size_t vmem_width, bool exact_bytes,
 			struct top_layout *ret);
+/* The widest VMEM cell of the rows (ctl_machine_virtio_mem()); 0 when no
+ * VM has a virtio-mem device. */
+size_t top_model_virtio_mem_width(const struct top_model *m, bool exact_bytes);
 bool top_layout_has(const struct top_layout *l, enum top_column c);
 const char *top_column_title(enum top_column c, bool narrow);
 bool top_column_right_aligned(enum top_column c);

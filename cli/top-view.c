@@ -88,7 +88,8 @@ void top_view_draw(const struct top_model *m, const struct top_state *s,
 	if (info->error)
 		put_line(ERROR_LINE, 0, info->error, A_BOLD | A_REVERSE);
 
-	top_layout_columns((unsigned) MAX(COLS, 0), m->longest_name, info->exact_bytes, &layout);
+	top_layout_columns((unsigned) MAX(COLS, 0), m->longest_name,
+			   top_model_virtio_mem_width(m, info->exact_bytes), info->exact_bytes, &layout);
 	top_format_line(&layout, NULL, info->exact_bytes, line, sizeof line);
 	/* The titles across the whole width, the sort column underlined. */
 	if (TITLE_LINE < LINES) {

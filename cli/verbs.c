@@ -148,10 +148,14 @@ int verb_status(const struct ctl_options *opts) {
 	return CTL_EXIT_OK;
 }
 
+/* list's VMEM column: virtio-mem plugged/size, shown only on hosts where
+ * some VM has a device. */
+#define LIST_COLUMN_VMEM 8
+
 int verb_list(const struct ctl_options *opts) {
 	static const char *const headers[] = {
 		"NAME", ">MAX", ">ACTUAL", ">BACKED", ">UNUSED", ">VOLATILE", ">STABLE",
-		">RECLAIMED", "AGENT", "DISCARD", "LIBVIRT",
+		">RECLAIMED", [LIST_COLUMN_VMEM] = ">VMEM", "AGENT", "DISCARD", "LIBVIRT",
 	};
 	_cleanup_(snapshot_donep) struct ctl_snapshot s = {};
 	_cleanup_(ctl_table_freep) struct ctl_table *t = NULL;
@@ -167,9 +171,11 @@ int verb_list(const struct ctl_options *opts) {
 	r = ctl_table_new(headers, ELEMENTSOF(headers), &t);
 	if (r < 0)
 		goto fail;
+	if (!ctl_snapshot_has_virtio_mem(&s))
+		ctl_table_hide_column(t, LIST_COLUMN_VMEM);
 	for (size_t i = 0; i < s.n_machines; i++) {
 		const struct ctl_machine *vm = &s.machines[i];
-		char v[7][CTL_FORMAT_MAX];
+		char v[8][CTL_FORMAT_MAX];
 		const char *cells[] = {
 			vm->name,
 			ctl_format_size(v[0], sizeof v[0], vm->max_memory, x),
@@ -179,6 +185,7 @@ int verb_list(const struct ctl_options *opts) {
 			ctl_format_size(v[4], sizeof v[4], vm->volatile_, x),
 			ctl_format_size(v[5], sizeof v[5], vm->stable, x),
 			ctl_format_size(v[6], sizeof v[6], ctl_machine_reclaimed(vm), x),
+			ctl_machine_virtio_mem(vm, x, v[7], sizeof v[7]),
 			agent_text(vm),
 			ctl_machine_discard(vm),
 			vm->libvirt && *vm->libvirt ? vm->libvirt : "?",

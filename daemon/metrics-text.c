@@ -2,6 +2,7 @@
  * the manager, one for each VM, each entry naming a field of the props the
  * bus shows. */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,10 +22,20 @@ struct metric {
 	const char *name, *type, *help;
 	enum metric_kind kind;
 	size_t offset;
+	/* Which VMs have a sample; NULL: every one. */
+	bool (*applies)(const struct bus_machine_props *vm);
 };
 
-#define MGR(n, t, k, field, h) { n, t, h, k, offsetof(struct bus_manager_props, field) }
-#define VM(n, t, k, field, h)  { n, t, h, k, offsetof(struct bus_machine_props, field) }
+static bool has_virtio_mem(const struct bus_machine_props *vm) {
+	return vm->virtio_mem_size > 0;
+}
+
+#define MGR(n, t, k, field, h) { n, t, h, k, offsetof(struct bus_manager_props, field), NULL }
+#define VM(n, t, k, field, h)  { n, t, h, k, offsetof(struct bus_machine_props, field), NULL }
+/* A VM's virtio-mem device: samples only for VMs that have one, so a host
+ * without any shows the families, empty. */
+#define VMEM(n, field, h) \
+	{ n, "gauge", h, METRIC_U64, offsetof(struct bus_machine_props, field), has_virtio_mem }
 
 static const struct metric manager_metrics[] = {
 	MGR("hintd_host_memory_total_bytes", "gauge", METRIC_U64, mem_total,
@@ -82,6 +93,14 @@ static const struct metric vm_metrics[] = {
 	   "Priority=: lower is reclaimed first."),
 	VM("hintd_vm_agent_rejected_messages_total", "counter", METRIC_U64, agent_rejected,
 	   "Messages from the guest's agent that hintd refused."),
+	VMEM("hintd_vm_virtio_mem_size_bytes", virtio_mem_size,
+	     "The most the VM's virtio-mem device can plug; only VMs with a device."),
+	VMEM("hintd_vm_virtio_mem_block_size_bytes", virtio_mem_block_size,
+	     "The virtio-mem device's block size: the unit the guest plugs and unplugs."),
+	VMEM("hintd_vm_virtio_mem_requested_bytes", virtio_mem_requested,
+	     "What the virtio-mem device is asked to plug: hintd's last request, or libvirt's figure before hintd made one."),
+	VMEM("hintd_vm_virtio_mem_plugged_bytes", virtio_mem_plugged,
+	     "What the guest has plugged in its virtio-mem device, as libvirt reports it (the figure the shrink rung is credited from)."),
 };
 
 /* The field is read by copy: the props are plain structs, no type punning. */
@@ -186,6 +205,13 @@ static void write_vm_infos(FILE *f, const struct bus_machine_props *vms, size_t 
 		write_label(f, "state", vms[i].libvirt);
 		fputs("} 1\n", f);
 	}
+	write_family(f, "hintd_vm_last_instrument_info", "gauge",
+		     "What hintd last moved to resize the VM: none, balloon or virtio-mem.");
+	for (size_t i = 0; i < n; i++) {
+		write_vm_sample(f, "hintd_vm_last_instrument_info", &vms[i]);
+		write_label(f, "instrument", vms[i].last_instrument);
+		fputs("} 1\n", f);
+	}
 }
 
 void metrics_format(FILE *f, const struct bus_manager_props *mgr,
@@ -213,6 +239,8 @@ void metrics_format(FILE *f, const struct bus_manager_props *mgr,
 
 		write_family(f, mt->name, mt->type, mt->help);
 		for (size_t i = 0; i < n; i++) {
+			if (mt->applies && !mt->applies(&vms[i]))
+				continue;
 			write_vm_sample(f, mt->name, &vms[i]);
 			fputs("} ", f);
 			write_value(f, &vms[i], mt);

@@ -5,8 +5,9 @@
  *
  * Names follow Prometheus' conventions: hintd_ first, base units (bytes,
  * ratios rather than percents), _total on counters, one `vm` label per VM;
- * text states (agent, libvirt, discard) are _info metrics with the state
- * as a label and the value 1. */
+ * text states (agent, libvirt, discard, last instrument) are _info metrics
+ * with the state as a label and the value 1. A VM's virtio-mem figures
+ * have samples only when it has a device. */
 #ifndef HINTD_METRICS_TEXT_H
 #define HINTD_METRICS_TEXT_H
 

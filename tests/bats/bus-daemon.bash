@@ -66,6 +66,60 @@ start_hintd() {
 	return 1
 }
 
+# Points $CONF at a test-driver host of two running domains: "test" as in
+# test:///default (8 GiB, a balloon) and "vmem", 2 GiB of boot RAM and a
+# virtio-mem device of 4 GiB in 2 MiB blocks asked for 1 GiB. The test
+# driver keeps no <current> (so 0 plugged: a change in flight) and only a
+# user alias ("ua-"), which hintd drives like libvirt's own.
+with_virtio_mem_vm() {
+	cat > "$BATS_TEST_TMPDIR/node.xml" <<-'END'
+	<node>
+	  <domain type='test'>
+	    <name>test</name>
+	    <memory unit='KiB'>8388608</memory>
+	    <currentMemory unit='KiB'>8388608</currentMemory>
+	    <vcpu>2</vcpu>
+	    <os><type arch='i686'>hvm</type></os>
+	    <devices><memballoon model='virtio'/></devices>
+	  </domain>
+	  <domain type='test'>
+	    <name>vmem</name>
+	    <maxMemory slots='16' unit='KiB'>16777216</maxMemory>
+	    <memory unit='KiB'>6291456</memory>
+	    <currentMemory unit='KiB'>2097152</currentMemory>
+	    <vcpu>2</vcpu>
+	    <cpu><numa><cell id='0' cpus='0-1' memory='2097152' unit='KiB'/></numa></cpu>
+	    <os><type arch='x86_64' machine='pc'>hvm</type></os>
+	    <devices>
+	      <memballoon model='virtio'/>
+	      <memory model='virtio-mem'>
+	        <target>
+	          <size unit='KiB'>4194304</size>
+	          <node>0</node>
+	          <block unit='KiB'>2048</block>
+	          <requested unit='KiB'>1048576</requested>
+	        </target>
+	        <alias name='ua-vmem0'/>
+	      </memory>
+	    </devices>
+	  </domain>
+	</node>
+	END
+	printf '[Host]\nUri=test://%s\n' "$BATS_TEST_TMPDIR/node.xml" > "$CONF"
+}
+
+# Waits until hintd has read the machine NAME from libvirt and shows its
+# virtio-mem device.
+wait_virtio_mem() { # NAME
+	for _ in $(seq 100); do
+		"$HINTCTL" --bus-address="$ADDR" show "$1" 2>/dev/null |
+			grep -Eq "VirtioMemSize: [1-9]" && return 0
+		sleep 0.1
+	done
+	"$HINTCTL" --bus-address="$ADDR" show "$1" >&2
+	return 1
+}
+
 nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 
 # A throwaway system group NAME for AdminGroup= (removed by the teardown,

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # hintctl top in a detached tmux on a private tmux server, against hintd on a
-# private dbus-daemon with libvirt's test driver (one domain, "test"). Every
+# private dbus-daemon with libvirt's test driver (one domain, "test"; a
+# second with a virtio-mem device where a test says so). Every
 # process is stopped by its PID; only this file's tmux server is killed.
 load bus-daemon
 
@@ -121,6 +122,30 @@ wait_exit() {
 	# and back: the wide layout again.
 	t resize-window -x 120 -y 40
 	wait_screen '^NAME +MAX +ACTUAL +BACKED +UNUSED +VOLATILE +STABLE +RECLAIMED'
+	t send-keys q
+	wait_exit
+}
+
+@test "hintctl top: a VMEM column when a VM has virtio-mem, still within 80 columns" {
+	with_virtio_mem_vm
+	start_bus
+	start_hintd
+	wait_virtio_mem vmem
+	start_top 120 40 --interval 0.5
+	wait_screen '^vmem +6G'
+	run screen
+	assert_line --regexp '^NAME +MAX +ACTUAL +BACKED +UNUSED +VOLATILE +STABLE +RECLAIMED +RECL/S +PSI +VMEM +AGENT +DISCARD$'
+	# 0 plugged, 1G asked for, of 4G (the test driver plugs nothing).
+	assert_line --regexp '^vmem +6G +2G .* 0->1G/4G +absent +no backing$'
+	assert_line --regexp '^test +8G +8G .* - +absent +no backing$'
+	t resize-window -x 80 -y 24
+	wait_screen '^NAME +MAX +ACTUAL +BACKED +UNUSED +VOLAT +STABLE +RECL +PSI +VMEM +AGENT +DISC$'
+	run screen
+	local line
+	for line in "${lines[@]}"; do
+		[ "${#line}" -le 80 ] || fail "longer than 80 columns: $line"
+	done
+	assert_line --regexp '^vmem +6G .* 0->1G/4G +- +nobak$'
 	t send-keys q
 	wait_exit
 }

@@ -120,6 +120,7 @@ print("ok")'
 	start_hintd
 	run hintctl list
 	assert_success
+	# No VM with virtio-mem here: no VMEM column.
 	assert_line --index 0 --regexp '^NAME +MAX +ACTUAL +BACKED +UNUSED +VOLATILE +STABLE +RECLAIMED +AGENT +DISCARD +LIBVIRT$'
 	assert_line --index 1 --regexp '^test +8G +[0-9.]+[KMGT] +[0-9.]+[BKMGT]? .* absent +no backing +answering$'
 	# (bats drops the empty line before the footer from lines)
@@ -132,6 +133,28 @@ print("ok")'
 	assert_equal "${#lines[@]}" 1
 	run hintctl --no-legend --bytes list
 	assert_output --regexp '^test +8589934592 +[0-9]+ '
+}
+
+@test "hintctl list: a VMEM column, plugged->requested/size, only when some VM has virtio-mem" {
+	with_virtio_mem_vm
+	start_bus
+	start_hintd
+	wait_virtio_mem vmem
+	run hintctl list
+	assert_success
+	assert_line --index 0 --regexp '^NAME +MAX +ACTUAL +BACKED +UNUSED +VOLATILE +STABLE +RECLAIMED +VMEM +AGENT +DISCARD +LIBVIRT$'
+	# The test driver reports 0 plugged against 1 GiB asked for: in flight.
+	assert_line --regexp '^vmem +6G +2G .* 0 +0->1G/4G +absent +no backing +answering$'
+	assert_line --regexp '^test +8G +8G .* 0 +- +absent +no backing +answering$'
+	run hintctl --bytes --no-legend list
+	assert_line --regexp '^vmem +6442450944 .* 0->1073741824/4294967296 +absent '
+	run hintctl list --json
+	assert_success
+	run json '[(m["Name"], m["VirtioMemSize"], m["VirtioMemBlockSize"], m["VirtioMemRequested"], m["VirtioMemPlugged"]) for m in d]' <<< "$output"
+	assert_output "[('test', 0, 0, 0, 0), ('vmem', 4294967296, 2097152, 1073741824, 0)]"
+	run hintctl show vmem
+	assert_line --regexp '^ +VirtioMemSize: 4G$'
+	assert_line --regexp '^ +VirtioMemPlugged: 0$'
 }
 
 @test "hintctl show: every Machine property, the reason and the last decision with its time" {

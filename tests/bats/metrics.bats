@@ -44,6 +44,28 @@ with_endpoint() {
 	assert_line 'hintd_vms 1'
 	assert_line 'hintd_vm_agent_info{vm="test",state="absent",module="no"} 1'
 	assert_line --regexp '^hintd_vm_reclaimed_bytes_total\{vm="test",rung="balloon"\} [0-9]+$'
+	# No virtio-mem device anywhere: the families are announced, empty.
+	assert_line '# TYPE hintd_vm_virtio_mem_plugged_bytes gauge'
+	refute_line --partial 'hintd_vm_virtio_mem_plugged_bytes{'
+	run promtool check metrics <<< "$output"
+	assert_success
+	assert_output ""
+}
+
+@test "hintctl metrics: a VM's virtio-mem device, only where there is one, and the last instrument" {
+	with_virtio_mem_vm
+	start_hintd
+	wait_virtio_mem vmem
+	run ctl metrics
+	assert_success
+	assert_line 'hintd_vm_virtio_mem_size_bytes{vm="vmem"} 4294967296'
+	assert_line 'hintd_vm_virtio_mem_block_size_bytes{vm="vmem"} 2097152'
+	assert_line 'hintd_vm_virtio_mem_requested_bytes{vm="vmem"} 1073741824'
+	assert_line 'hintd_vm_virtio_mem_plugged_bytes{vm="vmem"} 0'
+	assert_line --regexp '^# HELP hintd_vm_virtio_mem_plugged_bytes .*as libvirt reports it'
+	refute_line --regexp '^hintd_vm_virtio_mem_[a-z_]+\{vm="test"\}'
+	assert_line --regexp '^hintd_vm_last_instrument_info\{vm="vmem",instrument="(none|balloon|virtio-mem)"\} 1$'
+	assert_line --regexp '^hintd_vm_last_instrument_info\{vm="test",instrument="(none|balloon|virtio-mem)"\} 1$'
 	run promtool check metrics <<< "$output"
 	assert_success
 	assert_output ""

@@ -86,6 +86,53 @@ TEST(duration) {
 	CHECK_STREQ(ctl_format_duration(buf, sizeof buf, 90), "90us");
 }
 
+TEST(virtio_mem) {
+	char buf[CTL_FORMAT_MAX];
+
+	/* No device: a dash, whatever the other figures say. */
+	CHECK_STREQ(ctl_format_virtio_mem(buf, sizeof buf, 0, 0, 0, false), "-");
+	CHECK_STREQ(ctl_format_virtio_mem(buf, sizeof buf, 0, 0, 0, true), "-");
+	/* Settled: plugged of size. */
+	CHECK_STREQ(ctl_format_virtio_mem(buf, sizeof buf, 3ULL << 29, 3ULL << 29, 4ULL << 30, false),
+		    "1.5G/4G");
+	CHECK_STREQ(ctl_format_virtio_mem(buf, sizeof buf, 0, 0, 4ULL << 30, false), "0/4G");
+	CHECK_STREQ(ctl_format_virtio_mem(buf, sizeof buf, 4ULL << 30, 4ULL << 30, 4ULL << 30, false),
+		    "4G/4G");
+	/* A change in flight, either way: plugged, then what it goes to. */
+	CHECK_STREQ(ctl_format_virtio_mem(buf, sizeof buf, 3ULL << 29, 1ULL << 30, 4ULL << 30, false),
+		    "1.5G->1G/4G");
+	CHECK_STREQ(ctl_format_virtio_mem(buf, sizeof buf, 0, 1ULL << 30, 4ULL << 30, false),
+		    "0->1G/4G");
+	CHECK_STREQ(ctl_format_virtio_mem(buf, sizeof buf, 1ULL << 30, 3ULL << 29, 4ULL << 30, true),
+		    "1073741824->1610612736/4294967296");
+	/* The longest there can be still fits CTL_FORMAT_MAX whole. */
+	CHECK_STREQ(ctl_format_virtio_mem(buf, sizeof buf, UINT64_MAX - 1, UINT64_MAX - 2, UINT64_MAX, true),
+		    "18446744073709551614->18446744073709551613/18446744073709551615");
+	/* Short sizes: never more than 17 characters. */
+	CHECK(strlen(ctl_format_virtio_mem(buf, sizeof buf, 1023ULL << 50, 1022ULL << 50, 1024ULL << 50,
+					   false)) <= 17);
+}
+
+TEST(machine_virtio_mem) {
+	struct ctl_machine vms[2] = {
+		{ .name = (char *) "plain" },
+		{ .name = (char *) "resized", .virtio_mem_size = 4ULL << 30, .virtio_mem_block_size = 2ULL << 20,
+		  .virtio_mem_requested = 2ULL << 30, .virtio_mem_plugged = 2ULL << 30 },
+	};
+	struct ctl_snapshot s = { .machines = vms, .n_machines = 1 };
+	char buf[CTL_FORMAT_MAX];
+
+	CHECK(!ctl_machine_has_virtio_mem(&vms[0]));
+	CHECK(ctl_machine_has_virtio_mem(&vms[1]));
+	CHECK(!ctl_snapshot_has_virtio_mem(&s));
+	s.n_machines = 2;
+	CHECK(ctl_snapshot_has_virtio_mem(&s));
+	CHECK_STREQ(ctl_machine_virtio_mem(&vms[0], false, buf, sizeof buf), "-");
+	CHECK_STREQ(ctl_machine_virtio_mem(&vms[1], false, buf, sizeof buf), "2G/4G");
+	vms[1].virtio_mem_requested = 3ULL << 30;
+	CHECK_STREQ(ctl_machine_virtio_mem(&vms[1], false, buf, sizeof buf), "2G->3G/4G");
+}
+
 TEST(timestamp_and_age) {
 	char buf[128];
 
@@ -282,6 +329,44 @@ TEST(table) {
 	CHECK_STREQ(out,
 		    "a-long-name  1.5G  connected\n"
 		    "b            512M  -\n");
+	free(out);
+	/* A hidden column takes no room; the last shown one is not padded. */
+	ctl_table_hide_column(t, 2);
+	out = print_table(t, true);
+	CHECK_STREQ(out,
+		    "NAME         SIZE\n"
+		    "a-long-name  1.5G\n"
+		    "b            512M\n");
+	free(out);
+	ctl_table_hide_column(t, 1);
+	ctl_table_hide_column(t, 3);	/* no such column: nothing happens */
+	out = print_table(t, true);
+	CHECK_STREQ(out,
+		    "NAME\n"
+		    "a-long-name\n"
+		    "b\n");
+	free(out);
+	ctl_table_free(t);
+}
+
+TEST(table_hides_a_middle_column) {
+	static const char *const headers[] = { "NAME", ">VMEM", "AGENT" };
+	struct ctl_table *t = NULL;
+	const char *r1[] = { "web", "0->1G/4G", "absent" };
+	char *out;
+
+	CHECK_EQ_INT(ctl_table_new(headers, 3, &t), 0);
+	CHECK_EQ_INT(ctl_table_add_row(t, r1), 0);
+	out = print_table(t, true);
+	CHECK_STREQ(out,
+		    "NAME      VMEM  AGENT\n"
+		    "web   0->1G/4G  absent\n");
+	free(out);
+	ctl_table_hide_column(t, 1);
+	out = print_table(t, true);
+	CHECK_STREQ(out,
+		    "NAME  AGENT\n"
+		    "web   absent\n");
 	free(out);
 	ctl_table_free(t);
 }

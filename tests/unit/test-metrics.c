@@ -133,6 +133,58 @@ TEST(no_vms_still_gives_the_manager) {
 	free(text);
 }
 
+/* web has a 4 GiB device with 1.5 GiB plugged and 1 GiB asked for; the
+ * other VM has none. */
+static void two_vms_one_device(struct bus_manager_props *mgr, struct bus_machine_props vms[2]) {
+	two_vms(mgr, vms);
+	vms[0].virtio_mem_size = 4ULL << 30;
+	vms[0].virtio_mem_block_size = 2ULL << 20;
+	vms[0].virtio_mem_requested = 1ULL << 30;
+	vms[0].virtio_mem_plugged = 3ULL << 29;
+	strcpy(vms[0].last_instrument, "virtio-mem");
+	strcpy(vms[1].last_instrument, "none");
+}
+
+TEST(virtio_mem_only_for_vms_with_a_device) {
+	struct bus_manager_props mgr;
+	struct bus_machine_props vms[2];
+	char *text;
+
+	two_vms_one_device(&mgr, vms);
+	text = format(&mgr, vms, 2);
+	CHECK_EQ_INT(count_line(text, "hintd_vm_virtio_mem_size_bytes{vm=\"web\"} 4294967296"), 1);
+	CHECK_EQ_INT(count_line(text, "hintd_vm_virtio_mem_block_size_bytes{vm=\"web\"} 2097152"), 1);
+	CHECK_EQ_INT(count_line(text, "hintd_vm_virtio_mem_requested_bytes{vm=\"web\"} 1073741824"), 1);
+	CHECK_EQ_INT(count_line(text, "hintd_vm_virtio_mem_plugged_bytes{vm=\"web\"} 1610612736"), 1);
+	CHECK(strstr(text, "hintd_vm_virtio_mem_size_bytes{vm=\"odd") == NULL);
+	CHECK(strstr(text, "hintd_vm_virtio_mem_plugged_bytes{vm=\"odd") == NULL);
+	/* The HELP says whose figure plugged is. */
+	CHECK(strstr(text, "# HELP hintd_vm_virtio_mem_plugged_bytes What the guest has plugged in its "
+			   "virtio-mem device, as libvirt reports it") != NULL);
+	/* Every VM has a last instrument, a device or not. */
+	CHECK_EQ_INT(count_line(text, "hintd_vm_last_instrument_info{vm=\"web\",instrument=\"virtio-mem\"} 1"), 1);
+	CHECK_EQ_INT(count_line(text, "hintd_vm_last_instrument_info{vm=\"odd \\\"vm\\\"\\\\\\nname\",instrument=\"none\"} 1"), 1);
+	free(text);
+}
+
+TEST(virtio_mem_families_stay_without_a_device) {
+	struct bus_manager_props mgr;
+	struct bus_machine_props vms[2];
+	char *text;
+
+	two_vms(&mgr, vms);
+	text = format(&mgr, vms, 2);
+	/* The families are announced, with no sample: a dashboard's query finds
+	 * the name and nothing under it. */
+	CHECK_EQ_INT(count_line(text, "# TYPE hintd_vm_virtio_mem_size_bytes gauge"), 1);
+	CHECK_EQ_INT(count_line(text, "# TYPE hintd_vm_virtio_mem_plugged_bytes gauge"), 1);
+	CHECK(strstr(text, "hintd_vm_virtio_mem_size_bytes{") == NULL);
+	CHECK(strstr(text, "hintd_vm_virtio_mem_block_size_bytes{") == NULL);
+	CHECK(strstr(text, "hintd_vm_virtio_mem_requested_bytes{") == NULL);
+	CHECK(strstr(text, "hintd_vm_virtio_mem_plugged_bytes{") == NULL);
+	free(text);
+}
+
 TEST(listen_addresses) {
 	struct listen_address a;
 	const struct sockaddr_in *in4 = (const struct sockaddr_in *) &a.addr;

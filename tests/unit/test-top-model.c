@@ -6,6 +6,8 @@
 
 #define GB (1ULL << 30)
 #define MB (1ULL << 20)
+/* Every column, on a host where no VM has virtio-mem. */
+#define ALL_BUT_VMEM (_TOP_COL_MAX - 1)
 
 /* Machines of a snapshot: names and sizes, reclaimed per rung. */
 struct vm_spec {
@@ -16,6 +18,7 @@ struct vm_spec {
 	const char *agent;
 	bool discard;
 	const char *discard_state;
+	uint64_t vmem_size, vmem_requested, vmem_plugged;	/* 0: no device */
 };
 
 static struct ctl_snapshot snapshot(const struct vm_spec *specs, size_t n) {
@@ -38,6 +41,10 @@ static struct ctl_snapshot snapshot(const struct vm_spec *specs, size_t n) {
 		m->agent_state = strdup(v->agent ? v->agent : "connected");
 		m->discard_capable = v->discard;
 		m->discard = v->discard_state ? strdup(v->discard_state) : NULL;
+		m->virtio_mem_size = v->vmem_size;
+		m->virtio_mem_block_size = v->vmem_size ? 2 * MB : 0;
+		m->virtio_mem_requested = v->vmem_requested;
+		m->virtio_mem_plugged = v->vmem_plugged;
 	}
 	return s;
 }
@@ -234,27 +241,27 @@ static size_t layout_index(const struct top_layout *l, enum top_column c) {
 TEST(columns_at_200) {
 	struct top_layout l;
 
-	top_layout_columns(200, 12, false, &l);
+	top_layout_columns(200, 12, 0, false, &l);
 	CHECK(!l.narrow);
-	CHECK_EQ_INT(l.n_columns, _TOP_COL_MAX);
+	CHECK_EQ_INT(l.n_columns, ALL_BUT_VMEM);
 	CHECK_EQ_INT(l.columns[0], TOP_COL_NAME);
 	CHECK_EQ_INT(l.widths[0], 12);		/* the longest name, no more */
 	CHECK(l.total <= 200);
 	CHECK_STREQ(top_column_title(TOP_COL_RECLAIMED, l.narrow), "RECLAIMED");
 	/* A very long name stops at TOP_NAME_MAX. */
-	top_layout_columns(200, 100, false, &l);
+	top_layout_columns(200, 100, 0, false, &l);
 	CHECK_EQ_INT(l.widths[0], TOP_NAME_MAX);
 	/* Short names still get room for the title. */
-	top_layout_columns(200, 1, false, &l);
+	top_layout_columns(200, 1, 0, false, &l);
 	CHECK_EQ_INT(l.widths[0], 4);
 }
 
 TEST(columns_at_100) {
 	struct top_layout l;
 
-	top_layout_columns(100, 30, false, &l);
+	top_layout_columns(100, 30, 0, false, &l);
 	CHECK(!l.narrow);
-	CHECK_EQ_INT(l.n_columns, _TOP_COL_MAX);
+	CHECK_EQ_INT(l.n_columns, ALL_BUT_VMEM);
 	CHECK(l.total <= 100);
 	CHECK(l.widths[0] >= TOP_NAME_MIN && l.widths[0] < 30);	/* truncated names */
 	CHECK_EQ_INT(l.total, 100);
@@ -263,7 +270,7 @@ TEST(columns_at_100) {
 TEST(columns_at_80) {
 	struct top_layout l;
 
-	top_layout_columns(80, 20, false, &l);
+	top_layout_columns(80, 20, 0, false, &l);
 	CHECK(l.narrow);
 	CHECK(l.total <= 80);
 	CHECK(l.widths[0] >= TOP_NAME_MIN);
@@ -284,30 +291,106 @@ TEST(columns_at_80) {
 	CHECK(layout_index(&l, TOP_COL_AGENT) < layout_index(&l, TOP_COL_DISCARD));
 
 	/* Short names leave room for every column, narrowed. */
-	top_layout_columns(80, 4, false, &l);
-	CHECK_EQ_INT(l.n_columns, _TOP_COL_MAX);
+	top_layout_columns(80, 4, 0, false, &l);
+	CHECK_EQ_INT(l.n_columns, ALL_BUT_VMEM);
 	CHECK(l.total <= 80);
 }
 
 TEST(columns_narrower_and_exact) {
 	struct top_layout l;
 
-	top_layout_columns(60, 20, false, &l);
+	top_layout_columns(60, 20, 0, false, &l);
 	CHECK(l.total <= 60);
 	CHECK(!top_layout_has(&l, TOP_COL_RATE));
 	CHECK(!top_layout_has(&l, TOP_COL_STABLE));
 	CHECK(!top_layout_has(&l, TOP_COL_MAX));
 	CHECK(top_layout_has(&l, TOP_COL_BACKED));
 	/* Exact bytes need wider columns: more are dropped, all still fits. */
-	top_layout_columns(80, 20, true, &l);
+	top_layout_columns(80, 20, 0, true, &l);
 	CHECK(l.total <= 80);
 	CHECK(top_layout_has(&l, TOP_COL_BACKED));
 	CHECK_EQ_INT(l.widths[layout_index(&l, TOP_COL_BACKED)], 13);
-	top_layout_columns(200, 20, true, &l);
-	CHECK_EQ_INT(l.n_columns, _TOP_COL_MAX);
+	top_layout_columns(200, 20, 0, true, &l);
+	CHECK_EQ_INT(l.n_columns, ALL_BUT_VMEM);
 	/* Too narrow for even the fixed columns: the name keeps its minimum. */
-	top_layout_columns(20, 20, false, &l);
+	top_layout_columns(20, 20, 0, false, &l);
 	CHECK_EQ_INT(l.widths[0], TOP_NAME_MIN);
+}
+
+/* One VM without virtio-mem, one with 1.5G of 4G plugged and 1G asked for. */
+static const struct vm_spec with_vmem[] = {
+	{ "plain", .max = 8 * GB, .actual = 8 * GB, .backed = 4 * GB },
+	{ "resized", .max = 6 * GB, .actual = 2 * GB, .backed = 3 * GB,
+	  .vmem_size = 4 * GB, .vmem_requested = 1 * GB, .vmem_plugged = 3 * GB / 2 },
+};
+
+TEST(virtio_mem_column) {
+	struct ctl_snapshot cur = snapshot(with_vmem, 2), none = snapshot(three, 3);
+	struct top_model m, m_none;
+	struct top_layout l;
+	char buf[512];
+	size_t vw;
+
+	CHECK_EQ_INT(top_model_build(NULL, &cur, 0, &m), 0);
+	CHECK_EQ_INT(top_model_build(NULL, &none, 0, &m_none), 0);
+	top_model_sort(&m, TOP_SORT_NAME, false);
+	/* No device anywhere: no column, the layout of before. */
+	CHECK_EQ_INT(top_model_virtio_mem_width(&m_none, false), 0);
+	top_layout_columns(200, 12, 0, false, &l);
+	CHECK(!top_layout_has(&l, TOP_COL_VMEM));
+
+	/* The widest cell sets the column's width. */
+	vw = top_model_virtio_mem_width(&m, false);
+	CHECK_EQ_INT(vw, strlen("1.5G->1G/4G"));
+	CHECK_EQ_INT(top_model_virtio_mem_width(&m, true), strlen("1610612736->1073741824/4294967296"));
+	CHECK_STREQ(top_cell_format(&m.rows[1], TOP_COL_VMEM, false, false, 11, buf, sizeof buf),
+		    "1.5G->1G/4G");
+	CHECK_STREQ(top_cell_format(&m.rows[0], TOP_COL_VMEM, false, false, 11, buf, sizeof buf), "-");
+	top_layout_columns(200, m.longest_name, vw, false, &l);
+	CHECK_EQ_INT(l.n_columns, _TOP_COL_MAX);
+	CHECK_EQ_INT(l.widths[layout_index(&l, TOP_COL_VMEM)], 11);
+	CHECK(layout_index(&l, TOP_COL_PSI) < layout_index(&l, TOP_COL_VMEM));
+	CHECK(layout_index(&l, TOP_COL_VMEM) < layout_index(&l, TOP_COL_AGENT));
+	top_format_line(&l, NULL, false, buf, sizeof buf);
+	CHECK(strstr(buf, " PSI        VMEM AGENT ") != NULL);
+	top_format_line(&l, &m.rows[1], false, buf, sizeof buf);
+	CHECK(strstr(buf, " 1.5G->1G/4G connected ") != NULL);
+	top_format_line(&l, &m.rows[0], false, buf, sizeof buf);
+	CHECK(strstr(buf, "           - connected ") != NULL);
+	/* A short cell still leaves room for the title. */
+	top_layout_columns(200, m.longest_name, 1, false, &l);
+	CHECK_EQ_INT(l.widths[layout_index(&l, TOP_COL_VMEM)], 4);
+
+	/* 80 columns keep it, without RATE and STABLE. */
+	top_layout_columns(80, 8, vw, false, &l);
+	CHECK(l.total <= 80);
+	CHECK(top_layout_has(&l, TOP_COL_VMEM));
+	CHECK(top_layout_has(&l, TOP_COL_PSI));
+	CHECK(!top_layout_has(&l, TOP_COL_RATE));
+	CHECK(!top_layout_has(&l, TOP_COL_STABLE));
+	/* Narrower, it goes after MAX and before PSI. */
+	top_layout_columns(75, 8, vw, false, &l);
+	CHECK(!top_layout_has(&l, TOP_COL_MAX));
+	CHECK(top_layout_has(&l, TOP_COL_VMEM));
+	top_layout_columns(65, 8, vw, false, &l);
+	CHECK(l.total <= 65);
+	CHECK(!top_layout_has(&l, TOP_COL_VMEM));
+	CHECK(top_layout_has(&l, TOP_COL_PSI));
+
+	/* Every line fits its layout at every width, exact bytes too. */
+	for (unsigned w = 40; w <= 200; w += 10)
+		for (int exact = 0; exact <= 1; exact++) {
+			top_layout_columns(w, m.longest_name, top_model_virtio_mem_width(&m, exact), exact, &l);
+			for (size_t i = 0; i < m.n_rows; i++) {
+				top_format_line(&l, &m.rows[i], exact, buf, sizeof buf);
+				CHECK(strlen(buf) <= l.total);
+			}
+			CHECK(l.total <= w || w < (exact ? 80 : 50));
+		}
+	top_model_done(&m);
+	top_model_done(&m_none);
+	ctl_snapshot_done(&cur);
+	ctl_snapshot_done(&none);
 }
 
 TEST(cells_and_lines) {
@@ -348,7 +431,7 @@ TEST(cells_and_lines) {
 
 	/* Every line fits its layout, at every width; titles too. */
 	for (unsigned w = 40; w <= 200; w += 20) {
-		top_layout_columns(w, m.longest_name, false, &l);
+		top_layout_columns(w, m.longest_name, 0, false, &l);
 		top_format_line(&l, r, false, buf, sizeof buf);
 		CHECK(strlen(buf) <= l.total);
 		CHECK(strlen(buf) <= w || w < 60);
@@ -359,7 +442,7 @@ TEST(cells_and_lines) {
 		CHECK(strncmp(buf, "NAME", 4) == 0);
 		CHECK(buf[strlen(buf) - 1] != ' ');
 	}
-	top_layout_columns(200, m.longest_name, false, &l);
+	top_layout_columns(200, m.longest_name, 0, false, &l);
 	top_format_line(&l, r, false, buf, sizeof buf);
 	/* Wide: the name up to TOP_NAME_MAX. */
 	CHECK_EQ_INT(l.widths[0], TOP_NAME_MAX);
