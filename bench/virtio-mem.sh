@@ -18,13 +18,16 @@
 # fall, the fall once the backing is steady, what libvirt reports moved (the
 # device's <current>, the balloon's actual), and memloop's passes/s over the
 # shrink window against the 3 s before (1.00 = no slowdown), the windows put
-# on the guest's clock by the quickest of 5 clock reads each way.
+# on the guest's clock by the quickest of 5 clock reads before and after
+# (the "clock" column: how far off that can be, in ms).
 # BENCH_ROUNDS runs of each set-up (3), set-ups alternating; medians and
 # ranges. The table is also written to BENCH_RESULTS/virtio-mem.md.
 #
 #   bench/virtio-mem.sh [-h|--help]
 #   Environment: BENCH_ROUNDS=3  VMEM_SETUPS="virtio-mem balloon"
 #                BENCH_RESULTS (bench/results)  LAB_DIR  BUILD  BENCH_SMOKE
+#                VMEM_KEEP=DIR  keep each run's samples, clock reads and
+#                memloop output in DIR/SETUP.RUN
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -93,15 +96,25 @@ backed_sum() { # FD...
 	echo "$sum"
 }
 
-# Guest clock against the host's: a line "HOST-T0 GUEST-T HOST-T1" per read.
+# Guest clock against the host's: a line "HOST-T0 GUEST-T HOST-T1" per read,
+# over one connection to the guest's lab runner (the lab's `run` protocol:
+# a script, "@@lab-end"; its output, "@@lab-exit STATUS"), so no process
+# start on the host falls between the stamps.
 clock_reads() { # GUEST FILE
-	local h0 g h1 _
+	local h0 g h1 status _
+	coproc CLOCK { exec socat - "UNIX-CONNECT:$LAB_DIR/guests/$1/lab.sock"; }
 	for _ in 1 2 3 4 5; do
-		h0=$(usec)
-		g=$(lab run "$1" "memloop --now") || die "memloop --now failed in $1"
-		h1=$(usec)
-		echo "$(secs "$h0") $g $(secs "$h1")" >> "$2"
+		h0=$EPOCHREALTIME
+		printf 'memloop --now\n@@lab-end\n' >&"${CLOCK[1]}"
+		if ! read -r -t 10 g <&"${CLOCK[0]}" || ! read -r -t 10 status <&"${CLOCK[0]}"; then
+			die "$1: no answer from the lab runner"
+		fi
+		h1=$EPOCHREALTIME
+		[[ $status == "@@lab-exit 0" ]] || die "$1: memloop --now: $g $status"
+		echo "$h0 $g $h1" >> "$2"
 	done
+	kill "$CLOCK_PID" 2>/dev/null || true
+	wait "$CLOCK_PID" 2>/dev/null || true
 }
 
 in_guest_ok() { lab run "$1" "grep -q '^memloop: $2' /tmp/memloop.out" > /dev/null 2>&1; }
@@ -115,12 +128,12 @@ watch_shrink() { # SETUP GUEST FILE
 	REQ_US=0 DONE_US=0 REF_BYTES=0
 	t0=$(usec)
 	while :; do
-		t=$(usec)
+		t=${EPOCHREALTIME/./}
 		b=$(backed_sum "${fds[@]}")
 		echo "$t $b" >> "$file"
 		if ((!REQ_US && t - t0 >= BEFORE_US)); then
 			REF_BYTES=$b
-			REQ_US=$(usec)
+			REQ_US=${EPOCHREALTIME/./}
 			request_shrink "$setup" "$g" > "$WORK/request.out" 2>&1 &
 			req_pid=$!
 		elif ((REQ_US)); then
@@ -153,11 +166,14 @@ settled_backing() { # GUEST
 	lab backed "$1"
 }
 
+fully_plugged() { (($(vmem_kib "$1" current) == (GUEST_MIB - BOOT_MIB) << 10)); }
+
 boot_guest() { # SETUP GUEST
 	local opts="--no-agent --no-module"
 	if [[ $1 == virtio-mem ]]; then
 		lab_boot "$2 --mem $BOOT_MIB --virtio-mem $((GUEST_MIB - BOOT_MIB)) $opts"
-		(($(vmem_kib "$2" current) == (GUEST_MIB - BOOT_MIB) << 10)) ||
+		# The guest plugs what is requested block by block after boot.
+		wait_until 60 fully_plugged "$2" ||
 			die "$2: $(vmem_kib "$2" current) KiB plugged, not $((GUEST_MIB - BOOT_MIB)) MiB"
 	else
 		lab_boot "$2 --mem $GUEST_MIB $opts"
@@ -174,15 +190,17 @@ run_once() { # SETUP ROUND
 	note "$setup, run $round: booting"
 	boot_guest "$setup" "$g"
 	before_kib=$(libvirt_kib "$setup" "$g")
+	# The clock is read while the guest is idle: answers come quicker.
+	clock_reads "$g" "$dir/clock"
 	lab run "$g" "memloop $LOOP_MIB > /tmp/memloop.out 2>&1 &" > /dev/null
 	wait_until 30 in_guest_ok "$g" ready || die "$g: memloop did not start"
-	clock_reads "$g" "$dir/clock"
 	note "$setup, run $round: shrinking by $SHRINK_MIB MiB"
 	watch_shrink "$setup" "$g" "$dir/samples"
-	clock_reads "$g" "$dir/clock"
+	sleep 0.5
 	# shellcheck disable=SC2016 # expanded in the guest
 	lab run "$g" 'kill -TERM $(pidof memloop)' > /dev/null
 	wait_until 30 in_guest_ok "$g" ok || die "$g: memloop failed: $(lab run "$g" 'tail -3 /tmp/memloop.out')"
+	clock_reads "$g" "$dir/clock.after"
 	lab run "$g" "cat /tmp/memloop.out" > "$dir/memloop"
 	final=$(settled_backing "$g")
 	after_kib=$(libvirt_kib "$setup" "$g")
@@ -191,7 +209,13 @@ run_once() { # SETUP ROUND
 	R[$setup,$round,moved]=$(((before_kib - after_kib) >> 10))
 	R[$setup,$round,ms]=$(((DONE_US ? DONE_US - REQ_US : 0) / 1000))
 	R[$setup,$round,oom]=$(lab run "$g" 'dmesg | grep -ciE "out of memory|oom-kill" || true')
-	read -r offset sync < <(awk -v mode=offset -f "$STATS" "$dir/clock")
+	# The guest's clock, from the reads before and after: their mean offset,
+	# good to the slower read's half round trip plus half the drift between.
+	local o1 h1 o2 h2
+	read -r o1 h1 < <(awk -v mode=offset -f "$STATS" "$dir/clock")
+	read -r o2 h2 < <(awk -v mode=offset -f "$STATS" "$dir/clock.after")
+	read -r offset sync < <(awk -v a="$o1" -v b="$o2" -v x="$h1" -v y="$h2" 'BEGIN {
+		d = a > b ? a - b : b - a; printf "%.6f %.6f\n", (a + b) / 2, (x > y ? x : y) + d / 2 }')
 	local end_us=$((DONE_US ? DONE_US : REQ_US + GIVEUP_US))
 	read -r before during ratio < <(awk -v mode=rate -v from="$(guest_t "$((REQ_US - BEFORE_US))" "$offset")" \
 		-v at="$(guest_t "$REQ_US" "$offset")" -v to="$(guest_t "$end_us" "$offset")" -f "$STATS" "$dir/memloop") ||
@@ -283,6 +307,9 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	done
 done
 print_text
+if [[ -n ${VMEM_KEEP:-} ]]; then
+	mkdir -p "$VMEM_KEEP" && cp -r "$WORK"/*.[0-9]* "$VMEM_KEEP"/
+fi
 results=${BENCH_RESULTS:-$BENCH_DIR/results}
 mkdir -p "$results"
 write_markdown "$results/virtio-mem.md"
