@@ -13,8 +13,8 @@
 # then starts `memloop 64` (a cache-line pass over 64 MiB, again and again:
 # a working set that still fits after the shrink). The host samples the
 # guest's backing (st_blocks of its memfds, as `lab backed` counts them)
-# every ~20 ms: 3 s before the request, then until it has fallen by 240 MiB
-# (giving up after 60 s). Figures per run: the time from the request to that
+# every ~20 ms: 5 s before the request (memloop's first 2 s are a warm-up),
+# then until it has fallen by 240 MiB (giving up after 60 s). Figures per run: the time from the request to that
 # fall, the fall once the backing is steady, what libvirt reports moved (the
 # device's <current>, the balloon's actual), and memloop's passes/s over the
 # shrink window against the 3 s before (1.00 = no slowdown), the windows put
@@ -36,7 +36,7 @@ ROUNDS=${BENCH_ROUNDS:-3}
 read -r -a SETUPS <<< "${VMEM_SETUPS:-virtio-mem balloon}"
 GUEST_MIB=768 BOOT_MIB=256 SHRINK_MIB=256 GOAL_MIB=240
 TOUCH_MIB=600 LOOP_MIB=64
-BEFORE_US=3000000 GIVEUP_US=60000000 POLL_S=0.02
+LEAD_US=5000000 BEFORE_US=3000000 GIVEUP_US=60000000 POLL_S=0.02
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 
@@ -119,7 +119,7 @@ clock_reads() { # GUEST FILE
 
 in_guest_ok() { lab run "$1" "grep -q '^memloop: $2' /tmp/memloop.out" > /dev/null 2>&1; }
 
-# Samples the backing every POLL_S into FILE, sends the shrink BEFORE_US in,
+# Samples the backing every POLL_S into FILE, sends the shrink LEAD_US in,
 # and stops once the backing is GOAL_MIB under what it was at the request
 # (or GIVEUP_US after it). Sets REQ_US, DONE_US (0: gave up), REF_BYTES.
 watch_shrink() { # SETUP GUEST FILE
@@ -131,7 +131,7 @@ watch_shrink() { # SETUP GUEST FILE
 		t=${EPOCHREALTIME/./}
 		b=$(backed_sum "${fds[@]}")
 		echo "$t $b" >> "$file"
-		if ((!REQ_US && t - t0 >= BEFORE_US)); then
+		if ((!REQ_US && t - t0 >= LEAD_US)); then
 			REF_BYTES=$b
 			REQ_US=${EPOCHREALTIME/./}
 			request_shrink "$setup" "$g" > "$WORK/request.out" 2>&1 &
@@ -276,7 +276,9 @@ write_markdown() { # FILE
 			"\`virsh setmem --live\`. Each run: fresh guest, \`memtouch ${TOUCH_MIB}\`, \`memloop ${LOOP_MIB}\`" \
 			"running through the shrink. Time = request to host backing (memfd st_blocks) ${GOAL_MIB} MiB lower," \
 			"sampled every ~20 ms; fell = fall once the backing is steady; moved = libvirt's <current> or" \
-			"balloon actual; ratio = memloop's passes/s over the shrink window / over the 3 s before."
+			"balloon actual; ratio = memloop's passes/s over the shrink window (request to −${GOAL_MIB} MiB) /" \
+			"over the $((BEFORE_US / 1000000)) s before it (after $(((LEAD_US - BEFORE_US) / 1000000)) s of warm-up);" \
+			"clock = how far off the guest's clock may be put on the host's (quickest of 5 reads before and after)."
 		echo
 		echo "| set-up | run | backed at request MiB | to −${GOAL_MIB} MiB, ms | fell MiB | libvirt moved MiB | passes/s before | passes/s during | ratio | clock ± ms | OOM |"
 		echo "|---|---|---|---|---|---|---|---|---|---|---|"
