@@ -88,6 +88,10 @@ request_shrink() { # SETUP GUEST
 	fi
 }
 
+# The host's CPU ticks: "STEAL TOTAL" (this host may itself be a VM whose
+# CPUs are taken away at times: a slower guest then is not the shrink).
+cpu_ticks() { awk '$1 == "cpu" { for (i = 2; i <= 9; i++) t += $i; print $9, t; exit }' /proc/stat; }
+
 backed_sum() { # FD...
 	local n sum=0
 	for n in $(stat -L -c %b "$@"); do
@@ -121,11 +125,13 @@ in_guest_ok() { lab run "$1" "grep -q '^memloop: $2' /tmp/memloop.out" > /dev/nu
 
 # Samples the backing every POLL_S into FILE, sends the shrink LEAD_US in,
 # and stops once the backing is GOAL_MIB under what it was at the request
-# (or GIVEUP_US after it). Sets REQ_US, DONE_US (0: gave up), REF_BYTES.
+# (or GIVEUP_US after it). Sets REQ_US, DONE_US (0: gave up), REF_BYTES,
+# and the host's CPU ticks STEAL0 TICKS0 before, STEAL1 TICKS1 after.
 watch_shrink() { # SETUP GUEST FILE
 	local setup=$1 g=$2 file=$3 fds t b t0 req_pid=""
 	mapfile -t fds < <(lab memfd "$g")
 	REQ_US=0 DONE_US=0 REF_BYTES=0
+	read -r STEAL0 TICKS0 < <(cpu_ticks)
 	t0=$(usec)
 	while :; do
 		t=${EPOCHREALTIME/./}
@@ -145,6 +151,7 @@ watch_shrink() { # SETUP GUEST FILE
 		fi
 		sleep "$POLL_S"
 	done
+	read -r STEAL1 TICKS1 < <(cpu_ticks)
 	wait "$req_pid" || die "the $setup request failed: $(cat "$WORK/request.out")"
 }
 
@@ -183,7 +190,7 @@ boot_guest() { # SETUP GUEST
 
 # One run: a fresh guest, the shrink under memloop, its figures into R[].
 run_once() { # SETUP ROUND
-	local setup=$1 round=$2 g dir before_kib after_kib final offset sync before during ratio
+	local setup=$1 round=$2 g dir before_kib after_kib final
 	g=${setup/virtio-/v}$round
 	dir=$WORK/$setup.$round
 	mkdir -p "$dir"
@@ -208,20 +215,27 @@ run_once() { # SETUP ROUND
 	R[$setup,$round,fell]=$(((REF_BYTES - final) >> 20))
 	R[$setup,$round,moved]=$(((before_kib - after_kib) >> 10))
 	R[$setup,$round,ms]=$(((DONE_US ? DONE_US - REQ_US : 0) / 1000))
+	R[$setup,$round,steal]=$(awk -v s=$((STEAL1 - STEAL0)) -v t=$((TICKS1 - TICKS0)) \
+		'BEGIN { printf "%.1f", t ? s / t * 100 : 0 }')
 	R[$setup,$round,oom]=$(lab run "$g" 'dmesg | grep -ciE "out of memory|oom-kill" || true')
-	# The guest's clock, from the reads before and after: their mean offset,
-	# good to the slower read's half round trip plus half the drift between.
-	local o1 h1 o2 h2
+	slowdown_figures "$setup" "$round" "$dir"
+}
+
+# memloop's rates before and during the shrink, from the windows the host
+# timed put on the guest's clock: the mean offset of the reads before and
+# after, good to the slower read's half round trip plus half the drift.
+slowdown_figures() { # SETUP ROUND DIR
+	local dir=$3 o1 h1 o2 h2 offset sync before during ratio end_us
 	read -r o1 h1 < <(awk -v mode=offset -f "$STATS" "$dir/clock")
 	read -r o2 h2 < <(awk -v mode=offset -f "$STATS" "$dir/clock.after")
 	read -r offset sync < <(awk -v a="$o1" -v b="$o2" -v x="$h1" -v y="$h2" 'BEGIN {
 		d = a > b ? a - b : b - a; printf "%.6f %.6f\n", (a + b) / 2, (x > y ? x : y) + d / 2 }')
-	local end_us=$((DONE_US ? DONE_US : REQ_US + GIVEUP_US))
+	end_us=$((DONE_US ? DONE_US : REQ_US + GIVEUP_US))
 	read -r before during ratio < <(awk -v mode=rate -v from="$(guest_t "$((REQ_US - BEFORE_US))" "$offset")" \
 		-v at="$(guest_t "$REQ_US" "$offset")" -v to="$(guest_t "$end_us" "$offset")" -f "$STATS" "$dir/memloop") ||
-		die "$g: no rate from memloop (kept in $dir)"
-	R[$setup,$round,before]=$before R[$setup,$round,during]=$during R[$setup,$round,ratio]=$ratio
-	R[$setup,$round,sync]=$(awk -v s="$sync" 'BEGIN { printf "%d", s * 1000 + 0.5 }')
+		die "$1, run $2: no rate from memloop (kept in $dir)"
+	R[$1,$2,before]=$before R[$1,$2,during]=$during R[$1,$2,ratio]=$ratio
+	R[$1,$2,sync]=$(awk -v s="$sync" 'BEGIN { printf "%d", s * 1000 + 0.5 }')
 }
 
 guest_t() { awk -v u="$1" -v o="$2" 'BEGIN { printf "%.6f", u / 1e6 + o }'; }
@@ -243,15 +257,15 @@ print_text() {
 	echo "(${BOOT_MIB} MiB boot RAM + $((GUEST_MIB - BOOT_MIB)) MiB device) against the balloon (${GUEST_MIB} MiB RAM);"
 	echo "memtouch ${TOUCH_MIB} first, memloop over ${LOOP_MIB} MiB through the shrink; backing sampled every ~20 ms"
 	echo
-	printf '%-10s %3s %9s %10s %9s %9s %9s %9s %6s %7s %3s\n' set-up run "backed" "to -${GOAL_MIB}" \
-		"fell" "libvirt" "passes/s" "passes/s" "ratio" "clock" "oom"
-	printf '%-10s %3s %9s %10s %9s %9s %9s %9s %6s %7s %3s\n' "" "" "MiB" "MiB, ms" "MiB" "moved" \
-		"before" "during" "" "+-ms" ""
+	printf '%-10s %3s %9s %10s %9s %9s %9s %9s %6s %7s %6s %3s\n' set-up run "backed" "to -${GOAL_MIB}" \
+		"fell" "libvirt" "passes/s" "passes/s" "ratio" "clock" "steal" "oom"
+	printf '%-10s %3s %9s %10s %9s %9s %9s %9s %6s %7s %6s %3s\n' "" "" "MiB" "MiB, ms" "MiB" "moved" \
+		"before" "during" "" "+-ms" "%" ""
 	for s in "${SETUPS[@]}"; do
 		for ((r = 1; r <= ROUNDS; r++)); do
-			printf '%-10s %3d %9d %10s %9d %9d %9s %9s %6s %7d %3d\n' "$s" "$r" "${R[$s,$r,ref]}" \
+			printf '%-10s %3d %9d %10s %9d %9d %9s %9s %6s %7d %6s %3d\n' "$s" "$r" "${R[$s,$r,ref]}" \
 				"$(ms_cell "${R[$s,$r,ms]}")" "${R[$s,$r,fell]}" "${R[$s,$r,moved]}" "${R[$s,$r,before]}" \
-				"${R[$s,$r,during]}" "${R[$s,$r,ratio]}" "${R[$s,$r,sync]}" "${R[$s,$r,oom]}"
+				"${R[$s,$r,during]}" "${R[$s,$r,ratio]}" "${R[$s,$r,sync]}" "${R[$s,$r,steal]}" "${R[$s,$r,oom]}"
 		done
 	done
 	echo
@@ -278,15 +292,16 @@ write_markdown() { # FILE
 			"sampled every ~20 ms; fell = fall once the backing is steady; moved = libvirt's <current> or" \
 			"balloon actual; ratio = memloop's passes/s over the shrink window (request to −${GOAL_MIB} MiB) /" \
 			"over the $((BEFORE_US / 1000000)) s before it (after $(((LEAD_US - BEFORE_US) / 1000000)) s of warm-up);" \
-			"clock = how far off the guest's clock may be put on the host's (quickest of 5 reads before and after)."
+			"clock = how far off the guest's clock may be put on the host's (quickest of 5 reads before and after);" \
+			"host steal = CPU time the host's own hypervisor took over the run's sampling (of all its CPUs)."
 		echo
-		echo "| set-up | run | backed at request MiB | to −${GOAL_MIB} MiB, ms | fell MiB | libvirt moved MiB | passes/s before | passes/s during | ratio | clock ± ms | OOM |"
-		echo "|---|---|---|---|---|---|---|---|---|---|---|"
+		echo "| set-up | run | backed at request MiB | to −${GOAL_MIB} MiB, ms | fell MiB | libvirt moved MiB | passes/s before | passes/s during | ratio | clock ± ms | host steal % | OOM |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 		for s in "${SETUPS[@]}"; do
 			for ((r = 1; r <= ROUNDS; r++)); do
 				echo "| $s | $r | ${R[$s,$r,ref]} | $(ms_cell "${R[$s,$r,ms]}") | ${R[$s,$r,fell]} |" \
 					"${R[$s,$r,moved]} | ${R[$s,$r,before]} | ${R[$s,$r,during]} | ${R[$s,$r,ratio]} |" \
-					"${R[$s,$r,sync]} | ${R[$s,$r,oom]} |"
+					"${R[$s,$r,sync]} | ${R[$s,$r,steal]} | ${R[$s,$r,oom]} |"
 			done
 		done
 		echo
