@@ -36,7 +36,7 @@ ROUNDS=${BENCH_ROUNDS:-3}
 read -r -a SETUPS <<< "${VMEM_SETUPS:-virtio-mem balloon}"
 GUEST_MIB=768 BOOT_MIB=256 SHRINK_MIB=256 GOAL_MIB=240
 TOUCH_MIB=600 LOOP_MIB=64
-LEAD_US=5000000 BEFORE_US=3000000 GIVEUP_US=60000000 POLL_S=0.02
+LEAD_US=5000000 BEFORE_US=3000000 GIVEUP_US=60000000 POLL_S=0.015
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 
@@ -88,9 +88,12 @@ request_shrink() { # SETUP GUEST
 	fi
 }
 
-# The host's CPU ticks: "STEAL TOTAL" (this host may itself be a VM whose
-# CPUs are taken away at times: a slower guest then is not the shrink).
-cpu_ticks() { awk '$1 == "cpu" { for (i = 2; i <= 9; i++) t += $i; print $9, t; exit }' /proc/stat; }
+# The host's CPU ticks, all CPUs: "BUSY STEAL TOTAL". The guest's QEMU keeps
+# one CPU busy; more is someone else's work, and steal is this host's own
+# hypervisor's: a slower guest then is not the shrink's doing.
+cpu_ticks() {
+	awk '$1 == "cpu" { for (i = 2; i <= 9; i++) t += $i; print t - $5 - $6 - $9, $9, t; exit }' /proc/stat
+}
 
 backed_sum() { # FD...
 	local n sum=0
@@ -123,15 +126,16 @@ clock_reads() { # GUEST FILE
 
 in_guest_ok() { lab run "$1" "grep -q '^memloop: $2' /tmp/memloop.out" > /dev/null 2>&1; }
 
-# Samples the backing every POLL_S into FILE, sends the shrink LEAD_US in,
+# Samples the backing every POLL_S (~20 ms with the read) into FILE, sends the shrink LEAD_US in,
 # and stops once the backing is GOAL_MIB under what it was at the request
 # (or GIVEUP_US after it). Sets REQ_US, DONE_US (0: gave up), REF_BYTES,
-# and the host's CPU ticks STEAL0 TICKS0 before, STEAL1 TICKS1 after.
+# and the host's CPU ticks (cpu_ticks) BUSY0 STEAL0 TICKS0 before, BUSY1...
+# after.
 watch_shrink() { # SETUP GUEST FILE
 	local setup=$1 g=$2 file=$3 fds t b t0 req_pid=""
 	mapfile -t fds < <(lab memfd "$g")
 	REQ_US=0 DONE_US=0 REF_BYTES=0
-	read -r STEAL0 TICKS0 < <(cpu_ticks)
+	read -r BUSY0 STEAL0 TICKS0 < <(cpu_ticks)
 	t0=$(usec)
 	while :; do
 		t=${EPOCHREALTIME/./}
@@ -151,7 +155,7 @@ watch_shrink() { # SETUP GUEST FILE
 		fi
 		sleep "$POLL_S"
 	done
-	read -r STEAL1 TICKS1 < <(cpu_ticks)
+	read -r BUSY1 STEAL1 TICKS1 < <(cpu_ticks)
 	wait "$req_pid" || die "the $setup request failed: $(cat "$WORK/request.out")"
 }
 
@@ -215,8 +219,8 @@ run_once() { # SETUP ROUND
 	R[$setup,$round,fell]=$(((REF_BYTES - final) >> 20))
 	R[$setup,$round,moved]=$(((before_kib - after_kib) >> 10))
 	R[$setup,$round,ms]=$(((DONE_US ? DONE_US - REQ_US : 0) / 1000))
-	R[$setup,$round,steal]=$(awk -v s=$((STEAL1 - STEAL0)) -v t=$((TICKS1 - TICKS0)) \
-		'BEGIN { printf "%.1f", t ? s / t * 100 : 0 }')
+	R[$setup,$round,busy]=$(pct $((BUSY1 - BUSY0)) $((TICKS1 - TICKS0)))
+	R[$setup,$round,steal]=$(pct $((STEAL1 - STEAL0)) $((TICKS1 - TICKS0)))
 	R[$setup,$round,oom]=$(lab run "$g" 'dmesg | grep -ciE "out of memory|oom-kill" || true')
 	slowdown_figures "$setup" "$round" "$dir"
 }
@@ -238,6 +242,7 @@ slowdown_figures() { # SETUP ROUND DIR
 	R[$1,$2,sync]=$(awk -v s="$sync" 'BEGIN { printf "%d", s * 1000 + 0.5 }')
 }
 
+pct() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", t ? n / t * 100 : 0 }'; }
 guest_t() { awk -v u="$1" -v o="$2" 'BEGIN { printf "%.6f", u / 1e6 + o }'; }
 
 summary() { # SETUP COLUMN: "MEDIAN MIN MAX" over the runs that have it
@@ -257,15 +262,16 @@ print_text() {
 	echo "(${BOOT_MIB} MiB boot RAM + $((GUEST_MIB - BOOT_MIB)) MiB device) against the balloon (${GUEST_MIB} MiB RAM);"
 	echo "memtouch ${TOUCH_MIB} first, memloop over ${LOOP_MIB} MiB through the shrink; backing sampled every ~20 ms"
 	echo
-	printf '%-10s %3s %9s %10s %9s %9s %9s %9s %6s %7s %6s %3s\n' set-up run "backed" "to -${GOAL_MIB}" \
-		"fell" "libvirt" "passes/s" "passes/s" "ratio" "clock" "steal" "oom"
-	printf '%-10s %3s %9s %10s %9s %9s %9s %9s %6s %7s %6s %3s\n' "" "" "MiB" "MiB, ms" "MiB" "moved" \
-		"before" "during" "" "+-ms" "%" ""
+	printf '%-10s %3s %7s %10s %5s %8s %9s %9s %6s %6s %11s %3s\n' set-up run "backed" "to -${GOAL_MIB}" \
+		"fell" "libvirt" "passes/s" "passes/s" "ratio" "clock" "host CPU %" "oom"
+	printf '%-10s %3s %7s %10s %5s %8s %9s %9s %6s %6s %11s %3s\n' "" "" "MiB" "MiB, ms" "MiB" "moved" \
+		"before" "during" "" "+-ms" "busy/steal" ""
 	for s in "${SETUPS[@]}"; do
 		for ((r = 1; r <= ROUNDS; r++)); do
-			printf '%-10s %3d %9d %10s %9d %9d %9s %9s %6s %7d %6s %3d\n' "$s" "$r" "${R[$s,$r,ref]}" \
+			printf '%-10s %3d %7d %10s %5d %8d %9s %9s %6s %6d %11s %3d\n' "$s" "$r" "${R[$s,$r,ref]}" \
 				"$(ms_cell "${R[$s,$r,ms]}")" "${R[$s,$r,fell]}" "${R[$s,$r,moved]}" "${R[$s,$r,before]}" \
-				"${R[$s,$r,during]}" "${R[$s,$r,ratio]}" "${R[$s,$r,sync]}" "${R[$s,$r,steal]}" "${R[$s,$r,oom]}"
+				"${R[$s,$r,during]}" "${R[$s,$r,ratio]}" "${R[$s,$r,sync]}" \
+				"${R[$s,$r,busy]}/${R[$s,$r,steal]}" "${R[$s,$r,oom]}"
 		done
 	done
 	echo
@@ -293,15 +299,16 @@ write_markdown() { # FILE
 			"balloon actual; ratio = memloop's passes/s over the shrink window (request to −${GOAL_MIB} MiB) /" \
 			"over the $((BEFORE_US / 1000000)) s before it (after $(((LEAD_US - BEFORE_US) / 1000000)) s of warm-up);" \
 			"clock = how far off the guest's clock may be put on the host's (quickest of 5 reads before and after);" \
-			"host steal = CPU time the host's own hypervisor took over the run's sampling (of all its CPUs)."
+			"host CPU = busy and stolen (by this host's own hypervisor) share of all the host's CPUs over the" \
+			"run's sampling; the guest's QEMU alone keeps one of them busy."
 		echo
-		echo "| set-up | run | backed at request MiB | to −${GOAL_MIB} MiB, ms | fell MiB | libvirt moved MiB | passes/s before | passes/s during | ratio | clock ± ms | host steal % | OOM |"
+		echo "| set-up | run | backed at request MiB | to −${GOAL_MIB} MiB, ms | fell MiB | libvirt moved MiB | passes/s before | passes/s during | ratio | clock ± ms | host CPU busy / steal % | OOM |"
 		echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 		for s in "${SETUPS[@]}"; do
 			for ((r = 1; r <= ROUNDS; r++)); do
 				echo "| $s | $r | ${R[$s,$r,ref]} | $(ms_cell "${R[$s,$r,ms]}") | ${R[$s,$r,fell]} |" \
 					"${R[$s,$r,moved]} | ${R[$s,$r,before]} | ${R[$s,$r,during]} | ${R[$s,$r,ratio]} |" \
-					"${R[$s,$r,sync]} | ${R[$s,$r,steal]} | ${R[$s,$r,oom]} |"
+					"${R[$s,$r,sync]} | ${R[$s,$r,busy]} / ${R[$s,$r,steal]} | ${R[$s,$r,oom]} |"
 			done
 		done
 		echo
