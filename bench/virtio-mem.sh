@@ -14,10 +14,11 @@
 # a working set that still fits after the shrink). The host samples the
 # guest's backing (st_blocks of its memfds, as `lab backed` counts them)
 # every ~20 ms: 5 s before the request (memloop's first 2 s are a warm-up),
-# then until it has fallen by 240 MiB (giving up after 60 s). Figures per run: the time from the request to that
-# fall, the fall once the backing is steady, what libvirt reports moved (the
-# device's <current>, the balloon's actual), and memloop's passes/s over the
-# shrink window against the 3 s before (1.00 = no slowdown), the windows put
+# then until it has fallen by 240 MiB (giving up after 60 s). Figures per
+# run: the time from the request to that fall (and to its first 2 MiB), the
+# fall once the backing is steady, what libvirt reports moved (the device's
+# <current>, the balloon's actual), and memloop's passes/s over the shrink
+# window against the 3 s before (speed ratio, 1.00 = no slowdown), the windows put
 # on the guest's clock by the quickest of 5 clock reads before and after
 # (the "clock" column: how far off that can be, in ms).
 # BENCH_ROUNDS runs of each set-up (3), set-ups alternating; medians and
@@ -128,13 +129,14 @@ in_guest_ok() { lab run "$1" "grep -q '^memloop: $2' /tmp/memloop.out" > /dev/nu
 
 # Samples the backing every POLL_S (~20 ms with the read) into FILE, sends the shrink LEAD_US in,
 # and stops once the backing is GOAL_MIB under what it was at the request
-# (or GIVEUP_US after it). Sets REQ_US, DONE_US (0: gave up), REF_BYTES,
+# (or GIVEUP_US after it). Sets REQ_US, FIRST_US (when it first fell by
+# 2 MiB), DONE_US (0: gave up), REF_BYTES,
 # and the host's CPU ticks (cpu_ticks) BUSY0 STEAL0 TICKS0 before, BUSY1...
 # after.
 watch_shrink() { # SETUP GUEST FILE
 	local setup=$1 g=$2 file=$3 fds t b t0 req_pid=""
 	mapfile -t fds < <(lab memfd "$g")
-	REQ_US=0 DONE_US=0 REF_BYTES=0
+	REQ_US=0 FIRST_US=0 DONE_US=0 REF_BYTES=0
 	read -r BUSY0 STEAL0 TICKS0 < <(cpu_ticks)
 	t0=$(usec)
 	while :; do
@@ -147,6 +149,7 @@ watch_shrink() { # SETUP GUEST FILE
 			request_shrink "$setup" "$g" > "$WORK/request.out" 2>&1 &
 			req_pid=$!
 		elif ((REQ_US)); then
+			((FIRST_US || REF_BYTES - b < 2 << 20)) || FIRST_US=$t
 			if ((REF_BYTES - b >= GOAL_MIB << 20)); then
 				DONE_US=$t
 				break
@@ -219,6 +222,7 @@ run_once() { # SETUP ROUND
 	R[$setup,$round,fell]=$(((REF_BYTES - final) >> 20))
 	R[$setup,$round,moved]=$(((before_kib - after_kib) >> 10))
 	R[$setup,$round,ms]=$(((DONE_US ? DONE_US - REQ_US : 0) / 1000))
+	R[$setup,$round,first]=$(((FIRST_US ? FIRST_US - REQ_US : 0) / 1000))
 	R[$setup,$round,busy]=$(pct $((BUSY1 - BUSY0)) $((TICKS1 - TICKS0)))
 	R[$setup,$round,steal]=$(pct $((STEAL1 - STEAL0)) $((TICKS1 - TICKS0)))
 	R[$setup,$round,oom]=$(lab run "$g" 'dmesg | grep -ciE "out of memory|oom-kill" || true')
@@ -248,7 +252,7 @@ guest_t() { awk -v u="$1" -v o="$2" 'BEGIN { printf "%.6f", u / 1e6 + o }'; }
 summary() { # SETUP COLUMN: "MEDIAN MIN MAX" over the runs that have it
 	local r
 	for ((r = 1; r <= ROUNDS; r++)); do
-		[[ $2 == ms && ${R[$1,$r,ms]} == 0 ]] || echo "${R[$1,$r,$2]}"
+		[[ ($2 == ms || $2 == first) && ${R[$1,$r,$2]} == 0 ]] || echo "${R[$1,$r,$2]}"
 	done | awk -v mode=summary -f "$STATS" 2>/dev/null || echo "- - -"
 }
 # "MEDIAN (MIN-MAX)"
@@ -262,23 +266,25 @@ print_text() {
 	echo "(${BOOT_MIB} MiB boot RAM + $((GUEST_MIB - BOOT_MIB)) MiB device) against the balloon (${GUEST_MIB} MiB RAM);"
 	echo "memtouch ${TOUCH_MIB} first, memloop over ${LOOP_MIB} MiB through the shrink; backing sampled every ~20 ms"
 	echo
-	printf '%-10s %3s %7s %10s %5s %8s %9s %9s %6s %6s %11s %3s\n' set-up run "backed" "to -${GOAL_MIB}" \
-		"fell" "libvirt" "passes/s" "passes/s" "ratio" "clock" "host CPU %" "oom"
-	printf '%-10s %3s %7s %10s %5s %8s %9s %9s %6s %6s %11s %3s\n' "" "" "MiB" "MiB, ms" "MiB" "moved" \
-		"before" "during" "" "+-ms" "busy/steal" ""
+	printf '%-10s %3s %7s %8s %10s %5s %8s %9s %9s %6s %6s %11s %3s\n' set-up run "backed" "to -2" \
+		"to -${GOAL_MIB}" "fell" "libvirt" "passes/s" "passes/s" "speed" "clock" "host CPU %" "oom"
+	printf '%-10s %3s %7s %8s %10s %5s %8s %9s %9s %6s %6s %11s %3s\n' "" "" "MiB" "MiB, ms" "MiB, ms" \
+		"MiB" "moved" "before" "during" "ratio" "+-ms" "busy/steal" ""
 	for s in "${SETUPS[@]}"; do
 		for ((r = 1; r <= ROUNDS; r++)); do
-			printf '%-10s %3d %7d %10s %5d %8d %9s %9s %6s %6d %11s %3d\n' "$s" "$r" "${R[$s,$r,ref]}" \
-				"$(ms_cell "${R[$s,$r,ms]}")" "${R[$s,$r,fell]}" "${R[$s,$r,moved]}" "${R[$s,$r,before]}" \
+			printf '%-10s %3d %7d %8s %10s %5d %8d %9s %9s %6s %6d %11s %3d\n' "$s" "$r" "${R[$s,$r,ref]}" \
+				"$(ms_cell "${R[$s,$r,first]}")" "$(ms_cell "${R[$s,$r,ms]}")" "${R[$s,$r,fell]}" \
+				"${R[$s,$r,moved]}" "${R[$s,$r,before]}" \
 				"${R[$s,$r,during]}" "${R[$s,$r,ratio]}" "${R[$s,$r,sync]}" \
 				"${R[$s,$r,busy]}/${R[$s,$r,steal]}" "${R[$s,$r,oom]}"
 		done
 	done
 	echo
-	printf '%-10s %22s %16s %16s %20s\n' "median" "to -${GOAL_MIB} MiB, ms" "fell MiB" "libvirt moved" "passes/s ratio"
+	printf '%-10s %18s %20s %14s %14s %18s\n' "median" "to -2 MiB, ms" "to -${GOAL_MIB} MiB, ms" "fell MiB" \
+		"libvirt moved" "speed ratio"
 	for s in "${SETUPS[@]}"; do
-		printf '%-10s %22s %16s %16s %20s\n' "$s" "$(med_range "$s" ms)" "$(med_range "$s" fell)" \
-			"$(med_range "$s" moved)" "$(med_range "$s" ratio)"
+		printf '%-10s %18s %20s %14s %14s %18s\n' "$s" "$(med_range "$s" first)" "$(med_range "$s" ms)" \
+			"$(med_range "$s" fell)" "$(med_range "$s" moved)" "$(med_range "$s" ratio)"
 		(($(gave_up "$s") == 0)) || echo "  $s: gave up after 60 s in $(gave_up "$s") of $ROUNDS runs"
 	done
 }
@@ -295,27 +301,28 @@ write_markdown() { # FILE
 			"\`virsh update-memory-device --requested-size\`; balloon = ${GUEST_MIB} MiB RAM, shrunk with" \
 			"\`virsh setmem --live\`. Each run: fresh guest, \`memtouch ${TOUCH_MIB}\`, \`memloop ${LOOP_MIB}\`" \
 			"running through the shrink. Time = request to host backing (memfd st_blocks) ${GOAL_MIB} MiB lower," \
-			"sampled every ~20 ms; fell = fall once the backing is steady; moved = libvirt's <current> or" \
-			"balloon actual; ratio = memloop's passes/s over the shrink window (request to −${GOAL_MIB} MiB) /" \
+			"sampled every ~20 ms (to −2 MiB: until it first moved); fell = fall once the backing is steady;" \
+			"moved = libvirt's \`<current>\` or balloon actual; speed ratio = memloop's passes/s over the" \
+			"shrink window (request to −${GOAL_MIB} MiB, 1.00 = no slowdown) /" \
 			"over the $((BEFORE_US / 1000000)) s before it (after $(((LEAD_US - BEFORE_US) / 1000000)) s of warm-up);" \
 			"clock = how far off the guest's clock may be put on the host's (quickest of 5 reads before and after);" \
 			"host CPU = busy and stolen (by this host's own hypervisor) share of all the host's CPUs over the" \
 			"run's sampling; the guest's QEMU alone keeps one of them busy."
 		echo
-		echo "| set-up | run | backed at request MiB | to −${GOAL_MIB} MiB, ms | fell MiB | libvirt moved MiB | passes/s before | passes/s during | ratio | clock ± ms | host CPU busy / steal % | OOM |"
-		echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+		echo "| set-up | run | backed at request MiB | to −2 MiB, ms | to −${GOAL_MIB} MiB, ms | fell MiB | libvirt moved MiB | passes/s before | passes/s during | speed ratio | clock ± ms | host CPU busy / steal % | OOM |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 		for s in "${SETUPS[@]}"; do
 			for ((r = 1; r <= ROUNDS; r++)); do
-				echo "| $s | $r | ${R[$s,$r,ref]} | $(ms_cell "${R[$s,$r,ms]}") | ${R[$s,$r,fell]} |" \
+				echo "| $s | $r | ${R[$s,$r,ref]} | $(ms_cell "${R[$s,$r,first]}") | $(ms_cell "${R[$s,$r,ms]}") | ${R[$s,$r,fell]} |" \
 					"${R[$s,$r,moved]} | ${R[$s,$r,before]} | ${R[$s,$r,during]} | ${R[$s,$r,ratio]} |" \
 					"${R[$s,$r,sync]} | ${R[$s,$r,busy]} / ${R[$s,$r,steal]} | ${R[$s,$r,oom]} |"
 			done
 		done
 		echo
-		echo "| set-up | to −${GOAL_MIB} MiB, ms | fell MiB | libvirt moved MiB | slowdown ratio | gave up (60 s) |"
-		echo "|---|---|---|---|---|---|"
+		echo "| set-up | to −2 MiB, ms | to −${GOAL_MIB} MiB, ms | fell MiB | libvirt moved MiB | speed ratio | gave up (60 s) |"
+		echo "|---|---|---|---|---|---|---|"
 		for s in "${SETUPS[@]}"; do
-			echo "| $s | $(med_range "$s" ms) | $(med_range "$s" fell) | $(med_range "$s" moved) |" \
+			echo "| $s | $(med_range "$s" first) | $(med_range "$s" ms) | $(med_range "$s" fell) | $(med_range "$s" moved) |" \
 				"$(med_range "$s" ratio) | $(gave_up "$s") of $ROUNDS |"
 		done
 		echo
