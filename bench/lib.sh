@@ -19,9 +19,15 @@ note() { echo "bench: $*" >&2; }
 die() { echo "bench: $*" >&2; exit 1; }
 
 # Real guests: one VM user of this machine at a time. Re-runs the calling
-# script under the lock (waiting for it), unless it already holds it.
+# script under the lock (waiting for it), unless it already holds it: under
+# `flock /tmp/hintd-vm.lock SCRIPT` it has the locked descriptor, and
+# waiting for the lock again would wait for itself.
 take_vm_lock() { # "$@" of the script
+	local fd
 	[[ -n ${BENCH_VM_LOCKED:-} ]] && return 0
+	for fd in /proc/$$/fd/*; do
+		[[ $(readlink "$fd" 2>/dev/null) == "$VM_LOCK" ]] && flock -n "${fd##*/}" && return 0
+	done
 	flock -n "$VM_LOCK" true 2>/dev/null || note "waiting for the VM lock ($VM_LOCK)"
 	BENCH_VM_LOCKED=1 exec flock "$VM_LOCK" "$0" "$@"
 }
