@@ -263,6 +263,7 @@ install-guest: $(BUILD)/hint-agent
 	sed 's|/usr/sbin/hint-agent|$(SBINDIR)/hint-agent|' etc/systemd/hint-agent.service \
 		> $(DESTDIR)$(SYSTEMDUNITDIR)/hint-agent.service
 	install -D -m 0644 etc/udev/60-hint-agent.rules $(DESTDIR)$(UDEVRULESDIR)/60-hint-agent.rules
+	install -D -m 0644 etc/udev/61-hint-agent-memory.rules $(DESTDIR)$(UDEVRULESDIR)/61-hint-agent-memory.rules
 
 # The guest module's source for DKMS, which builds it for each guest kernel.
 install-dkms:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # hintd on one guest with 256 MiB of boot RAM and a virtio-mem device of
 # 512 MiB (768 MiB in all), on a private bus, without the guest module (no
-# free-page hints: 81-virtio-mem-hints has them). virtio-mem moves before the
+# free-page hints: 71-debian-virtio-mem has them). virtio-mem moves before the
 # balloon: measured on the host by the guest's RAM backings (the lab's
 # `backed`: both memfds) and by what libvirt reports plugged, never by
 # hintd's counters.
@@ -18,10 +18,7 @@ setup_file() {
 }
 
 # libvirt's view of the device, in MiB: requested or current (plugged).
-vmem_mib() { # requested|current
-	lab_virsh dumpxml hintd-lab-v | awk -v k="<$1" -F'[<>]' '
-		index($0, k " unit=\047KiB\047>") { print int($3 / 1024); exit }'
-}
+vmem_mib() { virtio_mem_mib v "$1"; }
 plugged_at_least() { (($(vmem_mib current) >= $1)); }
 # The memory the guest has: what the balloon leaves of its boot RAM and
 # what it plugged.
@@ -121,7 +118,7 @@ pressure_config() {
 	wait_for 30 hintd_logged "hintd-lab-v: .*virtio-mem unplugged nothing in 10 s (512 MiB plugged, .*inflate by" ||
 		fail "the balloon did not take over: $(hintd_log | grep hintd-lab-v | tail -5)"
 	wait_for 15 eval '(($(balloon_mib v) < balloon_before))' || fail "balloon still at $(balloon_mib v) MiB"
-	sleep 10
+	sleep 4
 	report "balloon ${balloon_before} -> $(balloon_mib v) MiB; device requested $(vmem_mib requested) MiB, plugged $(vmem_mib current) MiB"
 	assert_equal "$(vmem_mib current)" "$VMEM"
 	(($(balloon_mib v) >= 128)) || fail "balloon at $(balloon_mib v) MiB"

@@ -130,5 +130,12 @@ reclaim_seconds() { # NAME
 
 balloon_mib() { echo $(($(memstat "$1" actual) / 1024)); }
 
+# libvirt's view of guest NAME's virtio-mem device, in MiB: what it is
+# asked to plug (requested) or has plugged (current).
+virtio_mem_mib() { # NAME requested|current
+	lab_virsh dumpxml "hintd-lab-$1" | awk -v k="<$2" -F'[<>]' '
+		index($0, k " unit=\047KiB\047>") { print int($3 / 1024); exit }'
+}
+
 # A measured figure, shown in the TAP output whether the test passes or not.
 report() { echo "# $*" >&3; }
