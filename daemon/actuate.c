@@ -146,13 +146,14 @@ static void take_hints(struct manager *m, struct vm *vm, bool accept) {
 	/* Taking hints: ask the guest to report its free memory now rather
 	 * than at the kernel's own pace. */
 	if (give > 0 && vm->agent && !m->dry_run) {
-		bool compact = pacing_compact(&vm->pacing, m->reclaiming, now);
+		bool compact = pacing_compact(&vm->pacing, m->reclaiming, give, now);
 
 		agent_send_cmd(vm->agent, (struct hint_cmd) {
 			.name = HINT_CMD_GIVE, .bytes = give, .compact = compact });
 		vm->pacing.give_sent = now;
 		if (compact) {
 			vm->pacing.compact_sent = now;
+			vm->pacing.compact_unused = give;
 			log_debug("%s: %" PRIu64 " MiB free yet backed after report passes: "
 				  "asking the guest to compact", vm->id.name, give >> 20);
 		}

@@ -43,9 +43,12 @@ uint64_t pacing_give_on_tick(const struct pacing_vm *p, bool accept, uint64_t un
 	return unused_backed;
 }
 
-bool pacing_compact(const struct pacing_vm *p, bool reclaiming, usec_t now) {
-	return reclaiming && p->unused_since && now - p->unused_since >= COMPACT_AFTER_USEC &&
-	       (!p->compact_sent || now - p->compact_sent >= COMPACT_INTERVAL_USEC);
+bool pacing_compact(const struct pacing_vm *p, bool reclaiming, uint64_t unused_backed, usec_t now) {
+	if (!reclaiming || !p->unused_since || now - p->unused_since < COMPACT_AFTER_USEC)
+		return false;
+	if (!p->compact_sent || now - p->compact_sent >= COMPACT_INTERVAL_USEC)
+		return true;
+	return unused_backed >= p->compact_unused + GIVE_MIN_BYTES && now - p->compact_sent >= COMPACT_AFTER_USEC;
 }
 
 void pacing_note_reclaiming(struct pacing_vm *p, bool reclaiming, usec_t now) {

@@ -41,6 +41,7 @@ struct pacing_vm {
 				 * >= GIVE_MIN_BYTES since; 0 = it is not */
 	usec_t give_sent;	/* caller: when a report pass was last sent; 0 = never */
 	usec_t compact_sent;	/* caller: when a pass with compaction was sent */
+	uint64_t compact_unused;	/* caller: unused_backed then */
 	usec_t reclaiming_seen;	/* pacing_note_reclaiming(): the last tick the host
 				 * needed memory; 0 = never */
 	usec_t unused_seen;	/* pacing_note_unused(): the last time unused_backed
@@ -102,11 +103,15 @@ uint64_t pacing_give_on_tick(const struct pacing_vm *p, bool accept, uint64_t un
  * granularity (after a guest dropped its caches, say). While the host needs
  * memory (reclaiming) and unused_backed has stayed >= GIVE_MIN_BYTES for
  * COMPACT_AFTER_USEC, the next pass asks the guest to compact first; at
- * most every COMPACT_INTERVAL_USEC (compaction costs the guest CPU time).
- * When the caller sends it, it sets p->compact_sent = now. */
+ * most every COMPACT_INTERVAL_USEC (compaction costs the guest CPU time),
+ * unless unused_backed has grown by GIVE_MIN_BYTES since the last one (a
+ * guest that dropped a cache since: pieces that were not there to compact
+ * then), and then no sooner than COMPACT_AFTER_USEC after it. When the
+ * caller sends it, it sets p->compact_sent = now and p->compact_unused =
+ * unused_backed. */
 #define COMPACT_AFTER_USEC (1 * USEC_PER_SEC)
 #define COMPACT_INTERVAL_USEC (15 * USEC_PER_SEC)
-bool pacing_compact(const struct pacing_vm *p, bool reclaiming, usec_t now);
+bool pacing_compact(const struct pacing_vm *p, bool reclaiming, uint64_t unused_backed, usec_t now);
 
 /* Free memory that neither passes nor compaction bring back lies in pieces
  * smaller than the granularity (a guest that dropped its caches keeps most

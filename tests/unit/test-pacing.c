@@ -182,20 +182,27 @@ TEST(compact_when_passes_leave_free_memory_backed) {
 	struct pacing_vm p = { 0 };
 
 	/* Nothing free yet backed: no compaction, pressure or not. */
-	CHECK(!pacing_compact(&p, true, T0));
+	CHECK(!pacing_compact(&p, true, 0, T0));
 	pacing_note_unused(&p, MiB(200), T0);
 	/* Passes first: compaction only once they have had their time. */
-	CHECK(!pacing_compact(&p, true, T0 + COMPACT_AFTER_USEC - 1));
-	CHECK(pacing_compact(&p, true, T0 + COMPACT_AFTER_USEC));
+	CHECK(!pacing_compact(&p, true, MiB(200), T0 + COMPACT_AFTER_USEC - 1));
+	CHECK(pacing_compact(&p, true, MiB(200), T0 + COMPACT_AFTER_USEC));
 	/* Never without host pressure: it costs the guest. */
-	CHECK(!pacing_compact(&p, false, T0 + COMPACT_AFTER_USEC));
-	/* At most every COMPACT_INTERVAL_USEC. */
+	CHECK(!pacing_compact(&p, false, MiB(200), T0 + COMPACT_AFTER_USEC));
+	/* At most every COMPACT_INTERVAL_USEC for what was there already. */
 	p.compact_sent = T0 + COMPACT_AFTER_USEC;
-	CHECK(!pacing_compact(&p, true, T0 + COMPACT_AFTER_USEC + SEC(1)));
-	CHECK(pacing_compact(&p, true, T0 + COMPACT_AFTER_USEC + COMPACT_INTERVAL_USEC));
+	p.compact_unused = MiB(200);
+	CHECK(!pacing_compact(&p, true, MiB(200), T0 + COMPACT_AFTER_USEC + SEC(1)));
+	CHECK(!pacing_compact(&p, true, MiB(200) + GIVE_MIN_BYTES - 1, T0 + COMPACT_AFTER_USEC + SEC(1)));
+	CHECK(pacing_compact(&p, true, MiB(200), T0 + COMPACT_AFTER_USEC + COMPACT_INTERVAL_USEC));
+	/* A large free since (a cache dropped): its pieces were not there to
+	 * compact, so again, though not at once. */
+	CHECK(!pacing_compact(&p, true, MiB(264), T0 + COMPACT_AFTER_USEC + COMPACT_AFTER_USEC / 2));
+	CHECK(pacing_compact(&p, true, MiB(264), T0 + COMPACT_AFTER_USEC + SEC(2)));
+	CHECK(!pacing_compact(&p, false, MiB(264), T0 + COMPACT_AFTER_USEC + SEC(2)));
 	/* Back under the threshold: the clock starts again. */
 	pacing_note_unused(&p, MiB(1), T0 + SEC(60));
-	CHECK(!pacing_compact(&p, true, T0 + SEC(61)));
+	CHECK(!pacing_compact(&p, true, MiB(264), T0 + SEC(61)));
 }
 
 TEST(granularity_fine_under_pressure_coarse_when_calm) {
