@@ -120,10 +120,6 @@ wait_until() { # SECONDS COMMAND...
 
 now() { echo "$EPOCHREALTIME"; }
 
-# Bytes of the guest's RAM backed on the host, as `lab backed` counts them
-# (st_blocks of the memfd), from the descriptor path found once.
-backed_of_fd() { echo $(($(stat -L -c %b "$1") * 512)); }
-
 # Samples the backing of guest NAME every 100 ms into FILE, as lines
 # "EPOCH-SECONDS BYTES", until stop_sampler.
 start_sampler() { # NAME FILE
@@ -145,15 +141,14 @@ stop_sampler() {
 	SAMPLER_PID=
 }
 
-# Waits until the backing of guest NAME has not moved by more than 2 MiB for
-# 3 s (at most SECONDS); prints it.
+# Waits until the backing of guest NAME (all its RAM files) has not moved
+# by more than 2 MiB for 3 s (at most SECONDS); prints it.
 wait_backing_steady() { # NAME [SECONDS]
-	local fd last cur still=0 deadline=$((SECONDS + ${2:-40}))
-	fd=$(lab memfd "$1")
-	last=$(backed_of_fd "$fd")
+	local last cur still=0 deadline=$((SECONDS + ${2:-40}))
+	last=$(lab backed "$1")
 	while ((SECONDS < deadline && still < 6)); do
 		sleep 0.5
-		cur=$(backed_of_fd "$fd")
+		cur=$(lab backed "$1")
 		if (((cur > last ? cur - last : last - cur) <= 2 << 20)); then
 			still=$((still + 1))
 		else
@@ -161,7 +156,7 @@ wait_backing_steady() { # NAME [SECONDS]
 			last=$cur
 		fi
 	done
-	backed_of_fd "$fd"
+	lab backed "$1"
 }
 
 # Reads samples FILE from time T0 on: bytes returned (REF - backed) at each

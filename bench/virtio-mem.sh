@@ -162,24 +162,6 @@ watch_shrink() { # SETUP GUEST FILE
 	wait "$req_pid" || die "the $setup request failed: $(cat "$WORK/request.out")"
 }
 
-# Waits until the sum of the guest's backing has not moved by more than
-# 2 MiB for 2 s (at most 20 s); prints it.
-settled_backing() { # GUEST
-	local last cur still=0 deadline=$((SECONDS + 20))
-	last=$(lab backed "$1")
-	while ((SECONDS < deadline && still < 4)); do
-		sleep 0.5
-		cur=$(lab backed "$1")
-		if (((cur > last ? cur - last : last - cur) <= 2 << 20)); then
-			still=$((still + 1))
-		else
-			still=0
-			last=$cur
-		fi
-	done
-	lab backed "$1"
-}
-
 fully_plugged() { (($(vmem_kib "$1" current) == (GUEST_MIB - BOOT_MIB) << 10)); }
 
 boot_guest() { # SETUP GUEST
@@ -216,7 +198,7 @@ run_once() { # SETUP ROUND
 	wait_until 30 in_guest_ok "$g" ok || die "$g: memloop failed: $(lab run "$g" 'tail -3 /tmp/memloop.out')"
 	clock_reads "$g" "$dir/clock.after"
 	lab run "$g" "cat /tmp/memloop.out" > "$dir/memloop"
-	final=$(settled_backing "$g")
+	final=$(wait_backing_steady "$g" 20)
 	after_kib=$(libvirt_kib "$setup" "$g")
 	R[$setup,$round,ref]=$((REF_BYTES >> 20))
 	R[$setup,$round,fell]=$(((REF_BYTES - final) >> 20))
