@@ -61,13 +61,15 @@ static size_t shrink_past_stalled(struct tick *t, size_t i, uint64_t target, con
 	uint64_t balloon = t->work[i].balloon_pending;
 	char stalled[ACTION_REASON_MAX];
 
+	/* The balloon only inflates here, and never down to what the device
+	 * keeps alone. */
+	if (target <= d->plugged || target - d->plugged >= balloon)
+		return 0;
 	/* What the device did comes first: the explanation may be cut. */
 	snprintf(stalled, sizeof stalled, "%s; virtio-mem unplugged nothing in %llu s (%s plugged, %s asked)",
 		 why, (unsigned long long) (VIRTIO_MEM_STALL_USEC / USEC_PER_SEC), SZ(d->plugged),
 		 SZ(t->vms[i].commanded.virtio_mem_requested));
-	if (target <= d->plugged)
-		return 0;
-	return target - d->plugged < balloon ? resize_balloon(t, i, target - d->plugged, stalled, tail) : 0;
+	return resize_balloon(t, i, target - d->plugged, stalled, tail);
 }
 
 /* Shrinking: the device gives down to nothing plugged, rounded up to whole
