@@ -180,8 +180,10 @@ void collect_vm(struct manager *m, struct vm *vm, usec_t now) {
 	struct vm_measured *s = &vm->state.measured;
 
 	update_responsive(vm, now);
-	if (backing_set_open(&vm->backings))
+	if (backing_set_open(&vm->backings)) {
 		backing_set_allocated(&vm->backings, &s->backed);
+		pacing_note_backed(&vm->pacing, s->backed, now);
+	}
 
 	batch_table_expire(&vm->batches, now);
 	s->hinted = batch_table_reported_bytes(&vm->batches);

@@ -16,9 +16,10 @@ void discard_send_ack(struct vm *vm, uint64_t batch, bool discarded) {
 }
 
 /* What the host got back from a punch, credited to the rung that made it
- * free: a cache drop's window first, up to what the guest said it dropped. */
-static void credit_freed(struct vm *vm, uint64_t freed, usec_t now) {
-	uint64_t as_volatile = 0;
+ * free: a cache drop's window first, up to what the guest said it dropped.
+ * What compaction had just moved into discarded memory is no gain. */
+static void credit_freed(struct vm *vm, uint64_t punched, usec_t now) {
+	uint64_t freed = pacing_pay_refill(&vm->pacing, punched), as_volatile = 0;
 
 	if (now < vm->volatile_window_end) {
 		as_volatile = MIN(freed, vm->volatile_credit);

@@ -51,6 +51,26 @@ bool pacing_compact(const struct pacing_vm *p, bool reclaiming, uint64_t unused_
 	return unused_backed >= p->compact_unused + GIVE_MIN_BYTES && now - p->compact_sent >= COMPACT_AFTER_USEC;
 }
 
+void pacing_note_backed(struct pacing_vm *p, uint64_t backed, usec_t now) {
+	uint64_t expected = p->backed_last - MIN(p->backed_last, p->punched_since);
+
+	if (p->backed_last && p->compact_sent && now - p->compact_sent < COMPACT_REFILL_USEC &&
+	    backed > expected)
+		p->refill_debt += backed - expected;
+	if (!p->compact_sent || now - p->compact_sent >= REFILL_LAPSE_USEC)
+		p->refill_debt = 0;
+	p->backed_last = backed;
+	p->punched_since = 0;
+}
+
+uint64_t pacing_pay_refill(struct pacing_vm *p, uint64_t freed) {
+	uint64_t paid = MIN(freed, p->refill_debt);
+
+	p->refill_debt -= paid;
+	p->punched_since += freed;
+	return freed - paid;
+}
+
 void pacing_note_reclaiming(struct pacing_vm *p, bool reclaiming, usec_t now) {
 	if (reclaiming)
 		p->reclaiming_seen = now;

@@ -42,6 +42,9 @@ struct pacing_vm {
 	usec_t give_sent;	/* caller: when a report pass was last sent; 0 = never */
 	usec_t compact_sent;	/* caller: when a pass with compaction was sent */
 	uint64_t compact_unused;	/* caller: unused_backed then */
+	uint64_t backed_last;	/* pacing_note_backed(): backing at the last sample */
+	uint64_t punched_since;	/* pacing_pay_refill(): freed by punches since */
+	uint64_t refill_debt;	/* pacing_note_backed(): see there */
 	usec_t reclaiming_seen;	/* pacing_note_reclaiming(): the last tick the host
 				 * needed memory; 0 = never */
 	usec_t unused_seen;	/* pacing_note_unused(): the last time unused_backed
@@ -112,6 +115,21 @@ uint64_t pacing_give_on_tick(const struct pacing_vm *p, bool accept, uint64_t un
 #define COMPACT_AFTER_USEC (1 * USEC_PER_SEC)
 #define COMPACT_INTERVAL_USEC (15 * USEC_PER_SEC)
 bool pacing_compact(const struct pacing_vm *p, bool reclaiming, uint64_t unused_backed, usec_t now);
+
+/* Compaction moves the guest's pages into free memory the host had
+ * discarded: the backing grows by what it moved, and the pages it moved
+ * from are free and discarded later, which returns nothing new. So while
+ * COMPACT_REFILL_USEC after a compaction was asked, pacing_note_backed()
+ * adds the backing's growth since its last sample (backed now, against
+ * backed then less what punches freed since) to p->refill_debt, and
+ * pacing_pay_refill() takes what a punch freed off that debt first: it
+ * returns what is left, the bytes the host really got back. An unpaid debt
+ * lapses REFILL_LAPSE_USEC after the compaction (the moved-from pages have
+ * been hinted by then; what the guest allocated meanwhile was its own). */
+#define COMPACT_REFILL_USEC (10 * USEC_PER_SEC)
+#define REFILL_LAPSE_USEC (30 * USEC_PER_SEC)
+void pacing_note_backed(struct pacing_vm *p, uint64_t backed, usec_t now);
+uint64_t pacing_pay_refill(struct pacing_vm *p, uint64_t freed);
 
 /* Free memory that neither passes nor compaction bring back lies in pieces
  * smaller than the granularity (a guest that dropped its caches keeps most

@@ -205,6 +205,39 @@ TEST(compact_when_passes_leave_free_memory_backed) {
 	CHECK(!pacing_compact(&p, true, MiB(264), T0 + SEC(61)));
 }
 
+TEST(what_compaction_moved_into_discarded_memory_is_not_credited_again) {
+	struct pacing_vm p = { 0 };
+
+	/* Without a compaction asked, growth is the guest's own: every punch counts. */
+	pacing_note_backed(&p, MiB(400), T0);
+	pacing_note_backed(&p, MiB(430), T0 + SEC(1));
+	CHECK_EQ_U64(pacing_pay_refill(&p, MiB(10)), MiB(10));
+	CHECK_EQ_U64(p.refill_debt, 0);
+	/* Compaction asked: 30 MiB moved in while 10 MiB were punched
+	 * (430 - 10 expected, 450 seen). */
+	p.compact_sent = T0 + SEC(1);
+	pacing_note_backed(&p, MiB(450), T0 + SEC(2));
+	CHECK_EQ_U64(p.refill_debt, MiB(30));
+	/* A fall is no debt. */
+	pacing_note_backed(&p, MiB(440), T0 + SEC(3));
+	CHECK_EQ_U64(p.refill_debt, MiB(30));
+	/* The moved-from pages are punched: the debt first, then the gain. */
+	CHECK_EQ_U64(pacing_pay_refill(&p, MiB(20)), 0);
+	CHECK_EQ_U64(pacing_pay_refill(&p, MiB(25)), MiB(15));
+	CHECK_EQ_U64(p.refill_debt, 0);
+	/* Those punches are expected, not growth. */
+	pacing_note_backed(&p, MiB(395), T0 + SEC(4));
+	CHECK_EQ_U64(p.refill_debt, 0);
+	/* Past the window growth is the guest's again; an unpaid debt lapses. */
+	pacing_note_backed(&p, MiB(420), T0 + SEC(1) + COMPACT_REFILL_USEC - 1);
+	CHECK_EQ_U64(p.refill_debt, MiB(25));
+	pacing_note_backed(&p, MiB(470), T0 + SEC(1) + COMPACT_REFILL_USEC);
+	CHECK_EQ_U64(p.refill_debt, MiB(25));
+	pacing_note_backed(&p, MiB(470), T0 + SEC(1) + REFILL_LAPSE_USEC);
+	CHECK_EQ_U64(p.refill_debt, 0);
+	CHECK_EQ_U64(pacing_pay_refill(&p, MiB(8)), MiB(8));
+}
+
 TEST(granularity_fine_under_pressure_coarse_when_calm) {
 	struct pacing_vm p = { 0 };
 	uint64_t g = MiB(2);
