@@ -60,7 +60,7 @@ BASELINE_BINS = $(patsubst %,$(BUILD)/bench/%,$(BASELINES))
 UNIT_BINS  = $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 ASAN_BINS  = $(patsubst tests/unit/%.c,$(BUILD)/asan/%,$(UNIT_SRC))
 
-.PHONY: install-host install-guest install-dkms deb debian-image
+.PHONY: install-host install-guest install-dkms deb debian-image debian-pgsql-image
 .PHONY: all deps check check-lint check-unit check-asan check-bats check-vm check-fuzz check-bench demo bench fuzz \
         install clean lab-down lab-image
 all: $(PROGRAMS) $(LAB_PROGS) $(MODULE) $(BASELINE_BINS)
@@ -160,6 +160,10 @@ $(BUILD)/lab/data.img: tests/lab/mkdata
 GUEST_DEBS = $(BUILD)/deb/hint-agent_$(VERSION)_amd64.deb $(BUILD)/deb/pagehint-dkms_$(VERSION)_all.deb
 debian-image: deb $(LAB_PROGS) $(BUILD)/lab/data.img
 	@tests/lab/mkdebian $(BUILD)/lab/debian $(BUILD) $(GUEST_DEBS)
+# The same guest with PostgreSQL, for the benchmarks (its base is shared).
+debian-pgsql-image: deb $(LAB_PROGS) $(BUILD)/lab/data.img
+	@MKDEBIAN_EXTRA=postgresql MKDEBIAN_BASE_DIR=$(BUILD)/lab/debian \
+		tests/lab/mkdebian $(BUILD)/lab/debian-pgsql $(BUILD) $(GUEST_DEBS)
 
 # Unit tests: each test-*.c is a program linked with everything but main.c.
 # The guest agent's pure parts are unit-tested too.
@@ -185,7 +189,7 @@ $(BUILD)/bench/mom $(BUILD)/bench/pve: $(BUILD)/bench/%: \
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(call pc,libs,libvirt) -lm
 
-bench: all lab-image debian-image $(BENCH_BINS)
+bench: all lab-image debian-image debian-pgsql-image $(BENCH_BINS)
 	BUILD=$(CURDIR)/$(BUILD) bench/run all
 
 # A quick run of the benchmarks that need no guests (the others are skipped).
