@@ -21,6 +21,12 @@
 #            drops its caches
 #   stagger  WL_GUESTS guests run that build, each WL_STAGGER s after the
 #            previous, under a budget of WL_BUDGET_PCT % of their sizes
+#   pgbench  one guest (the lab's debian-pgsql: PostgreSQL 15 as Debian
+#            ships it, default settings) loads pgbench's tables at scale
+#            WL_PG_SCALE (~15 MiB each) and runs pgbench's select-only
+#            script for WL_PG_TIME s with WL_PG_CLIENTS clients: TPS, and the
+#            99th percentile of the transactions' latency from pgbench's
+#            per-transaction log; then drops its caches
 # Every second the host samples each guest's backed RAM (`lab backed`) and
 # balloon. Figures: the footprint integral (GiB·min over all guests), the
 # peak of the guests' backed RAM, what stays backed WL_SETTLE s after the
@@ -33,12 +39,13 @@
 #   WL_SETUPS="none fpr mom pve hintd hintd-proactive"  WL_WORKLOADS="build stagger"
 #   WL_ROUNDS=3  WL_GUESTS=3  WL_MEM=1024 (MiB)  WL_JOBS=2  WL_PACKAGE=lua5.4
 #   WL_STAGGER=60 (s)  WL_BUDGET_PCT=35  WL_MIN=256 (MiB, mom/pve minimum)
+#   WL_PG_SCALE=24  WL_PG_TIME=180 (s)  WL_PG_CLIENTS=4
 #   WL_SETTLE=30 (s)  BENCH_RESULTS (where the plots go; bench/run sets it)
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 read -r -a SETUPS <<< "${WL_SETUPS:-none fpr mom pve hintd hintd-proactive}"
-read -r -a WORKLOADS <<< "${WL_WORKLOADS:-build stagger}"
+read -r -a WORKLOADS <<< "${WL_WORKLOADS:-build stagger pgbench}"
 ROUNDS=${WL_ROUNDS:-3}
 GUESTS=${WL_GUESTS:-3}
 MEM=${WL_MEM:-1024}
@@ -49,6 +56,10 @@ STAGGER=${WL_STAGGER:-60}
 BUDGET_PCT=${WL_BUDGET_PCT:-35}
 MIN_MIB=${WL_MIN:-256}
 SETTLE=${WL_SETTLE:-30}
+# 24 x ~15 MiB: more than a guest squeezed to the budget keeps cached.
+PG_SCALE=${WL_PG_SCALE:-24}
+PG_TIME=${WL_PG_TIME:-180}
+PG_CLIENTS=${WL_PG_CLIENTS:-4}
 RESULTS=${BENCH_RESULTS:-$BENCH_DIR/results}
 STATS=$BENCH_DIR/workload-stats.awk
 
@@ -58,15 +69,17 @@ check_args() {
 		[[ " none fpr mom pve hintd hintd-proactive " == *" $s "* ]] || die "workload: unknown set-up '$s'"
 	done
 	for w in "${WORKLOADS[@]}"; do
-		[[ " build stagger " == *" $w "* ]] || die "workload: unknown workload '$w' (build, stagger)"
+		[[ " build stagger pgbench " == *" $w "* ]] || die "workload: unknown workload '$w' (build, stagger, pgbench)"
 	done
-	for v in ROUNDS GUESTS MEM JOBS STAGGER BUDGET_PCT MIN_MIB SETTLE; do
+	for v in ROUNDS GUESTS MEM JOBS STAGGER BUDGET_PCT MIN_MIB SETTLE PG_SCALE PG_TIME PG_CLIENTS; do
 		[[ ${!v} =~ ^[0-9]+$ ]] || die "workload: WL_$v must be a whole number, not '${!v}'"
 	done
 	((GUESTS >= 1 && GUESTS <= 3)) || die "workload: WL_GUESTS must be 1..3 (the lab runs at most 3 at once)"
 	((MEM >= 256 && MEM <= 1024)) || die "workload: WL_MEM must be 256..1024 MiB"
 	((BUDGET_PCT >= 10 && BUDGET_PCT <= 200)) || die "workload: WL_BUDGET_PCT must be 10..200"
 	((ROUNDS >= 1)) || die "workload: WL_ROUNDS must be at least 1"
+	((PG_SCALE >= 1 && PG_TIME >= 10 && PG_CLIENTS >= 1 && PG_CLIENTS <= 64)) ||
+		die "workload: WL_PG_SCALE must be at least 1, WL_PG_TIME at least 10 s, WL_PG_CLIENTS 1..64"
 	[[ $PACKAGE =~ ^[a-z0-9][a-z0-9.+-]*$ ]] || die "workload: bad package name '$PACKAGE'"
 }
 check_args
@@ -77,6 +90,8 @@ if [[ -n $BENCH_SMOKE ]]; then
 fi
 command -v gnuplot > /dev/null || die "gnuplot is missing (run scripts/deps)"
 [[ -f $BUILD/lab/debian/root.img ]] || die "no Debian guest image: run 'make debian-image' (or make bench)"
+[[ " ${WORKLOADS[*]} " != *" pgbench "* || -f $BUILD/lab/debian-pgsql/root.img ]] ||
+	die "no Debian guest image with PostgreSQL: run 'make debian-pgsql-image' (or make bench)"
 for p in mom pve hintd; do
 	[[ -x $BUILD/bench/$p || -x $BUILD/$p ]] || die "$p is not built: run make all"
 done
@@ -141,8 +156,41 @@ nohup sh /root/wl-build.sh > /root/wl.out 2>&1 &
 echo \$! > /root/wl.pid" > /dev/null || die "starting the build in $1 failed"
 }
 
-build_done() { lab run "$1" 'grep -q "^done" /root/wl.out' > /dev/null 2>&1; }
-build_failed() { lab run "$1" '! kill -0 $(cat /root/wl.pid) 2>/dev/null && ! grep -q "^done" /root/wl.out' > /dev/null 2>&1; }
+# pgbench in the guest: wait for the server, load the tables, run the
+# select-only script, then drop caches. Writes "init SECONDS", "data MIB",
+# "tps TPS", "p99 MS" and "done" to /root/wl.out.
+start_pgbench() { # GUEST
+	lab run "$1" "cat > /root/wl-pgbench.sh <<'EOF'
+set -e
+pg() { su postgres -c \"cd /var/lib/postgresql && \$1\"; }
+i=0
+until pg 'pg_isready -q'; do
+	i=\$((i + 1)); [ \$i -lt 120 ] || { echo 'PostgreSQL did not start'; exit 1; }
+	sleep 1
+done
+t0=\$(date +%s)
+pg 'pgbench -i -q -s $PG_SCALE postgres' > /root/wl-init.log 2>&1
+echo \"init \$((\$(date +%s) - t0))\"
+echo \"data \$(pg \"psql -tAc 'select pg_database_size(current_database()) / 1048576'\")\"
+pg 'rm -f pgbench_log.*; pgbench -n -b select-only -c $PG_CLIENTS -j 2 -T $PG_TIME -l postgres' > /root/wl-run.log 2>&1
+echo \"tps \$(awk '/^tps = / { printf \"%.1f\", \$3; exit }' /root/wl-run.log)\"
+# Field 3 of pgbench's per-transaction log: the latency in microseconds.
+echo \"p99 \$(cat /var/lib/postgresql/pgbench_log.* | awk '{ print \$3 }' | sort -n |
+	awk '{ v[NR] = \$1 } END { i = int(NR * 0.99); if (i < 1) i = 1; printf \"%.1f\", v[i] / 1000 }')\"
+rm -f /var/lib/postgresql/pgbench_log.*
+sync
+echo 3 > /proc/sys/vm/drop_caches
+echo done
+EOF
+command -v pgbench > /dev/null || { echo 'no pgbench in the guest'; exit 1; }
+rm -f /root/wl.out
+nohup sh /root/wl-pgbench.sh > /root/wl.out 2>&1 &
+echo \$! > /root/wl.pid" > /dev/null || die "starting pgbench in $1 failed"
+}
+
+work_done() { lab run "$1" 'grep -q "^done" /root/wl.out' > /dev/null 2>&1; }
+work_failed() { lab run "$1" '! kill -0 $(cat /root/wl.pid) 2>/dev/null && ! grep -q "^done" /root/wl.out' > /dev/null 2>&1; }
+wl_figure() { lab run "$1" "awk '\$1 == \"$2\" { print \$2 }' /root/wl.out"; } # GUEST NAME
 
 # Samples every guest's backing and balloon every second into FILE, lines
 # "EPOCH GUEST BACKED BALLOON" (workload-stats.awk's input).
@@ -212,8 +260,9 @@ guest_kib() { lab run "$1" "awk '\$1 == \"$2:\" { print \$2 }' /proc/meminfo"; }
 
 # One workload under one set-up; its table row goes to $WORK/rows.WORKLOAD.
 run_setup() { # WORKLOAD SETUP TARBALL
-	local w=$1 s=$2 src=$3 n=1 guests=() opts=() i g budget t0 deadline samples row
+	local w=$1 s=$2 src=$3 n=1 guests=() opts=() i g budget t0 deadline samples row distro=debian
 	[[ $w == stagger ]] && n=$GUESTS
+	[[ $w == pgbench ]] && distro=debian-pgsql
 	for ((i = 1; i <= n; i++)); do guests+=("w$i"); done
 	budget=$((n * MEM * BUDGET_PCT / 100))
 	[[ $s == fpr ]] && opts+=(--fpr)
@@ -228,11 +277,13 @@ run_setup() { # WORKLOAD SETUP TARBALL
 		lab up > /dev/null
 		start_manager "$s" "$budget"
 	fi
-	lab start "${guests[@]}" --distro debian --mem "$MEM" "${opts[@]}" > "$WORK/start.log" 2>&1 ||
+	lab start "${guests[@]}" --distro "$distro" --mem "$MEM" "${opts[@]}" > "$WORK/start.log" 2>&1 ||
 		die "the guests of $s did not boot: $(tail -n 5 "$WORK/start.log")"
-	for g in "${guests[@]}"; do
-		push_source "$g" "$src"
-	done
+	if [[ $w != pgbench ]]; then
+		for g in "${guests[@]}"; do
+			push_source "$g" "$src"
+		done
+	fi
 	if [[ $s == hintd* ]]; then
 		for g in "${guests[@]}"; do
 			wait_until 30 hintd_logged "hintd-lab-$g: agent .* connected" ||
@@ -244,15 +295,20 @@ run_setup() { # WORKLOAD SETUP TARBALL
 	samples=$WORK/samples.$w.$s
 	start_wl_sampler "$samples" "${guests[@]}"
 	t0=$SECONDS
-	for ((i = 0; i < n; i++)); do
-		((i == 0)) || sleep "$STAGGER"
-		start_build "${guests[i]}"
-	done
-	deadline=$((SECONDS + ROUNDS * 900 + n * STAGGER))
+	if [[ $w == pgbench ]]; then
+		start_pgbench "${guests[0]}"
+		deadline=$((SECONDS + PG_TIME + PG_SCALE * 60 + 300))
+	else
+		for ((i = 0; i < n; i++)); do
+			((i == 0)) || sleep "$STAGGER"
+			start_build "${guests[i]}"
+		done
+		deadline=$((SECONDS + ROUNDS * 900 + n * STAGGER))
+	fi
 	for g in "${guests[@]}"; do
-		until build_done "$g"; do
-			build_failed "$g" && die "the build in $g failed: $(lab run "$g" 'tail -n 5 /root/wl.out /root/wl-make.log')"
-			((SECONDS < deadline)) || die "the build in $g did not end in time"
+		until work_done "$g"; do
+			work_failed "$g" && die "$w in $g failed: $(lab run "$g" 'tail -n 5 /root/wl.out /root/wl-*.log')"
+			((SECONDS < deadline)) || die "$w in $g did not end in time"
 			sleep 5
 		done
 	done
@@ -263,15 +319,22 @@ run_setup() { # WORKLOAD SETUP TARBALL
 		backed=$((backed + ($(lab backed "$g") >> 20)))
 		used=$((used + (($(guest_kib "$g" MemTotal) - $(guest_kib "$g" MemFree)) >> 10)))
 		oom=$((oom + $(lab run "$g" 'dmesg | grep -ci "killed process" || true')))
+		[[ $w == pgbench ]] && continue
 		r=$(lab run "$g" "awk '/^round/ { s += \$3 } END { printf \"%.0f\", s }' /root/wl.out")
 		rounds_s=$((rounds_s > r ? rounds_s : r))
 	done
+	local work_figures="$rounds_s"
+	if [[ $w == pgbench ]]; then
+		work_figures="$(wl_figure "${guests[0]}" tps) $(wl_figure "${guests[0]}" p99)"
+		PG_DATA_MIB=$(wl_figure "${guests[0]}" data)
+	fi
 	stop_sampler
 	stop_manager
 	awk -v mode=plot -f "$STATS" "$samples" > "$WORK/plot.$w.$s"
 	read -r foot peak moves moved < <(awk -v mode=summary -f "$STATS" "$samples")
-	row=$(printf '%-16s %9s %8s %8s %8s %8s %7s %4s %4s' "$s" "$foot" "$peak" "$backed" "$used" \
-		"$rounds_s" "$moves" "$moved" "$oom")
+	# shellcheck disable=SC2086
+	row=$(printf "%-16s %9s %8s %8s %8s $(work_columns "$w") %7s %4s %4s" "$s" "$foot" "$peak" "$backed" "$used" \
+		$work_figures "$moves" "$moved" "$oom")
 	echo "$row" >> "$WORK/rows.$w"
 	note "$w / $s: $row (all done in ${build_s} s)"
 	lab down > /dev/null 2>&1 || true
@@ -290,19 +353,31 @@ plot() { # WORKLOAD
 		note "the plot of $w failed (data kept in $data)"
 }
 
+# The workload's own columns: the build's time, or pgbench's TPS and p99.
+work_columns() { [[ $1 == pgbench ]] && echo '%8s %8s' || echo '%8s'; } # WORKLOAD
+
 table() { # WORKLOAD
 	local w=$1 n=1
 	[[ $w == stagger ]] && n=$GUESTS
-	echo "Workload $w: $n Debian guest(s) of $MEM MiB (TCG), building $PACKAGE with make -j$JOBS, $ROUNDS round(s)$(
-		[[ $w == stagger ]] && echo ", started ${STAGGER} s apart"); budget $((n * MEM * BUDGET_PCT / 100)) MiB"
-	echo
-	printf '%-16s %9s %8s %8s %8s %8s %7s %4s %4s\n' set-up "GiB·min" "peak" "after" "used" "build s" "moves" "MiB" "oom"
+	if [[ $w == pgbench ]]; then
+		echo "Workload pgbench: 1 Debian guest of $MEM MiB (TCG), PostgreSQL 15, scale $PG_SCALE (${PG_DATA_MIB:-?} MiB of data), select-only, $PG_CLIENTS clients, ${PG_TIME} s; budget $((MEM * BUDGET_PCT / 100)) MiB"
+		echo
+		printf "%-16s %9s %8s %8s %8s $(work_columns "$w") %7s %4s %4s\n" set-up "GiB·min" "peak" "after" "used" "TPS" "p99 ms" "moves" "MiB" "oom"
+	else
+		echo "Workload $w: $n Debian guest(s) of $MEM MiB (TCG), building $PACKAGE with make -j$JOBS, $ROUNDS round(s)$(
+			[[ $w == stagger ]] && echo ", started ${STAGGER} s apart"); budget $((n * MEM * BUDGET_PCT / 100)) MiB"
+		echo
+		printf "%-16s %9s %8s %8s %8s $(work_columns "$w") %7s %4s %4s\n" set-up "GiB·min" "peak" "after" "used" "build s" "moves" "MiB" "oom"
+	fi
 	cat "$WORK/rows.$w"
 	echo
 }
 
-tarball=$(fetch_source "$PACKAGE")
-note "source: ${tarball##*/} ($(($(stat -c %s "$tarball") >> 10)) KiB)"
+tarball=
+if [[ " ${WORKLOADS[*]} " == *" build "* || " ${WORKLOADS[*]} " == *" stagger "* ]]; then
+	tarball=$(fetch_source "$PACKAGE")
+	note "source: ${tarball##*/} ($(($(stat -c %s "$tarball") >> 10)) KiB)"
+fi
 for w in "${WORKLOADS[@]}"; do
 	: > "$WORK/rows.$w"
 	for s in "${SETUPS[@]}"; do
@@ -315,6 +390,7 @@ for w in "${WORKLOADS[@]}"; do
 done
 echo "(GiB·min: the guests' backed RAM integrated over the run; peak: its highest sum, MiB;"
 echo " after: backed RAM ${SETTLE} s after the guests dropped their caches, MiB, against used: what"
-echo " they still use then, MemTotal - MemFree; build s: the slowest guest's rounds; moves: balloon"
-echo " movements, MiB: what they moved; oom: OOM kills in the guests' dmesg)"
+echo " they still use then, MemTotal - MemFree; build s: the slowest guest's rounds; TPS: pgbench's,"
+echo " p99 ms: its transactions' 99th percentile latency; moves: balloon movements, MiB: what"
+echo " they moved; oom: OOM kills in the guests' dmesg)"
 echo "Plots: $(for w in "${WORKLOADS[@]}"; do printf '%s ' "workload-$w.png"; done)(series in workload-WORKLOAD.dat)"
