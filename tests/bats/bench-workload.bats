@@ -92,6 +92,15 @@ setup() {
 	BENCH_SMOKE=1 WL_ROUNDS=two run "$TOP/bench/workload.sh"
 	assert_failure
 	assert_output --partial "WL_ROUNDS must be a whole number, not 'two'"
+	BENCH_SMOKE=1 WL_WORKLOADS="build tpcc" run "$TOP/bench/workload.sh"
+	assert_failure
+	assert_output --partial "unknown workload 'tpcc' (build, stagger, pgbench)"
+	BENCH_SMOKE=1 WL_PG_CLIENTS=0 run "$TOP/bench/workload.sh"
+	assert_failure
+	assert_output --partial "WL_PG_CLIENTS 1..64"
+	BENCH_SMOKE=1 WL_PG_SCALE=-3 run "$TOP/bench/workload.sh"
+	assert_failure
+	assert_output --partial "WL_PG_SCALE must be a whole number, not '-3'"
 }
 
 @test "mom and pve: bad arguments get a clear error" {

@@ -67,7 +67,7 @@ setup() {
 @test "lab start and lab image refuse an unknown distro" {
 	run "$LAB" start --distro arch g
 	assert_failure
-	assert_output --partial "unknown distro 'arch' (busybox, debian)"
+	assert_output --partial "unknown distro 'arch' (busybox, debian, debian-pgsql)"
 	run "$LAB" image --distro arch
 	assert_failure
 	assert_output --partial "unknown distro 'arch'"
