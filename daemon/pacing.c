@@ -26,6 +26,10 @@ uint64_t pacing_unused_backed(const struct vm_state *vm) {
 }
 
 void pacing_note_unused(struct pacing_vm *p, uint64_t unused_backed, usec_t now) {
+	if (unused_backed < FINE_MIN_BYTES)
+		p->scattered_since = 0;
+	else if (!p->scattered_since)
+		p->scattered_since = now;
 	if (unused_backed < GIVE_MIN_BYTES) {
 		p->unused_since = 0;
 		return;
@@ -79,10 +83,11 @@ void pacing_note_reclaiming(struct pacing_vm *p, bool reclaiming, usec_t now) {
 uint64_t pacing_granularity(const struct pacing_vm *p, bool reclaiming, uint64_t current,
 			    uint64_t coarse, uint64_t page_size, usec_t now) {
 	usec_t wait = reclaiming ? FINE_AFTER_USEC : FINE_AT_REST_AFTER_USEC;
+	usec_t since = reclaiming ? p->scattered_since : p->unused_since;
 
 	if (current == 0 || coarse == 0 || page_size > FINE_GRANULARITY)
 		return current;
-	if (current > FINE_GRANULARITY && p->unused_since && now - p->unused_since >= wait)
+	if (current > FINE_GRANULARITY && since && now - since >= wait)
 		return FINE_GRANULARITY;
 	if (!reclaiming && current < coarse && now - p->reclaiming_seen >= COARSE_AFTER_USEC &&
 	    now - p->unused_seen >= COARSE_AFTER_USEC)

@@ -49,6 +49,8 @@ struct pacing_vm {
 				 * needed memory; 0 = never */
 	usec_t unused_seen;	/* pacing_note_unused(): the last time unused_backed
 				 * was >= GIVE_MIN_BYTES; 0 = never */
+	usec_t scattered_since;	/* pacing_note_unused(): unused_backed has been
+				 * >= FINE_MIN_BYTES since; 0 = it is not */
 };
 
 /* ---- settling ----------------------------------------------------------- */
@@ -80,7 +82,8 @@ uint64_t pacing_unused_backed(const struct vm_state *vm);
 
 /* Follows unused_backed from tick to tick: p->unused_since becomes 0 when
  * unused_backed < GIVE_MIN_BYTES, and now when it reaches GIVE_MIN_BYTES
- * (kept while it stays there); p->unused_seen is now whenever it is there. Call once per collection, after
+ * (kept while it stays there); p->unused_seen is now whenever it is there;
+ * p->scattered_since is the same at FINE_MIN_BYTES. Call once per collection, after
  * pacing_unused_backed(). */
 void pacing_note_unused(struct pacing_vm *p, uint64_t unused_backed, usec_t now);
 
@@ -134,8 +137,10 @@ uint64_t pacing_pay_refill(struct pacing_vm *p, uint64_t freed);
 /* Free memory that neither passes nor compaction bring back lies in pieces
  * smaller than the granularity (a guest that dropped its caches keeps most
  * of what they held backed that way). When unused_backed has stayed >=
- * GIVE_MIN_BYTES for FINE_AFTER_USEC while the host needs memory
- * (compaction had its chance), or for FINE_AT_REST_AFTER_USEC while it does
+ * FINE_MIN_BYTES for FINE_AFTER_USEC while the host needs memory
+ * (compaction had its chance; what a drop leaves scattered is often less
+ * than a pass's GIVE_MIN_BYTES), or >= GIVE_MIN_BYTES for
+ * FINE_AT_REST_AFTER_USEC while it does
  * not (the caller asks only while it takes hints: DiscardUnused=always),
  * hints are asked at FINE_GRANULARITY, the module's finest; punches that
  * small run at ~0.35 GiB/s, plenty for the rest. Back to coarse, the
@@ -146,6 +151,7 @@ uint64_t pacing_pay_refill(struct pacing_vm *p, uint64_t freed);
  * (page_size). Returns the granularity to ask for: current when nothing
  * changes. */
 #define FINE_GRANULARITY KiB(8)
+#define FINE_MIN_BYTES MiB(8)
 #define COARSE_GRANULARITY MiB(2)
 #define FINE_AFTER_USEC (2 * USEC_PER_SEC)
 #define FINE_AT_REST_AFTER_USEC (10 * USEC_PER_SEC)

@@ -260,6 +260,22 @@ TEST(granularity_fine_under_pressure_coarse_when_calm) {
 	CHECK_EQ_U64(pacing_granularity(&p, true, 0, MiB(2), KiB(4), T0 + SEC(60)), 0);
 }
 
+TEST(granularity_fine_under_pressure_for_less_than_a_pass) {
+	struct pacing_vm p = { 0 };
+
+	/* A drop left 24 MiB scattered: too little for a pass, enough to go
+	 * fine while the host needs memory, never at rest. */
+	pacing_note_unused(&p, MiB(24), T0);
+	CHECK_EQ_U64(p.unused_since, 0);
+	CHECK_EQ_U64(pacing_granularity(&p, true, MiB(2), MiB(2), KiB(4), T0 + FINE_AFTER_USEC - 1), MiB(2));
+	CHECK_EQ_U64(pacing_granularity(&p, true, MiB(2), MiB(2), KiB(4), T0 + FINE_AFTER_USEC), FINE_GRANULARITY);
+	CHECK_EQ_U64(pacing_granularity(&p, false, MiB(2), MiB(2), KiB(4), T0 + SEC(60)), MiB(2));
+	/* Below FINE_MIN_BYTES it is noise: no change. */
+	struct pacing_vm q = { 0 };
+	pacing_note_unused(&q, FINE_MIN_BYTES - 1, T0);
+	CHECK_EQ_U64(pacing_granularity(&q, true, MiB(2), MiB(2), KiB(4), T0 + SEC(60)), MiB(2));
+}
+
 TEST(granularity_fine_at_rest_while_free_memory_stays_backed) {
 	struct pacing_vm p = { 0 };
 	uint64_t g = MiB(2);
