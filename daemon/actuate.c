@@ -136,7 +136,8 @@ static void pace_granularity(struct manager *m, struct vm *vm, usec_t now) {
 
 static void take_hints(struct manager *m, struct vm *vm, bool accept) {
 	usec_t now = manager_now(m);
-	uint64_t give = pacing_give_on_tick(&vm->pacing, accept, vm->state.measured.unused_backed, now);
+	uint64_t give = pacing_give_on_tick(&vm->pacing, accept, m->reclaiming,
+					    vm->state.measured.unused_backed, now);
 
 	pacing_note_reclaiming(&vm->pacing, m->reclaiming, now);
 	if (accept)

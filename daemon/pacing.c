@@ -26,7 +26,7 @@ uint64_t pacing_unused_backed(const struct vm_state *vm) {
 }
 
 void pacing_note_unused(struct pacing_vm *p, uint64_t unused_backed, usec_t now) {
-	if (unused_backed < FINE_MIN_BYTES)
+	if (unused_backed < SCATTERED_MIN_BYTES)
 		p->scattered_since = 0;
 	else if (!p->scattered_since)
 		p->scattered_since = now;
@@ -39,16 +39,18 @@ void pacing_note_unused(struct pacing_vm *p, uint64_t unused_backed, usec_t now)
 	p->unused_seen = now;
 }
 
-uint64_t pacing_give_on_tick(const struct pacing_vm *p, bool accept, uint64_t unused_backed,
-			     usec_t now) {
-	if (!accept || !p->unused_since || now - p->unused_since < GIVE_SETTLE_USEC ||
+uint64_t pacing_give_on_tick(const struct pacing_vm *p, bool accept, bool reclaiming,
+			     uint64_t unused_backed, usec_t now) {
+	usec_t since = reclaiming ? p->scattered_since : p->unused_since;
+
+	if (!accept || !since || now - since < GIVE_SETTLE_USEC ||
 	    now - p->give_sent < GIVE_INTERVAL_USEC)
 		return 0;
 	return unused_backed;
 }
 
 bool pacing_compact(const struct pacing_vm *p, bool reclaiming, uint64_t unused_backed, usec_t now) {
-	if (!reclaiming || !p->unused_since || now - p->unused_since < COMPACT_AFTER_USEC)
+	if (!reclaiming || !p->scattered_since || now - p->scattered_since < COMPACT_AFTER_USEC)
 		return false;
 	if (!p->compact_sent || now - p->compact_sent >= COMPACT_INTERVAL_USEC)
 		return true;
@@ -83,11 +85,10 @@ void pacing_note_reclaiming(struct pacing_vm *p, bool reclaiming, usec_t now) {
 uint64_t pacing_granularity(const struct pacing_vm *p, bool reclaiming, uint64_t current,
 			    uint64_t coarse, uint64_t page_size, usec_t now) {
 	usec_t wait = reclaiming ? FINE_AFTER_USEC : FINE_AT_REST_AFTER_USEC;
-	usec_t since = reclaiming ? p->scattered_since : p->unused_since;
 
 	if (current == 0 || coarse == 0 || page_size > FINE_GRANULARITY)
 		return current;
-	if (current > FINE_GRANULARITY && since && now - since >= wait)
+	if (current > FINE_GRANULARITY && p->unused_since && now - p->unused_since >= wait)
 		return FINE_GRANULARITY;
 	if (!reclaiming && current < coarse && now - p->reclaiming_seen >= COARSE_AFTER_USEC &&
 	    now - p->unused_seen >= COARSE_AFTER_USEC)

@@ -50,7 +50,7 @@ struct pacing_vm {
 	usec_t unused_seen;	/* pacing_note_unused(): the last time unused_backed
 				 * was >= GIVE_MIN_BYTES; 0 = never */
 	usec_t scattered_since;	/* pacing_note_unused(): unused_backed has been
-				 * >= FINE_MIN_BYTES since; 0 = it is not */
+				 * >= SCATTERED_MIN_BYTES since; 0 = it is not */
 };
 
 /* ---- settling ----------------------------------------------------------- */
@@ -83,7 +83,7 @@ uint64_t pacing_unused_backed(const struct vm_state *vm);
 /* Follows unused_backed from tick to tick: p->unused_since becomes 0 when
  * unused_backed < GIVE_MIN_BYTES, and now when it reaches GIVE_MIN_BYTES
  * (kept while it stays there); p->unused_seen is now whenever it is there;
- * p->scattered_since is the same at FINE_MIN_BYTES. Call once per collection, after
+ * p->scattered_since is the same at SCATTERED_MIN_BYTES. Call once per collection, after
  * pacing_unused_backed(). */
 void pacing_note_unused(struct pacing_vm *p, uint64_t unused_backed, usec_t now);
 
@@ -91,11 +91,14 @@ void pacing_note_unused(struct pacing_vm *p, uint64_t unused_backed, usec_t now)
  * the guest to report now (HINT_CMD_GIVE), or 0 for none. Non-zero only
  * when accept (the action's accept), unused_backed has stayed
  * >= GIVE_MIN_BYTES for GIVE_SETTLE_USEC (p->unused_since set and at least
- * that old) and the last pass was asked for GIVE_INTERVAL_USEC ago or more;
+ * that old) — while the host needs memory (reclaiming), >= SCATTERED_MIN_BYTES
+ * (p->scattered_since: what a drop leaves scattered is often less than
+ * GIVE_MIN_BYTES, and compaction comes with a pass) — and the last pass was
+ * asked for GIVE_INTERVAL_USEC ago or more;
  * then it is unused_backed. When the caller sends it, it sets
  * p->give_sent = now. */
-uint64_t pacing_give_on_tick(const struct pacing_vm *p, bool accept, uint64_t unused_backed,
-			     usec_t now);
+uint64_t pacing_give_on_tick(const struct pacing_vm *p, bool accept, bool reclaiming,
+			     uint64_t unused_backed, usec_t now);
 
 /* After a claimed batch was punched, freeing freed bytes of backing: the
  * kernel reports a few dozen chunks a pass, then waits 2 s, so while much is
@@ -107,7 +110,7 @@ uint64_t pacing_give_on_tick(const struct pacing_vm *p, bool accept, uint64_t un
  * else 0. When the caller sends it, it sets p->give_sent = now. */
 /* Free memory the passes do not bring back lies in pieces smaller than the
  * granularity (after a guest dropped its caches, say). While the host needs
- * memory (reclaiming) and unused_backed has stayed >= GIVE_MIN_BYTES for
+ * memory (reclaiming) and unused_backed has stayed >= SCATTERED_MIN_BYTES for
  * COMPACT_AFTER_USEC, the next pass asks the guest to compact first; at
  * most every COMPACT_INTERVAL_USEC (compaction costs the guest CPU time),
  * unless unused_backed has grown by GIVE_MIN_BYTES since the last one (a
@@ -137,10 +140,8 @@ uint64_t pacing_pay_refill(struct pacing_vm *p, uint64_t freed);
 /* Free memory that neither passes nor compaction bring back lies in pieces
  * smaller than the granularity (a guest that dropped its caches keeps most
  * of what they held backed that way). When unused_backed has stayed >=
- * FINE_MIN_BYTES for FINE_AFTER_USEC while the host needs memory
- * (compaction had its chance; what a drop leaves scattered is often less
- * than a pass's GIVE_MIN_BYTES), or >= GIVE_MIN_BYTES for
- * FINE_AT_REST_AFTER_USEC while it does
+ * GIVE_MIN_BYTES for FINE_AFTER_USEC while the host needs memory
+ * (compaction had its chance), or for FINE_AT_REST_AFTER_USEC while it does
  * not (the caller asks only while it takes hints: DiscardUnused=always),
  * hints are asked at FINE_GRANULARITY, the module's finest; punches that
  * small run at ~0.35 GiB/s, plenty for the rest. Back to coarse, the
@@ -151,7 +152,7 @@ uint64_t pacing_pay_refill(struct pacing_vm *p, uint64_t freed);
  * (page_size). Returns the granularity to ask for: current when nothing
  * changes. */
 #define FINE_GRANULARITY KiB(8)
-#define FINE_MIN_BYTES MiB(8)
+#define SCATTERED_MIN_BYTES MiB(8)
 #define COARSE_GRANULARITY MiB(2)
 #define FINE_AFTER_USEC (2 * USEC_PER_SEC)
 #define FINE_AT_REST_AFTER_USEC (10 * USEC_PER_SEC)

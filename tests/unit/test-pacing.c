@@ -170,7 +170,7 @@ TEST(give_on_tick) {
 	for (size_t t = 0; t < ELEMENTSOF(table); t++) {
 		struct pacing_vm p = { .unused_since = table[t].unused_since,
 				       .give_sent = table[t].give_sent };
-		uint64_t got = pacing_give_on_tick(&p, table[t].accept, MiB(100), table[t].now);
+		uint64_t got = pacing_give_on_tick(&p, table[t].accept, false, MiB(100), table[t].now);
 
 		if (got != table[t].want)
 			FAIL_AT("%s: %" PRIu64 " MiB, want %" PRIu64, table[t].what, got >> 20,
@@ -260,20 +260,24 @@ TEST(granularity_fine_under_pressure_coarse_when_calm) {
 	CHECK_EQ_U64(pacing_granularity(&p, true, 0, MiB(2), KiB(4), T0 + SEC(60)), 0);
 }
 
-TEST(granularity_fine_under_pressure_for_less_than_a_pass) {
+TEST(under_pressure_a_pass_and_compaction_for_less_than_a_pass) {
 	struct pacing_vm p = { 0 };
 
-	/* A drop left 24 MiB scattered: too little for a pass, enough to go
-	 * fine while the host needs memory, never at rest. */
+	/* A drop left 24 MiB scattered: too little for a pass at rest; while
+	 * the host needs memory, a pass with compaction. Granularity stays. */
 	pacing_note_unused(&p, MiB(24), T0);
 	CHECK_EQ_U64(p.unused_since, 0);
-	CHECK_EQ_U64(pacing_granularity(&p, true, MiB(2), MiB(2), KiB(4), T0 + FINE_AFTER_USEC - 1), MiB(2));
-	CHECK_EQ_U64(pacing_granularity(&p, true, MiB(2), MiB(2), KiB(4), T0 + FINE_AFTER_USEC), FINE_GRANULARITY);
-	CHECK_EQ_U64(pacing_granularity(&p, false, MiB(2), MiB(2), KiB(4), T0 + SEC(60)), MiB(2));
-	/* Below FINE_MIN_BYTES it is noise: no change. */
+	CHECK_EQ_U64(pacing_give_on_tick(&p, true, false, MiB(24), T0 + SEC(5)), 0);
+	CHECK_EQ_U64(pacing_give_on_tick(&p, true, true, MiB(24), T0 + GIVE_SETTLE_USEC - 1), 0);
+	CHECK_EQ_U64(pacing_give_on_tick(&p, true, true, MiB(24), T0 + GIVE_SETTLE_USEC), MiB(24));
+	CHECK(pacing_compact(&p, true, MiB(24), T0 + COMPACT_AFTER_USEC));
+	CHECK(!pacing_compact(&p, false, MiB(24), T0 + COMPACT_AFTER_USEC));
+	CHECK_EQ_U64(pacing_granularity(&p, true, MiB(2), MiB(2), KiB(4), T0 + SEC(60)), MiB(2));
+	/* Below SCATTERED_MIN_BYTES it is noise: nothing. */
 	struct pacing_vm q = { 0 };
-	pacing_note_unused(&q, FINE_MIN_BYTES - 1, T0);
-	CHECK_EQ_U64(pacing_granularity(&q, true, MiB(2), MiB(2), KiB(4), T0 + SEC(60)), MiB(2));
+	pacing_note_unused(&q, SCATTERED_MIN_BYTES - 1, T0);
+	CHECK_EQ_U64(pacing_give_on_tick(&q, true, true, SCATTERED_MIN_BYTES - 1, T0 + SEC(60)), 0);
+	CHECK(!pacing_compact(&q, true, SCATTERED_MIN_BYTES - 1, T0 + SEC(60)));
 }
 
 TEST(granularity_fine_at_rest_while_free_memory_stays_backed) {
