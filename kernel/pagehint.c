@@ -51,7 +51,9 @@
  * whatever the core hands over (smaller chunks are left to the core
  * unpublished and counted in below_order_bytes). An ORDER below the core's
  * order registers again and reads the core's order back; if the core did
- * not follow, the ORDER is refused: chunks that small never come.
+ * not follow, the ORDER is refused: chunks that small never come. An ORDER
+ * above it registers again too, so that the core stops handing over chunks
+ * pagehint skips (see ph_leave_lower_order()).
  *
  * Two modes:
  *   continuous  (reporting on) every free chunk the core finds is published.
@@ -169,6 +171,8 @@ static struct pagehint {
 	 */
 	struct mutex reg_mutex;
 	bool registered;
+	bool core_low;		/* the core's order may be below ph.order: see
+				 * ph_leave_lower_order() */
 
 	/*
 	 * lock protects the batch, the mode, the open flag and the counters
@@ -717,6 +721,38 @@ static void ph_adopt_core_order(void)
 }
 
 /**
+ * ph_core_reregister() - register again so that the core's order is @want
+ * @want: the order to ask the core for
+ *
+ * Context: process context, reg_mutex held, registered; sleeps.
+ * Return: 0 (the core's order may still differ: see "Chunk order"); -EBUSY
+ * if a claimed batch is in flight; another negative errno if the hook could
+ * not be taken again (ph.status says why).
+ */
+static int ph_core_reregister(unsigned int want)
+{
+	bool claimed;
+
+	lockdep_assert_held(&ph.reg_mutex);
+
+	/*
+	 * Unregistering waits for ph_report(), i.e. for a claimed batch to be
+	 * acked, most likely by the very agent that is waiting in write().
+	 */
+	spin_lock(&ph.lock);
+	claimed = ph.cur.state == PH_CLAIMED;
+	spin_unlock(&ph.lock);
+	if (claimed)
+		return -EBUSY;
+
+	ph_unregister();
+	if (ph_register(want))
+		return -EIO;
+	ph_kick();
+	return 0;
+}
+
+/**
  * ph_reach_order() - make the core hand over chunks of @new_order
  * @new_order: lower than ph.order
  * @why: set to the reason on failure
@@ -733,7 +769,6 @@ static void ph_adopt_core_order(void)
 static int ph_reach_order(unsigned int new_order, char *why, size_t size)
 {
 	unsigned int core;
-	bool claimed;
 	int err;
 
 	lockdep_assert_held(&ph.reg_mutex);
@@ -744,28 +779,18 @@ static int ph_reach_order(unsigned int new_order, char *why, size_t size)
 	if (err || !ph.registered)
 		goto out_refuse;
 
-	/*
-	 * Unregistering waits for ph_report(), i.e. for a claimed batch to be
-	 * acked, most likely by the very agent that is waiting in write().
-	 */
-	spin_lock(&ph.lock);
-	claimed = ph.cur.state == PH_CLAIMED;
-	spin_unlock(&ph.lock);
-	if (claimed) {
+	err = ph_core_reregister(new_order);
+	if (err == -EBUSY) {
 		snprintf(why, size,
 			 "order %u not carried out now: a batch the host claimed is in flight; try again once it is acked",
 			 new_order);
-		return -EBUSY;
+		return err;
 	}
-
-	ph_unregister();
-	err = ph_register(new_order);
 	if (err) {
 		snprintf(why, size, "order %u: registering again failed: %s",
 			 new_order, ph.status);
 		return err;
 	}
-	ph_kick();
 	err = ph_core_order(&core);
 	if (!err && core <= new_order)
 		return 0;
@@ -783,16 +808,42 @@ out_refuse:
 }
 
 /**
+ * ph_leave_lower_order() - have the core stop handing over chunks below ph.order
+ *
+ * After a higher ORDER, the core may still hand over smaller chunks (it was
+ * lowered for an earlier, finer ORDER). ph_publish() skips them, and when
+ * the rest of their scatterlist was discarded the core marks them Reported
+ * too: they stay backed on the host, yet no later pass offers them - not
+ * even at a finer order - until they merge into a larger chunk. Registering
+ * again at ph.order raises the core's order where the kernel follows
+ * registrations (Debian's 6.1 does). Not while a claimed batch is in flight:
+ * then ph.core_low stays set and the next GIVE or ORDER tries again.
+ *
+ * Context: process context, reg_mutex held; sleeps.
+ */
+static void ph_leave_lower_order(void)
+{
+	unsigned int core;
+
+	lockdep_assert_held(&ph.reg_mutex);
+
+	ph.core_low = false;
+	if (!ph.registered || ph_core_order(&core) || core >= ph.order)
+		return;
+	if (ph_core_reregister(ph.order) == -EBUSY)
+		ph.core_low = true;
+}
+
+/**
  * ph_set_order() - publish chunks of at least @new_order from now on
  * @new_order: 1 .. MAX_ORDER - 1
  *
- * A higher order needs nothing from the core: ph_publish() skips the smaller
- * chunks, and the core is left as it is (registering again would wait for
- * a claimed batch). A lower one needs the core to hand over chunks that
- * small: ph_reach_order(). The reason of a refusal goes to order_error in
- * sysfs and to the log. An unclaimed batch is dropped (it has the old
- * granularity); a claimed one settles with the granularity it was
- * published with.
+ * A lower order needs the core to hand over chunks that small:
+ * ph_reach_order(). A higher one takes effect at once (ph_publish() skips
+ * the smaller chunks), and ph_leave_lower_order() raises the core's order
+ * with it. The reason of a refusal goes to order_error in sysfs and to the
+ * log. An unclaimed batch is dropped (it has the old granularity); a
+ * claimed one settles with the granularity it was published with.
  *
  * Context: process context; sleeps.
  * Return: 0, -EINVAL (out of range), or an error of ph_reach_order().
@@ -823,6 +874,7 @@ static int ph_set_order(unsigned int new_order)
 		pr_warn_ratelimited("%s\n", why);
 	} else {
 		wake_up_all(&ph.doneq);
+		ph_leave_lower_order();
 		ph_kick();
 	}
 	mutex_unlock(&ph.reg_mutex);
@@ -1086,6 +1138,8 @@ static int ph_cmd_give(u64 bytes)
 	spin_unlock(&ph.lock);
 
 	mutex_lock(&ph.reg_mutex);
+	if (ph.core_low)
+		ph_leave_lower_order();
 	ph_kick();
 	mutex_unlock(&ph.reg_mutex);
 	return 0;
