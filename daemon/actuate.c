@@ -127,6 +127,7 @@ static void pace_granularity(struct manager *m, struct vm *vm, usec_t now) {
 	if (want == current || vm->granularity_id >= 0 || !vm->agent || m->dry_run ||
 	    (want < current && vm->fine_refused))
 		return;
+	vm->pacing.granularity_sent = now;
 	log_info("%s: %s: asking for %" PRIu64 " KiB hints", vm->id.name,
 		 want < current ? "free memory stays backed in pieces smaller than the hints"
 				: "no pressure for a while", want >> 10);
@@ -147,7 +148,10 @@ static void take_hints(struct manager *m, struct vm *vm, bool accept) {
 	/* Taking hints: ask the guest to report its free memory now rather
 	 * than at the kernel's own pace. */
 	if (give > 0 && vm->agent && !m->dry_run) {
-		bool compact = pacing_compact(&vm->pacing, m->reclaiming, give, now);
+		bool finest = vm->granularity_id < 0 &&
+			      (vm->fine_refused || pacing_hints_finest(vm->batches.granularity,
+									backing_set_page_size(&vm->backings)));
+		bool compact = pacing_compact(&vm->pacing, m->reclaiming, finest, give, now);
 
 		agent_send_cmd(vm->agent, (struct hint_cmd) {
 			.name = HINT_CMD_GIVE, .bytes = give, .compact = compact });

@@ -49,8 +49,14 @@ uint64_t pacing_give_on_tick(const struct pacing_vm *p, bool accept, bool reclai
 	return unused_backed;
 }
 
-bool pacing_compact(const struct pacing_vm *p, bool reclaiming, uint64_t unused_backed, usec_t now) {
-	if (!reclaiming || !p->scattered_since || now - p->scattered_since < COMPACT_AFTER_USEC)
+bool pacing_hints_finest(uint64_t current, uint64_t page_size) {
+	return current <= FINE_GRANULARITY || page_size > FINE_GRANULARITY;
+}
+
+bool pacing_compact(const struct pacing_vm *p, bool reclaiming, bool finest, uint64_t unused_backed,
+		    usec_t now) {
+	if (!reclaiming || !finest || !p->scattered_since || now - p->scattered_since < COMPACT_AFTER_USEC ||
+	    now - p->granularity_sent < COMPACT_AFTER_USEC)
 		return false;
 	if (!p->compact_sent || now - p->compact_sent >= COMPACT_INTERVAL_USEC)
 		return true;
@@ -85,10 +91,11 @@ void pacing_note_reclaiming(struct pacing_vm *p, bool reclaiming, usec_t now) {
 uint64_t pacing_granularity(const struct pacing_vm *p, bool reclaiming, uint64_t current,
 			    uint64_t coarse, uint64_t page_size, usec_t now) {
 	usec_t wait = reclaiming ? FINE_AFTER_USEC : FINE_AT_REST_AFTER_USEC;
+	usec_t since = reclaiming ? p->scattered_since : p->unused_since;
 
 	if (current == 0 || coarse == 0 || page_size > FINE_GRANULARITY)
 		return current;
-	if (current > FINE_GRANULARITY && p->unused_since && now - p->unused_since >= wait)
+	if (current > FINE_GRANULARITY && since && now - since >= wait)
 		return FINE_GRANULARITY;
 	if (!reclaiming && current < coarse && now - p->reclaiming_seen >= COARSE_AFTER_USEC &&
 	    now - p->unused_seen >= COARSE_AFTER_USEC)

@@ -41,6 +41,7 @@ struct pacing_vm {
 				 * >= GIVE_MIN_BYTES since; 0 = it is not */
 	usec_t give_sent;	/* caller: when a report pass was last sent; 0 = never */
 	usec_t compact_sent;	/* caller: when a pass with compaction was sent */
+	usec_t granularity_sent;	/* caller: when a granularity was last asked */
 	uint64_t compact_unused;	/* caller: unused_backed then */
 	uint64_t backed_last;	/* pacing_note_backed(): backing at the last sample */
 	uint64_t punched_since;	/* pacing_pay_refill(): freed by punches since */
@@ -109,18 +110,30 @@ uint64_t pacing_give_on_tick(const struct pacing_vm *p, bool accept, bool reclai
  * max(remaining unused_backed, freed), when either is >= GIVE_MIN_BYTES;
  * else 0. When the caller sends it, it sets p->give_sent = now. */
 /* Free memory the passes do not bring back lies in pieces smaller than the
- * granularity (after a guest dropped its caches, say). While the host needs
- * memory (reclaiming) and unused_backed has stayed >= SCATTERED_MIN_BYTES for
- * COMPACT_AFTER_USEC, the next pass asks the guest to compact first; at
- * most every COMPACT_INTERVAL_USEC (compaction costs the guest CPU time),
- * unless unused_backed has grown by GIVE_MIN_BYTES since the last one (a
- * guest that dropped a cache since: pieces that were not there to compact
+ * granularity (after a guest dropped its caches, say). Finer hints return
+ * such pieces without moving anything (pacing_granularity()); what is left
+ * once the hints are as fine as they get (finest: FINE_GRANULARITY, or the
+ * guest cannot go finer) lies in single pages between used ones, and only
+ * compaction makes blocks of it, at the cost of moving pages into memory
+ * already discarded (pacing_note_backed()). So while the host needs memory
+ * (reclaiming), the hints are finest, unused_backed has stayed >=
+ * SCATTERED_MIN_BYTES for COMPACT_AFTER_USEC and the granularity was last
+ * asked for (p->granularity_sent) that long ago, the next pass asks the
+ * guest to compact first; at most every COMPACT_INTERVAL_USEC (compaction
+ * costs the guest CPU time), unless unused_backed has grown by
+ * GIVE_MIN_BYTES since the last one (pieces that were not there to compact
  * then), and then no sooner than COMPACT_AFTER_USEC after it. When the
  * caller sends it, it sets p->compact_sent = now and p->compact_unused =
  * unused_backed. */
-#define COMPACT_AFTER_USEC (1 * USEC_PER_SEC)
+#define COMPACT_AFTER_USEC (2 * USEC_PER_SEC)
 #define COMPACT_INTERVAL_USEC (15 * USEC_PER_SEC)
-bool pacing_compact(const struct pacing_vm *p, bool reclaiming, uint64_t unused_backed, usec_t now);
+bool pacing_compact(const struct pacing_vm *p, bool reclaiming, bool finest, uint64_t unused_backed,
+		    usec_t now);
+
+/* True when hints of current granularity are as fine as pacing asks for:
+ * FINE_GRANULARITY or finer, or a backing whose pages are larger (finer
+ * hints would free nothing there). */
+bool pacing_hints_finest(uint64_t current, uint64_t page_size);
 
 /* Compaction moves the guest's pages into free memory the host had
  * discarded: the backing grows by what it moved, and the pages it moved
@@ -137,24 +150,25 @@ bool pacing_compact(const struct pacing_vm *p, bool reclaiming, uint64_t unused_
 void pacing_note_backed(struct pacing_vm *p, uint64_t backed, usec_t now);
 uint64_t pacing_pay_refill(struct pacing_vm *p, uint64_t freed);
 
-/* Free memory that neither passes nor compaction bring back lies in pieces
- * smaller than the granularity (a guest that dropped its caches keeps most
- * of what they held backed that way). When unused_backed has stayed >=
- * GIVE_MIN_BYTES for FINE_AFTER_USEC while the host needs memory
- * (compaction had its chance), or for FINE_AT_REST_AFTER_USEC while it does
- * not (the caller asks only while it takes hints: DiscardUnused=always),
- * hints are asked at FINE_GRANULARITY, the module's finest; punches that
- * small run at ~0.35 GiB/s, plenty for the rest. Back to coarse, the
- * granularity the guest started with, once the host has not needed memory
- * and no such free memory has been seen for COARSE_AFTER_USEC (at fine
- * granularity every small free is a hint, and its page comes back with a
- * fault when the guest reuses it). Never finer than the backing's pages
- * (page_size). Returns the granularity to ask for: current when nothing
- * changes. */
+/* Free memory that the passes do not bring back lies in pieces smaller than
+ * the granularity (a guest that dropped its caches keeps much of what they
+ * held backed that way). While the host needs memory, once unused_backed
+ * has stayed >= SCATTERED_MIN_BYTES for FINE_AFTER_USEC (a pass had its
+ * chance), or at rest once it has stayed >= GIVE_MIN_BYTES for
+ * FINE_AT_REST_AFTER_USEC (the caller asks only while it takes hints:
+ * DiscardUnused=always), hints are asked at FINE_GRANULARITY, the module's
+ * finest; punches that small run at ~0.35 GiB/s, plenty for the rest. Back
+ * to coarse, the granularity the guest started with, once the host has not
+ * needed memory and no such free memory has been seen for COARSE_AFTER_USEC
+ * (at fine granularity every small free is a hint, and its page comes back
+ * with a fault when the guest reuses it). Never finer than the backing's
+ * pages (page_size). Returns the granularity to ask for: current when
+ * nothing changes. When the caller asks for another, it sets
+ * p->granularity_sent = now. */
 #define FINE_GRANULARITY KiB(8)
 #define SCATTERED_MIN_BYTES MiB(8)
 #define COARSE_GRANULARITY MiB(2)
-#define FINE_AFTER_USEC (2 * USEC_PER_SEC)
+#define FINE_AFTER_USEC (1 * USEC_PER_SEC)
 #define FINE_AT_REST_AFTER_USEC (10 * USEC_PER_SEC)
 #define COARSE_AFTER_USEC (30 * USEC_PER_SEC)
 void pacing_note_reclaiming(struct pacing_vm *p, bool reclaiming, usec_t now);

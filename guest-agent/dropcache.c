@@ -35,7 +35,6 @@
 #define SCAN_FILES_MAX	200000		/* files looked at per call */
 #define SCAN_TIME_MAX_MS 10000		/* and time spent looking */
 #define WINDOW_BYTES	MiB(256)	/* mmap window for mincore */
-#define COMPACT_AFTER_DROP_BYTES MiB(16)
 #define RECLAIM_CHUNK	MiB(8)
 
 static struct {
@@ -386,8 +385,9 @@ int drop_clean_cache(uint64_t bytes, uint64_t *ret_freed) {
 	if (r < 0)
 		return log_error_errno(r, "Failed to read /proc/meminfo: %m");
 	*ret_freed = file_lru(&before) > file_lru(&after) ? file_lru(&before) - file_lru(&after) : 0;
-	/* Dropped cache lies scattered: bring it together for the reports. */
-	if (*ret_freed >= COMPACT_AFTER_DROP_BYTES)
-		(void) compact_guest_memory();
+	/* Not compacted here: compaction moves pages into free memory the
+	 * host may have discarded already, and finer hints get most of what
+	 * a drop scatters without moving anything. The host asks for it when
+	 * they do not (give with compact). */
 	return 0;
 }

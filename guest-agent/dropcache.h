@@ -11,8 +11,7 @@ int drop_clean_cache(uint64_t bytes, uint64_t *ret_freed);
 
 /* Has the guest kernel compact its memory (/proc/sys/vm/compact_memory):
  * free pages scattered between used ones come together in whole blocks
- * the module can report. Called after a drop that freed much (the dropped
- * cache was scattered) and when the host asks (give with compact). */
+ * the module can report. Called when the host asks (give with compact). */
 int compact_guest_memory(void);
 
 #endif

@@ -476,7 +476,7 @@ static void slow_job_done(void) {
 	}
 	log_info("Dropped %" PRIu64 " bytes of page cache", j.freed);
 	send_reply(j.cmd.id, true, NULL, "freed", j.freed);
-	/* What was dropped is free now (and compacted): report it at once
+	/* What was dropped is free now: report it at once
 	 * rather than at the kernel's own pace. */
 	if (j.freed > 0 && a.module)
 		(void) module_cmd(PAGEHINT_CMD_GIVE, 0, j.freed);
@@ -492,7 +492,7 @@ static void handle_cmd(const struct hint_cmd *c) {
 		r = slow_job_start(c);
 		if (r < 0) {
 			snprintf(why, sizeof why, "drop_cache failed: %s",
-				 r == -EBUSY ? "a cache drop is still running" : strerror(-r));
+				 r == -EBUSY ? "a cache drop or compaction is still running" : strerror(-r));
 			send_reply(c->id, false, why, NULL, 0);
 		}
 		return;
@@ -532,8 +532,8 @@ static void handle_cmd(const struct hint_cmd *c) {
 		send_hello();
 		return;
 	case HINT_CMD_GIVE:
-		/* Compaction first, aside; a compaction already running (or a
-		 * drop, which compacts after itself) will do: plain pass. */
+		/* Compaction first, aside; while a compaction or a drop runs,
+		 * a plain pass. */
 		if (c->compact && slow_job_start(c) == 0)
 			return;
 		r = module_cmd(PAGEHINT_CMD_GIVE, 0, c->bytes);

@@ -182,27 +182,34 @@ TEST(compact_when_passes_leave_free_memory_backed) {
 	struct pacing_vm p = { 0 };
 
 	/* Nothing free yet backed: no compaction, pressure or not. */
-	CHECK(!pacing_compact(&p, true, 0, T0));
+	CHECK(!pacing_compact(&p, true, true, 0, T0));
 	pacing_note_unused(&p, MiB(200), T0);
 	/* Passes first: compaction only once they have had their time. */
-	CHECK(!pacing_compact(&p, true, MiB(200), T0 + COMPACT_AFTER_USEC - 1));
-	CHECK(pacing_compact(&p, true, MiB(200), T0 + COMPACT_AFTER_USEC));
+	CHECK(!pacing_compact(&p, true, true, MiB(200), T0 + COMPACT_AFTER_USEC - 1));
+	CHECK(pacing_compact(&p, true, true, MiB(200), T0 + COMPACT_AFTER_USEC));
 	/* Never without host pressure: it costs the guest. */
-	CHECK(!pacing_compact(&p, false, MiB(200), T0 + COMPACT_AFTER_USEC));
+	CHECK(!pacing_compact(&p, false, true, MiB(200), T0 + COMPACT_AFTER_USEC));
+	/* Never while finer hints could get it without moving a page. */
+	CHECK(!pacing_compact(&p, true, false, MiB(200), T0 + COMPACT_AFTER_USEC));
+	/* Nor right after the granularity changed: the fine pass first. */
+	p.granularity_sent = T0 + SEC(1);
+	CHECK(!pacing_compact(&p, true, true, MiB(200), T0 + SEC(1) + COMPACT_AFTER_USEC - 1));
+	CHECK(pacing_compact(&p, true, true, MiB(200), T0 + SEC(1) + COMPACT_AFTER_USEC));
+	p.granularity_sent = 0;
 	/* At most every COMPACT_INTERVAL_USEC for what was there already. */
 	p.compact_sent = T0 + COMPACT_AFTER_USEC;
 	p.compact_unused = MiB(200);
-	CHECK(!pacing_compact(&p, true, MiB(200), T0 + COMPACT_AFTER_USEC + SEC(1)));
-	CHECK(!pacing_compact(&p, true, MiB(200) + GIVE_MIN_BYTES - 1, T0 + COMPACT_AFTER_USEC + SEC(1)));
-	CHECK(pacing_compact(&p, true, MiB(200), T0 + COMPACT_AFTER_USEC + COMPACT_INTERVAL_USEC));
+	CHECK(!pacing_compact(&p, true, true, MiB(200), T0 + COMPACT_AFTER_USEC + SEC(1)));
+	CHECK(!pacing_compact(&p, true, true, MiB(200) + GIVE_MIN_BYTES - 1, T0 + COMPACT_AFTER_USEC + SEC(1)));
+	CHECK(pacing_compact(&p, true, true, MiB(200), T0 + COMPACT_AFTER_USEC + COMPACT_INTERVAL_USEC));
 	/* A large free since (a cache dropped): its pieces were not there to
 	 * compact, so again, though not at once. */
-	CHECK(!pacing_compact(&p, true, MiB(264), T0 + COMPACT_AFTER_USEC + COMPACT_AFTER_USEC / 2));
-	CHECK(pacing_compact(&p, true, MiB(264), T0 + COMPACT_AFTER_USEC + SEC(2)));
-	CHECK(!pacing_compact(&p, false, MiB(264), T0 + COMPACT_AFTER_USEC + SEC(2)));
+	CHECK(!pacing_compact(&p, true, true, MiB(264), T0 + COMPACT_AFTER_USEC + COMPACT_AFTER_USEC / 2));
+	CHECK(pacing_compact(&p, true, true, MiB(264), T0 + COMPACT_AFTER_USEC + SEC(2)));
+	CHECK(!pacing_compact(&p, false, true, MiB(264), T0 + COMPACT_AFTER_USEC + SEC(2)));
 	/* Back under the threshold: the clock starts again. */
 	pacing_note_unused(&p, MiB(1), T0 + SEC(60));
-	CHECK(!pacing_compact(&p, true, MiB(264), T0 + SEC(61)));
+	CHECK(!pacing_compact(&p, true, true, MiB(264), T0 + SEC(61)));
 }
 
 TEST(what_compaction_moved_into_discarded_memory_is_not_credited_again) {
@@ -244,7 +251,7 @@ TEST(granularity_fine_under_pressure_coarse_when_calm) {
 
 	pacing_note_reclaiming(&p, true, T0);
 	pacing_note_unused(&p, MiB(60), T0);
-	/* Passes and compaction first. */
+	/* A pass first. */
 	CHECK_EQ_U64(pacing_granularity(&p, true, g, g, KiB(4), T0 + FINE_AFTER_USEC - 1), g);
 	g = pacing_granularity(&p, true, g, MiB(2), KiB(4), T0 + FINE_AFTER_USEC);
 	CHECK_EQ_U64(g, FINE_GRANULARITY);
@@ -260,24 +267,37 @@ TEST(granularity_fine_under_pressure_coarse_when_calm) {
 	CHECK_EQ_U64(pacing_granularity(&p, true, 0, MiB(2), KiB(4), T0 + SEC(60)), 0);
 }
 
-TEST(under_pressure_a_pass_and_compaction_for_less_than_a_pass) {
+TEST(under_pressure_less_than_a_pass_gets_fine_hints_then_compaction) {
 	struct pacing_vm p = { 0 };
+	uint64_t g = MiB(2);
 
 	/* A drop left 24 MiB scattered: too little for a pass at rest; while
-	 * the host needs memory, a pass with compaction. Granularity stays. */
+	 * the host needs memory, a pass, then finer hints, then compaction. */
 	pacing_note_unused(&p, MiB(24), T0);
 	CHECK_EQ_U64(p.unused_since, 0);
 	CHECK_EQ_U64(pacing_give_on_tick(&p, true, false, MiB(24), T0 + SEC(5)), 0);
 	CHECK_EQ_U64(pacing_give_on_tick(&p, true, true, MiB(24), T0 + GIVE_SETTLE_USEC - 1), 0);
 	CHECK_EQ_U64(pacing_give_on_tick(&p, true, true, MiB(24), T0 + GIVE_SETTLE_USEC), MiB(24));
-	CHECK(pacing_compact(&p, true, MiB(24), T0 + COMPACT_AFTER_USEC));
-	CHECK(!pacing_compact(&p, false, MiB(24), T0 + COMPACT_AFTER_USEC));
-	CHECK_EQ_U64(pacing_granularity(&p, true, MiB(2), MiB(2), KiB(4), T0 + SEC(60)), MiB(2));
+	CHECK_EQ_U64(pacing_granularity(&p, false, g, g, KiB(4), T0 + SEC(60)), g);
+	CHECK_EQ_U64(pacing_granularity(&p, true, g, g, KiB(4), T0 + FINE_AFTER_USEC - 1), g);
+	g = pacing_granularity(&p, true, g, MiB(2), KiB(4), T0 + FINE_AFTER_USEC);
+	CHECK_EQ_U64(g, FINE_GRANULARITY);
+	CHECK(!pacing_hints_finest(MiB(2), KiB(4)));
+	CHECK(pacing_hints_finest(g, KiB(4)));
+	/* On 2 MiB pages, 2 MiB hints are as fine as it gets: compaction. */
+	CHECK(pacing_hints_finest(MiB(2), MiB(2)));
+	p.granularity_sent = T0 + FINE_AFTER_USEC;
+	CHECK(!pacing_compact(&p, true, pacing_hints_finest(g, KiB(4)), MiB(24),
+			      T0 + FINE_AFTER_USEC + COMPACT_AFTER_USEC - 1));
+	CHECK(pacing_compact(&p, true, pacing_hints_finest(g, KiB(4)), MiB(24),
+			     T0 + FINE_AFTER_USEC + COMPACT_AFTER_USEC));
+	CHECK(!pacing_compact(&p, false, true, MiB(24), T0 + SEC(60)));
 	/* Below SCATTERED_MIN_BYTES it is noise: nothing. */
 	struct pacing_vm q = { 0 };
 	pacing_note_unused(&q, SCATTERED_MIN_BYTES - 1, T0);
 	CHECK_EQ_U64(pacing_give_on_tick(&q, true, true, SCATTERED_MIN_BYTES - 1, T0 + SEC(60)), 0);
-	CHECK(!pacing_compact(&q, true, SCATTERED_MIN_BYTES - 1, T0 + SEC(60)));
+	CHECK(!pacing_compact(&q, true, true, SCATTERED_MIN_BYTES - 1, T0 + SEC(60)));
+	CHECK_EQ_U64(pacing_granularity(&q, true, MiB(2), MiB(2), KiB(4), T0 + SEC(60)), MiB(2));
 }
 
 TEST(granularity_fine_at_rest_while_free_memory_stays_backed) {
