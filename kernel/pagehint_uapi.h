@@ -51,7 +51,11 @@
  *               that order, so ranges may be longer than the granularity
  *               (chunks up to order 10) but never shorter. The module's
  *               order is in PAGEHINT_SYSFS_DIR/order; it may start higher
- *               than asked at load if the kernel's order is higher.
+ *               than asked at load if the kernel's order is higher. Above
+ *               the kernel's order, the module registers again too (now,
+ *               or at the next GIVE or ORDER while a claimed batch is in
+ *               flight), so that the kernel stops handing over chunks it
+ *               skips.
  *     TTL       arg 10..60000 ms, for batches queued from then on.
  *     GIVE      arg bytes: sets (replaces) the on-demand budget and starts a
  *               pass at once; with reporting on it only starts a pass.
