@@ -18,6 +18,30 @@ lab_virsh() { virsh -q -c "$("$LAB" uri)" "$@"; }
 note() { echo "bench: $*" >&2; }
 die() { echo "bench: $*" >&2; exit 1; }
 
+# A figure a guest printed, or "—" when it printed no number: a guest whose
+# OOM killer loops may answer lab run with an error or nothing, and a table
+# must not show arithmetic on that.
+figure_or_dash() { # TEXT
+	if [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]]; then echo "$1"; else echo "—"; fi
+}
+
+# The sum of figures in MiB, "—" when any of them is one.
+sum_figures() { # FIGURE...
+	local f sum=0
+	for f in "$@"; do
+		[[ $f =~ ^[0-9]+$ ]] || { echo "—"; return; }
+		sum=$((sum + f))
+	done
+	echo "$sum"
+}
+
+# What a guest uses, MemTotal - MemFree in MiB, from its two figures in KiB
+# (as lab run printed them): "—" unless both are numbers and free <= total.
+used_mib() { # TOTAL-KIB FREE-KIB
+	[[ $1 =~ ^[0-9]+$ && $2 =~ ^[0-9]+$ ]] && (($2 <= $1)) || { echo "—"; return; }
+	echo $((($1 - $2) >> 10))
+}
+
 # Real guests: one VM user of this machine at a time. Re-runs the calling
 # script under the lock (waiting for it), unless it already holds it: under
 # `flock /tmp/hintd-vm.lock SCRIPT` it has the locked descriptor, and

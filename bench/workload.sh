@@ -314,18 +314,25 @@ run_setup() { # WORKLOAD SETUP TARBALL
 	done
 	local build_s=$((SECONDS - t0))
 	sleep "$SETTLE"
-	local backed=0 used=0 oom=0 rounds_s=0 r
+	local backed=0 used=() oom=() rounds=() tps p99
 	for g in "${guests[@]}"; do
 		backed=$((backed + ($(lab backed "$g") >> 20)))
-		used=$((used + (($(guest_kib "$g" MemTotal) - $(guest_kib "$g" MemFree)) >> 10)))
-		oom=$((oom + $(lab run "$g" 'dmesg | grep -ci "killed process" || true')))
+		used+=("$(used_mib "$(guest_kib "$g" MemTotal)" "$(guest_kib "$g" MemFree)")")
+		oom+=("$(figure_or_dash "$(lab run "$g" 'dmesg | grep -ci "killed process" || true')")")
 		[[ $w == pgbench ]] && continue
-		r=$(lab run "$g" "awk '/^round/ { s += \$3 } END { printf \"%.0f\", s }' /root/wl.out")
-		rounds_s=$((rounds_s > r ? rounds_s : r))
+		rounds+=("$(figure_or_dash "$(lab run "$g" "awk '/^round/ { s += \$3 } END { printf \"%.0f\", s }' /root/wl.out")")")
 	done
-	local work_figures="$rounds_s"
+	used=$(sum_figures "${used[@]}")
+	oom=$(sum_figures "${oom[@]}")
+	local work_figures
+	work_figures=$(printf '%s\n' "${rounds[@]}" | sort -n | tail -n 1)
+	[[ " ${rounds[*]} " == *" — "* ]] && work_figures="—"
 	if [[ $w == pgbench ]]; then
-		work_figures="$(wl_figure "${guests[0]}" tps) $(wl_figure "${guests[0]}" p99)"
+		tps=$(figure_or_dash "$(wl_figure "${guests[0]}" tps)")
+		p99=$(figure_or_dash "$(wl_figure "${guests[0]}" p99)")
+		# No transaction, no latency to speak of.
+		[[ $tps == "—" || $tps =~ ^0+(\.0+)?$ ]] && p99="—"
+		work_figures="$tps $p99"
 		PG_DATA_MIB=$(wl_figure "${guests[0]}" data)
 	fi
 	stop_sampler

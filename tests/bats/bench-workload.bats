@@ -127,3 +127,30 @@ setup() {
 	run timeout 2 "$BUILD/bench/pve" --uri test:///default --budget 2G --min 256M --interval 1 --dry-run
 	assert_output --partial "pve: budget 2048 MiB, every 1 s, minimum 256 MiB"
 }
+
+@test "workload: a figure a guest did not give is shown as a dash, never computed on" {
+	source "$TOP/bench/lib.sh"
+	run figure_or_dash 12
+	assert_output "12"
+	run figure_or_dash 6.75
+	assert_output "6.75"
+	# What lab run prints when the guest cannot answer.
+	for junk in "" "error: guest not answering" "-961" "12 13" "1e3"; do
+		run figure_or_dash "$junk"
+		assert_output "—"
+	done
+	run used_mib 983860 865888
+	assert_output "115"
+	run used_mib "" 865888
+	assert_output "—"
+	run used_mib 983860 "timeout"
+	assert_output "—"
+	run used_mib 865888 983860
+	assert_output "—"
+	run sum_figures 131 290 16
+	assert_output "437"
+	run sum_figures 131 "—" 16
+	assert_output "—"
+	run sum_figures
+	assert_output "0"
+}
