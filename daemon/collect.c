@@ -210,7 +210,7 @@ void collect_vm(struct manager *m, struct vm *vm, usec_t now) {
 	}
 	/* A drop's window closed with nothing of it seen on the host. */
 	/* What a drop freed that comes back in whole chunks does so within a
-	 * second or two; the rest lies scattered and waits for compaction:
+	 * second or two; the rest lies scattered and waits for finer hints:
 	 * after CACHE_COMING_USEC it no longer holds off the next request. */
 	vm->state.accounted.cache_coming =
 		vm->volatile_window_end &&
