@@ -65,6 +65,9 @@ struct vm {
 	 * count for the volatile rung, up to what the guest said it dropped. */
 	usec_t volatile_window_end;
 	uint64_t volatile_said, volatile_credit;
+	/* Its backing and what it had given (accounted, every rung) when the
+	 * current reclaim request began: reclaim_request_progress(). */
+	uint64_t reclaim_base_backed, reclaim_base_given;
 
 	struct vm_state state;		/* the model policy and D-Bus read */
 	struct policy_vm_history history;
@@ -110,8 +113,9 @@ struct manager {
 	usec_t rate_base_usec;		/* when that was; 0 = no tick yet */
 	double rate[_RUNG_MAX];		/* bytes/s over the last tick */
 	/* A reclaim asked for over D-Bus: bytes still to come, from every VM
-	 * (reclaim_any) and/or those with state.reclaim_first, until when. */
-	uint64_t reclaim_request;
+	 * (reclaim_any) and/or those with state.reclaim_first, until when;
+	 * reclaim_asked: every request's bytes since it began. */
+	uint64_t reclaim_request, reclaim_asked;
 	bool reclaim_any;
 	usec_t reclaim_deadline;
 	char plan_reason[ACTION_REASON_MAX];

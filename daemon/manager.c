@@ -46,7 +46,7 @@ const char *vm_libvirt_state(const struct vm *vm) {
 }
 
 static void reclaim_request_clear(struct manager *m) {
-	m->reclaim_request = 0;
+	m->reclaim_request = m->reclaim_asked = 0;
 	m->reclaim_any = false;
 	for (size_t i = 0; i < m->n_vms; i++)
 		m->vms[i]->state.reclaim_first = false;
@@ -57,14 +57,37 @@ void manager_account(struct manager *m, struct vm *vm, enum rung rung, uint64_t 
 		return;
 	vm->state.accounted.reclaimed[rung] += bytes;
 	m->reclaimed[rung] += bytes;
-	if (m->reclaim_request > 0 && (m->reclaim_any || vm->state.reclaim_first)) {
-		m->reclaim_request -= MIN(m->reclaim_request, bytes);
-		if (m->reclaim_request == 0) {
-			log_info("Requested reclaim done");
-			reclaim_request_clear(m);
-		}
-	}
 	bus_emit_reclaimed(m->bus, vm->id.name, rung, bytes);
+}
+
+static uint64_t vm_given(const struct vm *vm) {
+	uint64_t sum = 0;
+
+	for (unsigned r = 0; r < _RUNG_MAX; r++)
+		sum += vm->state.accounted.reclaimed[r];
+	return sum;
+}
+
+/* A reclaim request is done once the VMs it names gave that much, as the
+ * host measures it (reclaim_request_progress()). Once per collection. */
+static void reclaim_request_follow(struct manager *m) {
+	uint64_t got = 0;
+
+	if (m->reclaim_request == 0)
+		return;
+	for (size_t i = 0; i < m->n_vms; i++) {
+		const struct vm *vm = m->vms[i];
+
+		if (m->reclaim_any || vm->state.reclaim_first)
+			got += reclaim_request_progress(vm->reclaim_base_given, vm_given(vm),
+							backing_set_open(&vm->backings),
+							vm->reclaim_base_backed, vm->state.measured.backed);
+	}
+	m->reclaim_request = m->reclaim_asked - MIN(m->reclaim_asked, got);
+	if (m->reclaim_request == 0) {
+		log_info("Requested reclaim done");
+		reclaim_request_clear(m);
+	}
 }
 
 /* ---- the tick ------------------------------------------------------------ */
@@ -97,6 +120,7 @@ static int collect(struct manager *m, usec_t now) {
 	r = collect_host(m);
 	if (r < 0)
 		return r;
+	reclaim_request_follow(m);
 	if (m->reclaim_request > 0 && now >= m->reclaim_deadline) {
 		log_info("Requested reclaim lapsed with %" PRIu64 " MiB not reclaimed", m->reclaim_request >> 20);
 		reclaim_request_clear(m);
@@ -302,6 +326,13 @@ int manager_request_reclaim(struct manager *m, struct vm *vm, uint64_t bytes) {
 
 	if (bytes == 0)
 		return -EINVAL;
+	/* A new request measures from here; one on top of it adds its bytes. */
+	if (m->reclaim_request == 0)
+		for (size_t i = 0; i < m->n_vms; i++) {
+			m->vms[i]->reclaim_base_backed = m->vms[i]->state.measured.backed;
+			m->vms[i]->reclaim_base_given = vm_given(m->vms[i]);
+		}
+	m->reclaim_asked = m->reclaim_asked + bytes >= bytes ? m->reclaim_asked + bytes : UINT64_MAX;
 	m->reclaim_request = m->reclaim_request + bytes >= bytes ? m->reclaim_request + bytes : UINT64_MAX;
 	m->reclaim_deadline = now + RECLAIM_REQUEST_USEC;
 	if (vm)

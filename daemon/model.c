@@ -65,3 +65,11 @@ enum vm_discard vm_discard_state(const struct vm_measured *m, bool described) {
 	}
 	return m->module ? VM_DISCARD_YES : VM_DISCARD_NO_MODULE;
 }
+
+uint64_t reclaim_request_progress(uint64_t base_given, uint64_t given, bool backing_measured,
+				  uint64_t base_backed, uint64_t backed) {
+	uint64_t accounted = given > base_given ? given - base_given : 0;
+	uint64_t lost = base_backed > backed ? base_backed - backed : 0;
+
+	return backing_measured && lost < accounted ? lost : accounted;
+}

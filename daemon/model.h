@@ -143,6 +143,15 @@ static inline uint64_t vm_memory(const struct vm_measured *m) {
  * described its domain (described) or not yet. */
 enum vm_discard vm_discard_state(const struct vm_measured *m, bool described);
 
+/* Pure: what a VM has given towards a reclaim request since it began:
+ * what was accounted to it since (given - base_given), but where its RAM
+ * backing is measured (backing_measured: its files), no more than the
+ * backing lost since (base_backed - backed): a guest that allocates
+ * meanwhile takes back what was punched, and the request is for memory
+ * the host has. */
+uint64_t reclaim_request_progress(uint64_t base_given, uint64_t given, bool backing_measured,
+				  uint64_t base_backed, uint64_t backed);
+
 /* What hintd asked for. */
 struct vm_commanded {
 	uint64_t balloon_target;	/* last balloon target sent; 0 = never */

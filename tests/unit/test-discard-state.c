@@ -112,3 +112,19 @@ TEST(free_page_reporting_from_the_domain_xml) {
 int main(void) {
 	return run_tests();
 }
+
+/* A reclaim request counts what the host has, not what was punched. */
+TEST(reclaim_request_progress_is_what_the_backing_lost) {
+	const uint64_t M = 1 << 20;
+
+	/* 96 MiB punched, but the guest allocated 12 MiB meanwhile. */
+	CHECK_EQ_U64(reclaim_request_progress(10 * M, 106 * M, true, 500 * M, 416 * M), 84 * M);
+	/* The backing fell more than was accounted (the guest freed too). */
+	CHECK_EQ_U64(reclaim_request_progress(10 * M, 106 * M, true, 500 * M, 300 * M), 96 * M);
+	/* It grew: nothing yet. */
+	CHECK_EQ_U64(reclaim_request_progress(0, 64 * M, true, 400 * M, 420 * M), 0);
+	/* No backing to measure (no RAM files): the accounted moves (libvirt's
+	 * balloon figures). */
+	CHECK_EQ_U64(reclaim_request_progress(0, 64 * M, false, 0, 0), 64 * M);
+	CHECK_EQ_U64(reclaim_request_progress(64 * M, 64 * M, false, 0, 0), 0);
+}
