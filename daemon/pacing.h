@@ -94,21 +94,13 @@ void pacing_note_unused(struct pacing_vm *p, uint64_t unused_backed, usec_t now)
  * >= GIVE_MIN_BYTES for GIVE_SETTLE_USEC (p->unused_since set and at least
  * that old) — while the host needs memory (reclaiming), >= SCATTERED_MIN_BYTES
  * (p->scattered_since: what a drop leaves scattered is often less than
- * GIVE_MIN_BYTES, and compaction comes with a pass) — and the last pass was
+ * GIVE_MIN_BYTES, and finer hints or compaction come with a pass) — and the last pass was
  * asked for GIVE_INTERVAL_USEC ago or more;
  * then it is unused_backed. When the caller sends it, it sets
  * p->give_sent = now. */
 uint64_t pacing_give_on_tick(const struct pacing_vm *p, bool accept, bool reclaiming,
 			     uint64_t unused_backed, usec_t now);
 
-/* After a claimed batch was punched, freeing freed bytes of backing: the
- * kernel reports a few dozen chunks a pass, then waits 2 s, so while much is
- * still free and backed the next pass is asked for at once, with no
- * interval; a big batch says so too, as it was likely cut at the pass's
- * limit. *ret_unused_backed gets unused_backed less freed (0 at least), to
- * store in vm->unused_backed. Returns the bytes to ask for,
- * max(remaining unused_backed, freed), when either is >= GIVE_MIN_BYTES;
- * else 0. When the caller sends it, it sets p->give_sent = now. */
 /* Free memory the passes do not bring back lies in pieces smaller than the
  * granularity (after a guest dropped its caches, say). Finer hints return
  * such pieces without moving anything (pacing_granularity()); what is left
@@ -175,6 +167,14 @@ void pacing_note_reclaiming(struct pacing_vm *p, bool reclaiming, usec_t now);
 uint64_t pacing_granularity(const struct pacing_vm *p, bool reclaiming, uint64_t current,
 			    uint64_t coarse, uint64_t page_size, usec_t now);
 
+/* After a claimed batch was punched, freeing freed bytes of backing: the
+ * kernel reports a few dozen chunks a pass, then waits 2 s, so while much is
+ * still free and backed the next pass is asked for at once, with no
+ * interval; a big batch says so too, as it was likely cut at the pass's
+ * limit. *ret_unused_backed gets unused_backed less freed (0 at least), to
+ * store in vm->unused_backed. Returns the bytes to ask for,
+ * max(remaining unused_backed, freed), when either is >= GIVE_MIN_BYTES;
+ * else 0. When the caller sends it, it sets p->give_sent = now. */
 uint64_t pacing_give_after_batch(uint64_t unused_backed, uint64_t freed,
 				 uint64_t *ret_unused_backed);
 
