@@ -190,6 +190,7 @@ void collect_vm(struct manager *m, struct vm *vm, usec_t now) {
 
 	s->unused_backed = pacing_unused_backed(&vm->state);
 	pacing_note_unused(&vm->pacing, s->unused_backed, now);
+	s->unused_coming = pacing_unused_coming(&vm->pacing, s->unused_backed);
 
 	if (s->guest.valid) {
 		usec_t dt = vm->last_counters ? now - vm->last_counters : 0;

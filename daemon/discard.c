@@ -35,8 +35,10 @@ static void credit_freed(struct vm *vm, uint64_t punched, usec_t now) {
  * likely cut at the pass's limit, before the guest's stats can say so. */
 static void ask_for_more(struct vm *vm, uint64_t freed) {
 	struct manager *m = vm->manager;
-	uint64_t give = pacing_give_after_batch(vm->state.measured.unused_backed, freed, &vm->state.measured.unused_backed);
+	struct vm_measured *s = &vm->state.measured;
+	uint64_t give = pacing_give_after_batch(s->unused_backed, freed, &s->unused_backed);
 
+	s->unused_coming = MIN(s->unused_coming, s->unused_backed);
 	if (give > 0 && !m->dry_run) {
 		agent_send_cmd(vm->agent, (struct hint_cmd) { .name = HINT_CMD_GIVE, .bytes = give });
 		vm->pacing.give_sent = manager_now(m);

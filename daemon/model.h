@@ -122,6 +122,8 @@ struct vm_measured {
 	uint64_t hinted;		/* reported unused bytes waiting for a decision */
 	uint64_t unused_backed;		/* free in the guest yet backed on the host: the
 					 * unused rung returns it as the guest reports it */
+	uint64_t unused_coming;		/* of it, what is new enough to be on its way
+					 * (pacing_unused_coming()) */
 	enum agent_state agent;
 	bool module;			/* the agent has pagehint.ko */
 	bool discard_capable;		/* RAM backing open and layout known */

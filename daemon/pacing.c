@@ -26,6 +26,14 @@ uint64_t pacing_unused_backed(const struct vm_state *vm) {
 }
 
 void pacing_note_unused(struct pacing_vm *p, uint64_t unused_backed, usec_t now) {
+	if (!p->held_window || now - p->held_window >= HELD_WINDOW_USEC) {
+		/* A window that ended long ago says nothing of the time since. */
+		p->held_low_prev = p->held_window && now - p->held_window < 2 * HELD_WINDOW_USEC
+					   ? p->held_low : 0;
+		p->held_low = unused_backed;
+		p->held_window = now;
+	} else
+		p->held_low = MIN(p->held_low, unused_backed);
 	if (unused_backed < SCATTERED_MIN_BYTES)
 		p->scattered_since = 0;
 	else if (!p->scattered_since)
@@ -37,6 +45,12 @@ void pacing_note_unused(struct pacing_vm *p, uint64_t unused_backed, usec_t now)
 	if (!p->unused_since)
 		p->unused_since = now;
 	p->unused_seen = now;
+}
+
+uint64_t pacing_unused_coming(const struct pacing_vm *p, uint64_t unused_backed) {
+	uint64_t held = MIN(MIN(p->held_low, p->held_low_prev), unused_backed);
+
+	return unused_backed - held;
 }
 
 uint64_t pacing_give_on_tick(const struct pacing_vm *p, bool accept, bool reclaiming,

@@ -52,6 +52,10 @@ struct pacing_vm {
 				 * was >= GIVE_MIN_BYTES; 0 = never */
 	usec_t scattered_since;	/* pacing_note_unused(): unused_backed has been
 				 * >= SCATTERED_MIN_BYTES since; 0 = it is not */
+	usec_t held_window;	/* pacing_note_unused(): when the current window
+				 * of HELD_WINDOW_USEC began */
+	uint64_t held_low, held_low_prev;	/* pacing_note_unused(): the lowest
+				 * unused_backed in this window and the one before */
 };
 
 /* ---- settling ----------------------------------------------------------- */
@@ -87,6 +91,16 @@ uint64_t pacing_unused_backed(const struct vm_state *vm);
  * p->scattered_since is the same at SCATTERED_MIN_BYTES. Call once per collection, after
  * pacing_unused_backed(). */
 void pacing_note_unused(struct pacing_vm *p, uint64_t unused_backed, usec_t now);
+
+/* The part of unused_backed on its way back: the kernel reports free memory
+ * ~2 s after it appears, so what is new comes with the next passes. What
+ * stayed backed through the whole of the last window of HELD_WINDOW_USEC
+ * and the current one (the lower of their lowest unused_backed; windows
+ * follow each other from the first pacing_note_unused()) had its passes
+ * and lies in pieces they do not return: counted as coming, it would stand
+ * in for a cache drop that never happens. */
+#define HELD_WINDOW_USEC (2500 * USEC_PER_MSEC)
+uint64_t pacing_unused_coming(const struct pacing_vm *p, uint64_t unused_backed);
 
 /* At a tick, applying the plan's ACTION_HINTS for this VM: the bytes to ask
  * the guest to report now (HINT_CMD_GIVE), or 0 for none. Non-zero only

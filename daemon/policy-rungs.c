@@ -61,7 +61,7 @@ void stop_at_floors(struct tick *t) {
 
 /* Step 5, rung 1, unused: the standing decision for every VM that sends
  * hints. Accepted hints (and, within the grace, the free memory still
- * backed that the guest will report) count against need. */
+ * backed that is new enough for the guest to report) count against need. */
 void take_unused(struct tick *t) {
 	for (size_t i = 0; i < t->n_vms; i++) {
 		const struct vm_state *v = &t->vms[i];
@@ -80,7 +80,7 @@ void take_unused(struct tick *t) {
 			reasonf(a->reason, "host not reclaiming, discard on pressure: release %s "
 				"of hints", SZ(v->measured.hinted));
 		else {
-			uint64_t coming = v->measured.hinted + (t->in_grace ? v->measured.unused_backed : 0);
+			uint64_t coming = v->measured.hinted + (t->in_grace ? v->measured.unused_coming : 0);
 
 			a->accept = true;
 			t->from_hints += coming;

@@ -210,7 +210,8 @@ void remember(struct tick *t) {
  *                 inflated, never asked to drop cache.
  *   unused        hints are taken whenever they come (DISCARD_ALWAYS) or
  *                 only while reclaiming; each hinted byte counts against
- *                 need. Hints that cannot or may not be discarded are
+ *                 need, and within the grace so does free memory still
+ *                 backed that is new (not yet held 2.5-5 s). Hints that cannot or may not be discarded are
  *                 released so the guest gets its pages back.
  *   volatile      only where the unused rung can take the dropped cache
  *                 back. Lowest priority first, then most over the fair share

@@ -152,6 +152,35 @@ TEST(unused_since_follows_the_threshold) {
 	}
 }
 
+TEST(unused_coming_is_what_is_new) {
+	/* One VM over consecutive collections: (time, unused_backed) ->
+	 * coming. Windows of 2.5 s follow each other from the first sample. */
+	static const struct {
+		usec_t at;
+		uint64_t unused_backed, coming;
+	} ticks[] = {
+		{ T0, MiB(17), MiB(17) },			/* first window: all new */
+		{ T0 + MSEC(2000), MiB(17), MiB(17) },
+		{ T0 + MSEC(2500), MiB(17), 0 },		/* held a whole window */
+		{ T0 + MSEC(4500), MiB(113), MiB(96) },		/* a drop frees 96 */
+		{ T0 + MSEC(5000), MiB(60), MiB(43) },		/* part of it came */
+		{ T0 + MSEC(6000), MiB(60), MiB(43) },
+		{ T0 + MSEC(7500), MiB(60), 0 },		/* held since 5 s */
+		{ T0 + MSEC(8000), MiB(5), 0 },
+		{ T0 + SEC(20), MiB(40), MiB(40) },		/* after a gap: new */
+	};
+	struct pacing_vm p = { .added = T0 };
+
+	for (size_t t = 0; t < ELEMENTSOF(ticks); t++) {
+		uint64_t coming;
+
+		pacing_note_unused(&p, ticks[t].unused_backed, ticks[t].at);
+		coming = pacing_unused_coming(&p, ticks[t].unused_backed);
+		if (coming != ticks[t].coming)
+			FAIL_AT("tick %zu: coming %" PRIu64 " MiB", t, coming >> 20);
+	}
+}
+
 TEST(give_on_tick) {
 	static const struct {
 		const char *what;

@@ -233,7 +233,7 @@ TEST(unused_backed_waited_for_only_within_the_grace) {
 	struct plan p;
 
 	hist_init(&hist);
-	vms[0].measured.unused_backed = MiB(400);
+	vms[0].measured.unused_backed = vms[0].measured.unused_coming = MiB(400);
 	decide(&c, &h, vms, 1, &hist, NOW, &p);
 	CHECK_EQ_INT(hints(&p, 0), 1);
 	CHECK_EQ_INT(count(&p, ACTION_BALLOON), 0);
@@ -965,6 +965,30 @@ TEST(volatile_is_sized_from_cold_cache) {
 	plan_done(&p);
 }
 
+TEST(free_memory_held_backed_does_not_shrink_the_drop) {
+	/* A request of 96 MiB; the guest holds 17 MiB free yet backed. New,
+	 * it is on its way and the drop is the rest; held through its passes
+	 * (pieces they do not return), it counts for nothing. */
+	struct policy_config c = config();
+	struct host_state h = host_free(GiB(1));
+	struct vm_state vms[1] = { vm_new("a", GiB(2)) };
+	struct hist hist;
+	struct plan p;
+
+	hist_init(&hist);
+	h.reclaim_request = MiB(96);
+	vms[0].measured.guest.volatile_ = vms[0].measured.guest.cold = MiB(150);
+	vms[0].measured.unused_backed = vms[0].measured.unused_coming = MiB(17);
+	decide(&c, &h, vms, 1, &hist, NOW, &p);
+	CHECK_EQ_U64(drop(&p, 0), MiB(79));
+	plan_done(&p);
+	hist_init(&hist);
+	vms[0].measured.unused_coming = 0;
+	decide(&c, &h, vms, 1, &hist, NOW, &p);
+	CHECK_EQ_U64(drop(&p, 0), MiB(96));
+	plan_done(&p);
+}
+
 TEST(cache_on_its_way_is_not_asked_again) {
 	/* a said it dropped 60 MiB the host has not seen yet: that counts, a
 	 * is left alone, and only the rest is asked of b. */
@@ -1391,7 +1415,7 @@ TEST(step_cheap_rung_grace) {
 		hist.h.reclaiming = table[t].was_reclaiming;
 		hist.h.cheap_progress = NOW - table[t].progress_age;
 		hist.h.cheap_reclaimed = table[t].reclaimed_before;
-		vms[0].measured.unused_backed = MiB(400);
+		vms[0].measured.unused_backed = vms[0].measured.unused_coming = MiB(400);
 		vms[0].accounted.reclaimed[RUNG_UNUSED] = table[t].reclaimed_now / 2;
 		vms[0].accounted.reclaimed[RUNG_VOLATILE] = table[t].reclaimed_now - table[t].reclaimed_now / 2;
 		decide(&c, &h, vms, 1, &hist, NOW, &p);

@@ -141,7 +141,7 @@ hot_resident_pct() {
 # the hot files must stay resident and the guest must read <= 10% of the
 # request from disk in the next 10 s. Prints what it measured.
 hot_and_cold_round() { # LABEL
-	local before lost=0 t0 reads0 reads swapout0 swapout mark
+	local before lost=0 t0 reads0 reads swapout0 swapout mark log
 	lab run deb 'sync; echo 3 > /proc/sys/vm/drop_caches'
 	lab run deb 'nohup sh -c "while :; do cat /mnt/data/file2 /mnt/data/file3 > /dev/null; sleep 0.2; done" > /dev/null 2>&1 & echo $! > /tmp/hot.pid'
 	sleep 3
@@ -170,7 +170,10 @@ hot_and_cold_round() { # LABEL
 	hot=$(hot_resident_pct)
 	lab run deb 'kill $(cat /tmp/hot.pid)'
 	report "$1: hot files ${hot}% resident, ${reads} MiB read from disk in the 10 s, ${swapout} pages swapped out"
-	report "$1: $(hintd_log | tail -n +"$mark" | grep -E 'deb: (.*drop|guest says|batch|.*compact)' | head -12 | tr '\n' ';')"
+	log=$(hintd_log | tail -n +"$mark")
+	report "$1: $(grep -E 'deb: (.*drop|guest says|.*compact|.*hints)|[Rr]eclaim' <<< "$log" | head -12 | tr '\n' ';')"
+	report "$1: $(awk '/batch [0-9]+: [0-9]+ KiB returned/ { n++; s += $(NF - 2) }
+		END { printf "%d batches returned %d MiB", n, s / 1024 }' <<< "$log")"
 	((lost >= 87)) || fail "$1: only ${lost} MiB came back within 10 s"
 	((hot >= 95)) || fail "$1: the hot files are only ${hot}% resident"
 	((reads <= 9)) || fail "$1: the guest read ${reads} MiB from disk"
