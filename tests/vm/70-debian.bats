@@ -141,7 +141,7 @@ hot_resident_pct() {
 # the hot files must stay resident and the guest must read <= 10% of the
 # request from disk in the next 10 s. Prints what it measured.
 hot_and_cold_round() { # LABEL
-	local before lost=0 t0 reads0 reads swapout0 swapout mark log
+	local before lost=0 t0 reads0 reads swapout0 swapout mark log mapped0
 	lab run deb 'sync; echo 3 > /proc/sys/vm/drop_caches'
 	lab run deb 'nohup sh -c "while :; do cat /mnt/data/file2 /mnt/data/file3 > /dev/null; sleep 0.2; done" > /dev/null 2>&1 & echo $! > /tmp/hot.pid'
 	sleep 3
@@ -151,6 +151,7 @@ hot_and_cold_round() { # LABEL
 		awk '{ s += \$1; print \$2; if (s > 150 * 1048576) exit }' /tmp/cold.list | xargs cat > /dev/null"
 	wait_for 30 backing_settled deb || fail "the backing keeps moving: $(backed_mib deb) MiB"
 	report "$1: before: $(lab run deb 'grep -E "^(Active|Inactive)\(file\):" /proc/meminfo | tr -s " " | tr "\n" " "'), hot resident $(hot_resident_pct)%"
+	mapped0=$(($(guest_meminfo deb Mapped) / 1024))
 	before=$(backed_mib deb)
 	mark=$(hintd_log_mark)
 	reads0=$(disk_read_mib)
@@ -169,7 +170,7 @@ hot_and_cold_round() { # LABEL
 	swapout=$(($(lab run deb "awk '\$1 == \"pswpout\" { print \$2 }' /proc/vmstat") - swapout0))
 	hot=$(hot_resident_pct)
 	lab run deb 'kill $(cat /tmp/hot.pid)'
-	report "$1: hot files ${hot}% resident, ${reads} MiB read from disk in the 10 s, ${swapout} pages swapped out"
+	report "$1: hot files ${hot}% resident, ${reads} MiB read from disk in the 10 s, ${swapout} pages swapped out; mapped files ${mapped0} -> $(($(guest_meminfo deb Mapped) / 1024)) MiB"
 	log=$(hintd_log | tail -n +"$mark")
 	report "$1: $(grep -E 'deb: (.*drop|guest says|.*compact|.*hints)|[Rr]eclaim' <<< "$log" | head -12 | tr '\n' ';')"
 	report "$1: $(awk '/batch [0-9]+: [0-9]+ KiB returned/ { n++; s += $(NF - 2) }
