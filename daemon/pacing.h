@@ -108,9 +108,9 @@ uint64_t pacing_unused_coming(const struct pacing_vm *p, uint64_t unused_backed)
  * >= GIVE_MIN_BYTES for GIVE_SETTLE_USEC (p->unused_since set and at least
  * that old) — while the host needs memory (reclaiming), >= SCATTERED_MIN_BYTES
  * (p->scattered_since: what a drop leaves scattered is often less than
- * GIVE_MIN_BYTES, and finer hints or compaction come with a pass) — and the last pass was
- * asked for GIVE_INTERVAL_USEC ago or more;
- * then it is unused_backed. When the caller sends it, it sets
+ * GIVE_MIN_BYTES, and finer hints or compaction come with a pass) — and
+ * the last pass was asked for GIVE_INTERVAL_USEC ago or more; then it is
+ * unused_backed. When the caller sends it, it sets
  * p->give_sent = now. */
 uint64_t pacing_give_on_tick(const struct pacing_vm *p, bool accept, bool reclaiming,
 			     uint64_t unused_backed, usec_t now);

@@ -211,8 +211,9 @@ void remember(struct tick *t) {
  *   unused        hints are taken whenever they come (DISCARD_ALWAYS) or
  *                 only while reclaiming; each hinted byte counts against
  *                 need, and within the grace so does free memory still
- *                 backed that is new (not yet held 2.5-5 s). Hints that cannot or may not be discarded are
- *                 released so the guest gets its pages back.
+ *                 backed that is new (not yet held 2.5-5 s). Hints that
+ *                 cannot or may not be discarded are released so the
+ *                 guest gets its pages back.
  *   volatile      only where the unused rung can take the dropped cache
  *                 back. Lowest priority first, then most over the fair share
  *                 (sum of balloon sizes * shares / sum of shares); up to
