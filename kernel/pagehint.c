@@ -102,8 +102,14 @@ static_assert(PAGE_REPORTING_CAPACITY <= PAGEHINT_MAX_RANGES);
 #define PH_TTL_MAX_MS		60000
 /* After the guest ran short of memory, publish nothing for this long. */
 #define PH_PRESSURE_BACKOFF	(2 * HZ)
-/* How long the OOM notifier waits for the chunks to be back on the lists. */
-#define PH_OOM_WAIT		(HZ / 10)
+/*
+ * How long the OOM notifier waits for the chunks to be back on the lists:
+ * long enough for a busy TCG guest's worker and a host's ACK, short enough
+ * that a hung host only delays the OOM killer.
+ */
+#define PH_OOM_WAIT		HZ
+/* How long chunks handed back count as freed: the core's drain follows. */
+#define PH_OOM_DRAIN		(HZ / 10)
 /* Chunks acked in scatterlists that were not acked as a whole. */
 #define PH_ACKED_CACHE		(2 * PAGE_REPORTING_CAPACITY)
 #define PH_MAX_CHUNK		(PAGE_SIZE << (MAX_ORDER - 1))
@@ -193,6 +199,8 @@ static struct pagehint {
 	u64 give_bytes;			/* on-demand budget left */
 	unsigned long pressure_until;	/* jiffies: publish nothing before */
 	u64 isolated_bytes;		/* scatterlist inside ph_report() */
+	unsigned long returned_at;	/* jiffies: ph_report() returned ... */
+	u64 returned_bytes;		/* ... this scatterlist to the core */
 	u64 reported_bytes, acked_bytes, released_bytes;
 	u64 timed_out_bytes, dropped_bytes;
 	u64 below_order_bytes;		/* chunks smaller than ph.order, skipped */
@@ -548,6 +556,8 @@ static int ph_report(struct page_reporting_dev_info *prdev,
 
 	spin_lock(&ph.lock);
 	ph.isolated_bytes = 0;
+	ph.returned_bytes = bytes;
+	ph.returned_at = jiffies;
 	spin_unlock(&ph.lock);
 	wake_up_all(&ph.idleq);
 	return err;
@@ -933,18 +943,34 @@ static unsigned long ph_shrink_scan(struct shrinker *shrinker,
 	return pages ? pages : SHRINK_STOP;
 }
 
-/* Last resort before a process is killed: also wait for the chunks. */
+/*
+ * Last resort before a process is killed: let an unclaimed batch go and wait
+ * until ph_report() has handed the chunks back. A claimed batch cannot be
+ * taken back (the host may be discarding it), but it settles by ACK or
+ * RELEASE within milliseconds while the host runs, and the agent releases it
+ * as soon as the host's end is gone: waiting for it beats a kill. The core
+ * puts the chunks on the free lists just after ph_report() returns, so the
+ * allocation's retry may come too early: a return within PH_OOM_DRAIN still
+ * counts as freed, or that retry would let the OOM killer in after all.
+ */
 static int ph_oom_notify(struct notifier_block *nb, unsigned long unused,
 			 void *parm)
 {
 	unsigned long *freed = parm;
-	unsigned long pages = ph_let_go();
+	u64 returned = 0;
 
-	if (pages) {
-		wait_event_timeout(ph.idleq, !READ_ONCE(ph.isolated_bytes),
-				   PH_OOM_WAIT);
-		*freed += pages;
-	}
+	ph_let_go();
+	if (READ_ONCE(ph.isolated_bytes) &&
+	    !wait_event_timeout(ph.idleq, !READ_ONCE(ph.isolated_bytes),
+				PH_OOM_WAIT))
+		return NOTIFY_OK;	/* still out: a hung host */
+
+	spin_lock(&ph.lock);
+	if (ph.returned_bytes &&
+	    time_before(jiffies, ph.returned_at + PH_OOM_DRAIN))
+		returned = ph.returned_bytes;
+	spin_unlock(&ph.lock);
+	*freed += returned >> PAGE_SHIFT;
 	return NOTIFY_OK;
 }
 

@@ -213,6 +213,33 @@ set_granularity() { # BYTES
 	assert_output --partial "module=0"
 }
 
+@test "a guest short of memory while the host sits on a claimed batch waits for it: nothing is killed" {
+	local loop=96 hold
+	# What the guest can allocate while nothing is hinted (no host: no batch).
+	run lab run h 'cat /sys/kernel/pagehint/isolated_bytes'
+	assert_output 0
+	hold=$(($(guest_meminfo h MemAvailable) / 1024 - loop - 32))
+	# A slow host: each batch stays claimed 600 ms before its punch and ack.
+	start_punching_peer --ack-delay 600
+	# One program holds all but 32 MiB of the rest while another frees and
+	# takes back 96 MiB over and over: what it frees goes out in a batch,
+	# and taking it back runs the guest out while that batch is claimed,
+	# which cannot be taken back. The guest waits for the ack instead of
+	# killing.
+	run lab run h "rm -f /tmp/loop.stop /tmp/loop.count
+		(while [ ! -e /tmp/loop.stop ]; do memtouch $loop > /dev/null && echo >> /tmp/loop.count; done) &
+		memtouch $hold --hold 10; r=\$?; touch /tmp/loop.stop; wait; exit \$r"
+	((status == 0)) || lab run h 'dmesg | tail -50; grep . /sys/kernel/pagehint/*_bytes' | sed 's/^/# /' >&3
+	assert_success
+	cycles=$(lab run h 'wc -l < /tmp/loop.count')
+	run lab run h 'dmesg | grep -E "Out of memory|Oops|BUG:|WARNING:" || echo clean'
+	assert_output "clean"
+	stop_peer
+	report "held $hold MiB; $cycles cycles of $loop MiB freed and taken back; $(grep -c '^punched' "$out") batches, each acked 600 ms after its claim"
+	((cycles >= 3)) || fail "only $cycles cycles of $loop MiB"
+	(($(grep -c '^punched' "$out") >= 3)) || fail "too few batches punched: $(cat "$out")"
+}
+
 @test "rmmod with batches in flight returns every page, without an oops" {
 	before=$(guest_meminfo h MemFree)
 	# A host that claims batches and never answers keeps them in flight.

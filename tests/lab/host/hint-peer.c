@@ -32,6 +32,7 @@ struct pending {
 	bool used;
 	struct hint_hints h;
 	uint64_t claimed_at_ms;
+	uint64_t punch_at_ms;	/* --ack-delay: claimed, punched at this time */
 };
 
 static struct {
@@ -40,6 +41,7 @@ static struct {
 	const char *memfd_path;
 	bool punch;
 	bool claim_only;	/* claim batches and never answer: they stay in flight */
+	uint64_t ack_delay_ms;	/* a slow host: punch and ack this long after the claim */
 	double duration_s;
 	const char *cmd_text;
 	bool quiet_stats;
@@ -165,10 +167,10 @@ static void on_hints(const struct hint_hints *h) {
 	(void) send_msg(&(struct hint_msg) { .type = HINT_MSG_CLAIM, .claim = { .batch = h->batch } });
 }
 
+static void punch_and_ack(struct pending *b);
+
 static void on_claimed(const struct hint_claimed *c) {
 	struct pending *b = NULL;
-	uint64_t punched = 0, backed = 0;
-	bool any = false;
 
 	for (size_t i = 0; i < ELEMENTSOF(p.pending); i++)
 		if (p.pending[i].used && p.pending[i].h.batch == c->batch)
@@ -179,18 +181,30 @@ static void on_claimed(const struct hint_claimed *c) {
 		p.errors++;
 		return;
 	}
-	b->used = false;
 	if (!c->ok) {
+		b->used = false;
 		p.refused++;	/* back in the guest already: hands off */
 		return;
 	}
 	if (p.claim_only) {
+		b->used = false;
 		printf("held batch=%" PRIu64 "\n", c->batch);
 		return;
 	}
+	b->punch_at_ms = now_ms() + p.ack_delay_ms;
+	if (!p.ack_delay_ms)
+		punch_and_ack(b);
+}
+
+/* Punches a claimed batch and acks it; frees its slot. */
+static void punch_and_ack(struct pending *b) {
+	uint64_t punched = 0, backed = 0, batch = b->h.batch;
+	bool any = false;
+
+	b->used = false;
 	if (now_ms() - b->claimed_at_ms > HINT_PUNCH_DEADLINE_MS) {
-		printf("error batch=%" PRIu64 " claimed too late to punch\n", c->batch);
-		send_ack(c->batch, false);
+		printf("error batch=%" PRIu64 " claimed too late to punch\n", batch);
+		send_ack(batch, false);
 		return;
 	}
 	for (unsigned i = 0; i < b->h.n_ranges; i++) {
@@ -199,7 +213,7 @@ static void on_claimed(const struct hint_claimed *c) {
 
 		if (fallocate(p.memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, r->gpa, r->len) < 0) {
 			printf("error batch=%" PRIu64 " punch gpa=%" PRIu64 " len=%" PRIu64 ": %s\n",
-			       c->batch, r->gpa, r->len, strerror(errno));
+			       batch, r->gpa, r->len, strerror(errno));
 			p.errors++;
 			continue;
 		}
@@ -209,9 +223,9 @@ static void on_claimed(const struct hint_claimed *c) {
 	}
 	p.bytes_punched += punched;
 	p.bytes_backed += backed;
-	printf("punched batch=%" PRIu64 " bytes=%" PRIu64 " backed=%" PRIu64 "\n", c->batch, punched, backed);
+	printf("punched batch=%" PRIu64 " bytes=%" PRIu64 " backed=%" PRIu64 "\n", batch, punched, backed);
 	/* Ack as discarded if anything was: the guest must treat it so. */
-	send_ack(c->batch, any);
+	send_ack(batch, any);
 }
 
 static void print_msg(const struct hint_msg *m) {
@@ -403,6 +417,8 @@ static void help(void) {
 	       "                     without it every batch is declined (ack discarded:false)\n"
 	       "  --claim-only       claim each batch and never answer, so batches stay\n"
 	       "                     in flight (for testing what the guest does then)\n"
+	       "  --ack-delay MS     with --punch, a slow host: punch and ack each batch\n"
+	       "                     MS milliseconds after it was claimed\n"
 	       "  --cmd 'NAME [KEY=VALUE]'  send one command, print its reply, e.g.\n"
 	       "                     'drop_cache bytes=64M', 'reporting enable=0',\n"
 	       "                     'granularity bytes=4096', 'stats_interval ms=500',\n"
@@ -422,6 +438,7 @@ static int parse_args(int argc, char *argv[]) {
 		{ "memfd", required_argument, NULL, 'm' },
 		{ "punch", no_argument, NULL, 'P' },
 		{ "claim-only", no_argument, NULL, 'C' },
+		{ "ack-delay", required_argument, NULL, 'A' },
 		{ "cmd", required_argument, NULL, 'c' },
 		{ "duration", required_argument, NULL, 'D' },
 		{ "quiet-stats", no_argument, NULL, 'q' },
@@ -446,6 +463,19 @@ static int parse_args(int argc, char *argv[]) {
 				return -EINVAL;
 			}
 			break;
+		case 'A': {
+			char *end;
+
+			errno = 0;
+			p.ack_delay_ms = strtoull(optarg, &end, 10);
+			if (errno || *end || *optarg < '0' || *optarg > '9' ||
+			    p.ack_delay_ms >= HINT_PUNCH_DEADLINE_MS) {
+				log_error("--ack-delay: \"%s\" is not a number of milliseconds below %u",
+					  optarg, (unsigned) HINT_PUNCH_DEADLINE_MS);
+				return -EINVAL;
+			}
+			break;
+		}
 		case 'D': {
 			char *end;
 
@@ -473,6 +503,10 @@ static int parse_args(int argc, char *argv[]) {
 	}
 	if (!!p.socket_path == !!p.listen_path) {
 		log_error("exactly one of --socket and --listen is needed");
+		return -EINVAL;
+	}
+	if (p.ack_delay_ms && !p.punch) {
+		log_error("--ack-delay needs --punch");
 		return -EINVAL;
 	}
 	if (p.punch && !p.memfd_path) {
@@ -537,6 +571,16 @@ int main(int argc, char *argv[]) {
 		}
 		if (now >= deadline)
 			break;
+		for (size_t i = 0; i < ELEMENTSOF(p.pending); i++) {
+			struct pending *b = &p.pending[i];
+
+			if (b->used && b->punch_at_ms) {
+				if (b->punch_at_ms <= now)
+					punch_and_ack(b);
+				else
+					until = MIN(until, b->punch_at_ms);
+			}
+		}
 		r = poll(&pf, 1, until == UINT64_MAX ? 1000 : (int) MIN(until - now, 1000));
 		if (r <= 0)
 			continue;
