@@ -201,6 +201,7 @@ static struct pagehint {
 	u64 isolated_bytes;		/* scatterlist inside ph_report() */
 	unsigned long returned_at;	/* jiffies: ph_report() returned ... */
 	u64 returned_bytes;		/* ... this scatterlist to the core */
+	u64 oom_claim_waits;		/* OOM kills that waited for a claim */
 	u64 reported_bytes, acked_bytes, released_bytes;
 	u64 timed_out_bytes, dropped_bytes;
 	u64 below_order_bytes;		/* chunks smaller than ph.order, skipped */
@@ -960,6 +961,10 @@ static int ph_oom_notify(struct notifier_block *nb, unsigned long unused,
 	u64 returned = 0;
 
 	ph_let_go();
+	spin_lock(&ph.lock);
+	if (ph.cur.state == PH_CLAIMED)
+		ph.oom_claim_waits++;
+	spin_unlock(&ph.lock);
 	if (READ_ONCE(ph.isolated_bytes) &&
 	    !wait_event_timeout(ph.idleq, !READ_ONCE(ph.isolated_bytes),
 				PH_OOM_WAIT))
@@ -1311,6 +1316,7 @@ PH_ATTR_LOCKED(max_held_bytes, max_held_bytes);
 PH_ATTR_LOCKED(reporting, ph.continuous);
 PH_ATTR_LOCKED(give_bytes, ph.continuous ? 0 : ph.give_bytes);
 PH_ATTR_LOCKED(agent, ph.open);
+PH_ATTR_LOCKED(oom_claim_waits, ph.oom_claim_waits);
 
 #define PH_ATTR_STATE(name, field)					\
 static ssize_t name##_show(struct kobject *kobj,			\
@@ -1360,6 +1366,7 @@ static struct attribute *ph_attrs[] = {
 	&reporting_attr.attr,
 	&give_bytes_attr.attr,
 	&agent_attr.attr,
+	&oom_claim_waits_attr.attr,
 	&unused_bytes_attr.attr,
 	&volatile_bytes_attr.attr,
 	&stable_bytes_attr.attr,

@@ -213,8 +213,16 @@ set_granularity() { # BYTES
 	assert_output --partial "module=0"
 }
 
+# Guest h holds HOLD MiB while another program frees and takes back LOOP MiB
+# over and over for 10 s; fails if either one fails. Prints the cycles.
+hold_and_churn() { # HOLD LOOP
+	lab run h "rm -f /tmp/loop.stop /tmp/loop.count; touch /tmp/loop.count
+		(while [ ! -e /tmp/loop.stop ]; do memtouch $2 > /dev/null && echo >> /tmp/loop.count; done) &
+		memtouch $1 --hold 10 > /dev/null; r=\$?; touch /tmp/loop.stop; wait; wc -l < /tmp/loop.count; exit \$r"
+}
+
 @test "a guest short of memory while the host sits on a claimed batch waits for it: nothing is killed" {
-	local loop=96 hold
+	local loop=96 hold waits=0 attempt cycles
 	# What the guest can allocate while nothing is hinted (no host: no batch).
 	run lab run h 'cat /sys/kernel/pagehint/isolated_bytes'
 	assert_output 0
@@ -222,22 +230,25 @@ set_granularity() { # BYTES
 	# A slow host: each batch stays claimed 600 ms before its punch and ack.
 	start_punching_peer --ack-delay 600
 	# One program holds all but 32 MiB of the rest while another frees and
-	# takes back 96 MiB over and over: what it frees goes out in a batch,
-	# and taking it back runs the guest out while that batch is claimed,
-	# which cannot be taken back. The guest waits for the ack instead of
-	# killing.
-	run lab run h "rm -f /tmp/loop.stop /tmp/loop.count
-		(while [ ! -e /tmp/loop.stop ]; do memtouch $loop > /dev/null && echo >> /tmp/loop.count; done) &
-		memtouch $hold --hold 10; r=\$?; touch /tmp/loop.stop; wait; exit \$r"
-	((status == 0)) || lab run h 'dmesg | tail -50; grep . /sys/kernel/pagehint/*_bytes' | sed 's/^/# /' >&3
-	assert_success
-	cycles=$(lab run h 'wc -l < /tmp/loop.count')
-	run lab run h 'dmesg | grep -E "Out of memory|Oops|BUG:|WARNING:" || echo clean'
-	assert_output "clean"
+	# takes back 96 MiB: what it frees goes out in a batch, and taking it
+	# back runs the guest out while that batch is claimed, which cannot be
+	# taken back. The guest waits for the ack instead of killing. Whether
+	# the host claimed in time depends on the agent getting the CPU: up to
+	# three rounds, until one OOM kill came close and waited (the counter).
+	for attempt in 1 2 3; do
+		run hold_and_churn "$hold" "$loop"
+		((status == 0)) || lab run h 'dmesg | tail -50; grep . /sys/kernel/pagehint/*' | sed 's/^/# /' >&3
+		assert_success
+		cycles=$output
+		run lab run h 'dmesg | grep -E "Out of memory|Oops|BUG:|WARNING:" || echo clean'
+		assert_output "clean"
+		waits=$(lab run h 'cat /sys/kernel/pagehint/oom_claim_waits')
+		report "round $attempt: held $hold MiB; $cycles cycles of $loop MiB freed and taken back; OOM kills that waited for a claimed batch so far: $waits"
+		((waits > 0)) && break
+	done
 	stop_peer
-	report "held $hold MiB; $cycles cycles of $loop MiB freed and taken back; $(grep -c '^punched' "$out") batches, each acked 600 ms after its claim"
-	((cycles >= 3)) || fail "only $cycles cycles of $loop MiB"
-	(($(grep -c '^punched' "$out") >= 3)) || fail "too few batches punched: $(cat "$out")"
+	report "host: $(grep -c '^punched' "$out") batches, each acked 600 ms after its claim"
+	((waits > 0)) || fail "the guest never ran out while a batch was claimed: $(cat "$out")"
 }
 
 @test "rmmod with batches in flight returns every page, without an oops" {
