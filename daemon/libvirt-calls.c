@@ -11,8 +11,6 @@
 #include "virt-mem.h"
 
 #define BALLOON_STATS_PERIOD_SEC 2
-#define KEEPALIVE_INTERVAL_SEC 5
-#define KEEPALIVE_COUNT 3
 
 /* ---- domain events, from libvirt's thread ------------------------------ */
 
@@ -86,7 +84,13 @@ static void run_connect(struct virt_call *call) {
 		call->r = virt_error("Failed to connect to libvirt", c->uri);
 		return;
 	}
-	virConnectSetKeepAlive(call->conn, KEEPALIVE_INTERVAL_SEC, KEEPALIVE_COUNT);
+	/* No client keepalive: libvirt 9.0's client, closing a connection on a
+	 * keepalive timeout while calls wait on it, frees what those calls
+	 * still use (valgrind: invalid reads in virNetClientIOEventLoop; hintd
+	 * crashed once after libvirtd resumed from a stop). hintd only talks to
+	 * the libvirtd of its own host, over a local socket: one that dies
+	 * closes it (EOF), and one that hangs is seen by the calls' deadline
+	 * (virt_conn_answering()); a reconnect would hang just the same. */
 	virConnectRegisterCloseCallback(call->conn, on_closed, c, NULL);
 	call->u.connect.callbacks[0] = virConnectDomainEventRegisterAny(call->conn, NULL,
 		VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), c, NULL);
@@ -237,9 +241,8 @@ void virt_call_run(struct job *j) {
 	case CALL_STATS: run_stats(call); break;
 	case CALL_EVENT: break;
 	}
-	/* libvirt finishes closing a connection its keepalive gave up on only
-	 * when libvirtd speaks again, and until then reports no close: a call
-	 * that failed on a dead connection says so. */
+	/* A call that failed on a connection libvirt has closed says so: the
+	 * close callback may come later than its answer. */
 	if (call->kind != CALL_CONNECT && call->kind != CALL_CLOSE) {
 		call->from = call->conn;
 		call->dead = call->r < 0 && call->conn && virConnectIsAlive(call->conn) == 0;

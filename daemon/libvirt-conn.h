@@ -2,7 +2,7 @@
  *
  * A stopped QEMU blocks every libvirt call that talks to it, and a stopped
  * libvirtd blocks every call: so no libvirt call runs on the loop. libvirt's
- * own event loop runs in a thread of its own (keepalives, domain events);
+ * own event loop runs in a thread of its own (domain events, closes);
  * calls run as jobs on the worker pool and report back on the loop. The
  * loop keeps no libvirt object but the connection, and only to hand
  * references to jobs; domains are named by UUID.

@@ -6,7 +6,7 @@
 # on every call.
 load helpers
 
-STALL_SECONDS=${HINTD_STALL_SECONDS:-20}
+STALL_SECONDS=${HINTD_STALL_SECONDS:-12}
 
 setup_file() {
 	lab down
