@@ -228,7 +228,7 @@ hold_and_churn() { # HOLD LOOP
 	assert_output 0
 	hold=$(($(guest_meminfo h MemAvailable) / 1024 - loop - 32))
 	# A slow host: each batch stays claimed 600 ms before its punch and ack.
-	start_punching_peer --ack-delay 600
+	start_punching_peer --ack-delay 600ms
 	# One program holds all but 32 MiB of the rest while another frees and
 	# takes back 96 MiB: what it frees goes out in a batch, and taking it
 	# back runs the guest out while that batch is claimed, which cannot be

@@ -26,6 +26,7 @@
 #include "linebuf.h"
 #include "log.h"
 #include "macro.h"
+#include "parse.h"
 #include "protocol.h"
 
 struct pending {
@@ -167,35 +168,6 @@ static void on_hints(const struct hint_hints *h) {
 	(void) send_msg(&(struct hint_msg) { .type = HINT_MSG_CLAIM, .claim = { .batch = h->batch } });
 }
 
-static void punch_and_ack(struct pending *b);
-
-static void on_claimed(const struct hint_claimed *c) {
-	struct pending *b = NULL;
-
-	for (size_t i = 0; i < ELEMENTSOF(p.pending); i++)
-		if (p.pending[i].used && p.pending[i].h.batch == c->batch)
-			b = &p.pending[i];
-	printf("claimed batch=%" PRIu64 " ok=%d\n", c->batch, c->ok);
-	if (!b) {
-		printf("error batch=%" PRIu64 " claimed but never claimed by us\n", c->batch);
-		p.errors++;
-		return;
-	}
-	if (!c->ok) {
-		b->used = false;
-		p.refused++;	/* back in the guest already: hands off */
-		return;
-	}
-	if (p.claim_only) {
-		b->used = false;
-		printf("held batch=%" PRIu64 "\n", c->batch);
-		return;
-	}
-	b->punch_at_ms = now_ms() + p.ack_delay_ms;
-	if (!p.ack_delay_ms)
-		punch_and_ack(b);
-}
-
 /* Punches a claimed batch and acks it; frees its slot. */
 static void punch_and_ack(struct pending *b) {
 	uint64_t punched = 0, backed = 0, batch = b->h.batch;
@@ -226,6 +198,33 @@ static void punch_and_ack(struct pending *b) {
 	printf("punched batch=%" PRIu64 " bytes=%" PRIu64 " backed=%" PRIu64 "\n", batch, punched, backed);
 	/* Ack as discarded if anything was: the guest must treat it so. */
 	send_ack(batch, any);
+}
+
+static void on_claimed(const struct hint_claimed *c) {
+	struct pending *b = NULL;
+
+	for (size_t i = 0; i < ELEMENTSOF(p.pending); i++)
+		if (p.pending[i].used && p.pending[i].h.batch == c->batch)
+			b = &p.pending[i];
+	printf("claimed batch=%" PRIu64 " ok=%d\n", c->batch, c->ok);
+	if (!b) {
+		printf("error batch=%" PRIu64 " claimed but never claimed by us\n", c->batch);
+		p.errors++;
+		return;
+	}
+	if (!c->ok) {
+		b->used = false;
+		p.refused++;	/* back in the guest already: hands off */
+		return;
+	}
+	if (p.claim_only) {
+		b->used = false;
+		printf("held batch=%" PRIu64 "\n", c->batch);
+		return;
+	}
+	b->punch_at_ms = now_ms() + p.ack_delay_ms;
+	if (!p.ack_delay_ms)
+		punch_and_ack(b);
 }
 
 static void print_msg(const struct hint_msg *m) {
@@ -304,29 +303,6 @@ static void handle_line(const char *line, size_t len) {
 	default:
 		break;
 	}
-}
-
-/* "12345", "64K", "512M", "2G". */
-static int parse_size(const char *s, uint64_t *ret) {
-	char *end;
-	unsigned long long v;
-	unsigned shift = 0;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -errno;
-	switch (*end) {
-	case 'K': shift = 10; end++; break;
-	case 'M': shift = 20; end++; break;
-	case 'G': shift = 30; end++; break;
-	}
-	if (*end || (shift && v > (UINT64_MAX >> shift)))
-		return -EINVAL;
-	*ret = (uint64_t) v << shift;
-	return 0;
 }
 
 /* "drop_cache bytes=64M", "reporting enable=1", "stats_interval ms=500", "hello". */
@@ -417,13 +393,13 @@ static void help(void) {
 	       "                     without it every batch is declined (ack discarded:false)\n"
 	       "  --claim-only       claim each batch and never answer, so batches stay\n"
 	       "                     in flight (for testing what the guest does then)\n"
-	       "  --ack-delay MS     with --punch, a slow host: punch and ack each batch\n"
-	       "                     MS milliseconds after it was claimed\n"
+	       "  --ack-delay TIME   with --punch, a slow host: punch and ack each batch\n"
+	       "                     TIME (\"600ms\") after it was claimed\n"
 	       "  --cmd 'NAME [KEY=VALUE]'  send one command, print its reply, e.g.\n"
 	       "                     'drop_cache bytes=64M', 'reporting enable=0',\n"
 	       "                     'granularity bytes=4096', 'stats_interval ms=500',\n"
 	       "                     'give bytes=100M', 'hello'\n"
-	       "  --duration SEC     stop after SEC seconds (default: run until a signal,\n"
+	       "  --duration TIME    stop after TIME (\"40\": seconds; default: until a signal,\n"
 	       "                     or until the reply with --cmd alone)\n"
 	       "  --quiet-stats      do not print stats messages\n"
 	       "\n"
@@ -464,26 +440,24 @@ static int parse_args(int argc, char *argv[]) {
 			}
 			break;
 		case 'A': {
-			char *end;
+			uint64_t usec;
 
-			errno = 0;
-			p.ack_delay_ms = strtoull(optarg, &end, 10);
-			if (errno || *end || *optarg < '0' || *optarg > '9' ||
-			    p.ack_delay_ms >= HINT_PUNCH_DEADLINE_MS) {
-				log_error("--ack-delay: \"%s\" is not a number of milliseconds below %u",
+			if (parse_duration_usec(optarg, &usec) < 0 || usec >= HINT_PUNCH_DEADLINE_MS * 1000ULL) {
+				log_error("--ack-delay: \"%s\" is not a time below %ums (\"600ms\")",
 					  optarg, (unsigned) HINT_PUNCH_DEADLINE_MS);
 				return -EINVAL;
 			}
+			p.ack_delay_ms = usec / 1000;
 			break;
 		}
 		case 'D': {
-			char *end;
+			uint64_t usec;
 
-			p.duration_s = strtod(optarg, &end);
-			if (*end || !(p.duration_s > 0)) {
-				log_error("--duration: \"%s\" is not a positive number of seconds", optarg);
+			if (parse_duration_usec(optarg, &usec) < 0 || usec == 0) {
+				log_error("--duration: \"%s\" is not a time above 0 (\"1.5\", \"40s\")", optarg);
 				return -EINVAL;
 			}
+			p.duration_s = (double) usec / 1e6;
 			break;
 		}
 		case 'h':
