@@ -209,8 +209,13 @@ void collect_vm(struct manager *m, struct vm *vm, usec_t now) {
 		vm->drop_cache_id = -1;
 		vm->state.accounted.cache_unreturned = true;
 	}
-	vm->state.accounted.cache_coming = pacing_cache_coming(vm->volatile_credit, vm->volatile_window_end,
-							       s->unused_backed, now);
+	/* What a drop freed that comes back in whole chunks does so within a
+	 * second or two; the rest lies scattered and waits for finer hints:
+	 * after CACHE_COMING_USEC it no longer holds off the next request. */
+	vm->state.accounted.cache_coming =
+		vm->volatile_window_end &&
+		now + VOLATILE_WINDOW_USEC < vm->volatile_window_end + CACHE_COMING_USEC
+			? vm->volatile_credit : 0;
 	if (vm->volatile_window_end && now >= vm->volatile_window_end) {
 		/* A drop's window closed with nothing of it seen on the host. */
 		if (vm->volatile_said > 0 && vm->volatile_credit == vm->volatile_said)

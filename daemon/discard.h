@@ -10,6 +10,13 @@
 #ifndef HINTD_DISCARD_H
 #define HINTD_DISCARD_H
 
+/* How long after a cache drop the discards that follow are the volatile
+ * rung's: the guest reports what it dropped within a pass or two. For the
+ * first CACHE_COMING_USEC of it, what the guest said it dropped is on its
+ * way and not asked for again. */
+#define VOLATILE_WINDOW_USEC (10 * USEC_PER_SEC)
+#define CACHE_COMING_USEC (2 * USEC_PER_SEC)
+
 #include "agent.h"
 
 struct vm;

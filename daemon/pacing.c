@@ -53,12 +53,6 @@ uint64_t pacing_unused_coming(const struct pacing_vm *p, uint64_t unused_backed)
 	return unused_backed - held;
 }
 
-uint64_t pacing_cache_coming(uint64_t credit, usec_t window_end, uint64_t unused_backed, usec_t now) {
-	if (!window_end || now >= window_end)
-		return 0;
-	return now < window_end - VOLATILE_WINDOW_USEC + CACHE_COMING_USEC ? credit : MIN(credit, unused_backed);
-}
-
 uint64_t pacing_give_on_tick(const struct pacing_vm *p, bool accept, bool reclaiming,
 			     uint64_t unused_backed, usec_t now) {
 	usec_t since = reclaiming ? p->scattered_since : p->unused_since;

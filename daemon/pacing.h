@@ -192,26 +192,6 @@ uint64_t pacing_granularity(const struct pacing_vm *p, bool reclaiming, uint64_t
 uint64_t pacing_give_after_batch(uint64_t unused_backed, uint64_t freed,
 				 uint64_t *ret_unused_backed);
 
-/* ---- cache drops ------------------------------------------------------- */
-
-/* How long after a cache drop's answer the discards that follow are the
- * volatile rung's: the guest reports what it dropped within a pass or two.
- * discard.c sets the window's end when the answer comes. */
-#define VOLATILE_WINDOW_USEC (10 * USEC_PER_SEC)
-/* The guest's next stats can come after its answer: for this long all of
- * the drop the host has not yet seen come back is on its way. */
-#define CACHE_COMING_USEC (2 * USEC_PER_SEC)
-
-/* What a cache drop still has on its way back, so that the guest is not
- * asked again for the same bytes: credit is what the guest said it dropped
- * less what the host has seen come back since, window_end the end of the
- * drop's window (0 = none), unused_backed the guest's free memory still
- * backed (pacing_unused_backed()). All of credit for CACHE_COMING_USEC
- * after the answer; then, until window_end, as much of it as still lies
- * free and backed in the guest: freed memory waits a pass or two before
- * the guest reports it, and what the guest took again is not coming. */
-uint64_t pacing_cache_coming(uint64_t credit, usec_t window_end, uint64_t unused_backed, usec_t now);
-
 /* ---- pace --------------------------------------------------------------- */
 
 /* True when vm's balloon is inflated, by hintd or anyone: actual more than

@@ -80,10 +80,8 @@ void take_unused(struct tick *t) {
 			reasonf(a->reason, "host not reclaiming, discard on pressure: release %s "
 				"of hints", SZ(v->measured.hinted));
 		else {
-			uint64_t coming;
+			uint64_t coming = v->measured.hinted + (t->in_grace ? v->measured.unused_coming : 0);
 
-			t->work[i].free_coming = t->in_grace ? v->measured.unused_coming : 0;
-			coming = v->measured.hinted + t->work[i].free_coming;
 			a->accept = true;
 			t->from_hints += coming;
 			t->need = sub_sat(t->need, coming);
@@ -143,18 +141,15 @@ static void explain_drop(const struct tick *t, const struct order *o, struct act
 void drop_volatile(struct tick *t) {
 	t->n_order = 0;
 	/* Cache a guest just dropped is on its way back: it counts, and that
-	 * guest is not asked again until it arrived (pacing_cache_coming()).
-	 * The part of it the guest's stats show free may be counted with its
-	 * unused hints already (within the grace). Within the grace the rest
-	 * of its clean cache counts too, as for a guest asked this tick: the
-	 * balloons wait for it. */
+	 * guest is not asked again until it arrived (or 2 s passed). Within
+	 * the grace the rest of its clean cache counts too, as for a guest
+	 * asked this tick: the balloons wait for it. */
 	for (size_t i = 0; i < t->n_vms; i++) {
 		const struct vm_state *v = &t->vms[i];
 		uint64_t coming = v->accounted.cache_coming;
 
 		if (coming == 0)
 			continue;
-		coming = sub_sat(coming, t->work[i].free_coming);
 		if (t->in_grace && volatile_candidate(t, i))
 			coming = MAX(coming, v->measured.guest.volatile_);
 		coming = MIN(coming, t->need);

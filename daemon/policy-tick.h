@@ -55,8 +55,6 @@ struct vm_work {
 	uint64_t balloon_pending;	/* the balloon's part */
 	uint64_t virtio_mem_pending;	/* the device's part (requested or plugged) */
 	uint64_t cut;		/* inflation handed out this tick */
-	uint64_t free_coming;	/* its free memory counted as coming with its
-				 * unused hints this tick */
 	char why_short[96];
 };
 

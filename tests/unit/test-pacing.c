@@ -181,32 +181,6 @@ TEST(unused_coming_is_what_is_new) {
 	}
 }
 
-TEST(cache_coming_while_what_was_dropped_lies_free) {
-	/* A drop answered at T0 (its window ends VOLATILE_WINDOW_USEC later)
-	 * said 96 MiB: (time, credit left, unused_backed) -> coming. */
-	static const struct {
-		usec_t at;
-		uint64_t credit, unused_backed, coming;
-	} ticks[] = {
-		{ T0, MiB(96), MiB(5), MiB(96) },		/* stats not yet in */
-		{ T0 + MSEC(1900), MiB(96), MiB(5), MiB(96) },
-		{ T0 + MSEC(2000), MiB(96), MiB(101), MiB(96) },	/* free, not reported */
-		{ T0 + SEC(4), MiB(40), MiB(45), MiB(40) },	/* part of it came */
-		{ T0 + SEC(5), MiB(40), MiB(12), MiB(12) },	/* the guest took some again */
-		{ T0 + SEC(6), MiB(40), MiB(5), MiB(5) },
-		{ T0 + SEC(9), MiB(40), MiB(60), MiB(40) },
-		{ T0 + VOLATILE_WINDOW_USEC, MiB(40), MiB(60), 0 },	/* window over */
-	};
-
-	for (size_t t = 0; t < ELEMENTSOF(ticks); t++) {
-		uint64_t coming = pacing_cache_coming(ticks[t].credit, T0 + VOLATILE_WINDOW_USEC,
-						      ticks[t].unused_backed, ticks[t].at);
-		if (coming != ticks[t].coming)
-			FAIL_AT("tick %zu: coming %" PRIu64 " MiB", t, coming >> 20);
-	}
-	CHECK_EQ_U64(pacing_cache_coming(MiB(96), 0, MiB(200), T0), 0);	/* no drop */
-}
-
 TEST(give_on_tick) {
 	static const struct {
 		const char *what;

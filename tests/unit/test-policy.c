@@ -1017,29 +1017,6 @@ TEST(cache_on_its_way_is_not_asked_again) {
 	plan_done(&p);
 }
 
-TEST(cache_on_its_way_and_free_in_the_guest_counts_once) {
-	/* a dropped 60 MiB that its stats now show free and not yet reported:
-	 * within the grace it counts with a's unused hints, not a second time
-	 * as cache on its way, so b is asked for the other 40 MiB; a is not
-	 * asked again. */
-	struct policy_config c = config();
-	struct host_state h = host_free(GiB(1));
-	struct vm_state vms[2] = { vm_new("a", GiB(2)), vm_new("b", GiB(2)) };
-	struct hist hist;
-	struct plan p;
-
-	hist_init(&hist);
-	h.reclaim_request = MiB(100);
-	vms[0].accounted.cache_coming = MiB(60);
-	vms[0].measured.unused_backed = vms[0].measured.unused_coming = MiB(60);
-	vms[1].measured.guest.volatile_ = vms[1].measured.guest.cold = MiB(300);
-	decide(&c, &h, vms, 2, &hist, NOW, &p);
-	CHECK(!find(&p, 0, ACTION_DROP_CACHE));
-	CHECK_EQ_U64(drop(&p, 1), MiB(40));
-	CHECK_EQ_INT(count(&p, ACTION_BALLOON), 0);
-	plan_done(&p);
-}
-
 TEST(proactive_trims_an_idle_guest_slowly_and_backs_off) {
 	struct policy_config c = config();
 	struct host_state h = host_free(GiB(4));	/* no pressure at all */
