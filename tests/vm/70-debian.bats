@@ -246,8 +246,9 @@ freed_back() { (((($(free_backed_mib) - stale) * 100) <= freed * (100 - $1))); }
 	start_hintd "[Host]"
 	wait_agents deb
 	# 128 MiB held and 128 MiB churned every cycle, all of it checksummed,
-	# and a file re-read: freed churn is hinted and discarded meanwhile.
-	lab run deb 'soak 30 128 128 /mnt/data/file3 > /tmp/soak.log 2>&1 &'
+	# and a file re-read: freed churn is hinted and discarded meanwhile,
+	# for 45 s (three restarts took more than 30 s on a slow machine).
+	lab run deb 'soak 45 128 128 /mnt/data/file3 > /tmp/soak.log 2>&1 &'
 	for _ in 1 2 3; do
 		from=$(hintd_log_mark)
 		wait_for 30 hintd_logged_since "$from" "hintd-lab-deb: batch [0-9]*: [0-9]* KiB returned" ||
