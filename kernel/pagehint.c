@@ -103,11 +103,15 @@ static_assert(PAGE_REPORTING_CAPACITY <= PAGEHINT_MAX_RANGES);
 /* After the guest ran short of memory, publish nothing for this long. */
 #define PH_PRESSURE_BACKOFF	(2 * HZ)
 /*
- * How long the OOM notifier waits for the chunks to be back on the lists:
- * long enough for a busy TCG guest's worker and a host's ACK, short enough
- * that a hung host only delays the OOM killer.
+ * How long the OOM notifier waits for the chunks to be back on the lists.
+ * Unclaimed, only the worker has to run. A claimed batch needs the host's
+ * ACK or the agent's RELEASE: milliseconds on a quiet host, but a slow host
+ * under TCG took over a second, and an OOM kill costs the guest far more
+ * than a wait. Each claimed batch is waited for once: a hung host delays the
+ * OOM killer by PH_OOM_CLAIM_WAIT once, not at every allocation.
  */
 #define PH_OOM_WAIT		HZ
+#define PH_OOM_CLAIM_WAIT	(5 * HZ)
 /* How long chunks handed back count as freed: the core's drain follows. */
 #define PH_OOM_DRAIN		(HZ / 10)
 /* Chunks acked in scatterlists that were not acked as a whole. */
@@ -202,6 +206,7 @@ static struct pagehint {
 	unsigned long returned_at;	/* jiffies: ph_report() returned ... */
 	u64 returned_bytes;		/* ... this scatterlist to the core */
 	u64 oom_claim_waits;		/* OOM kills that waited for a claim */
+	u32 oom_waited_id;		/* the claimed batch they waited for last */
 	u64 reported_bytes, acked_bytes, released_bytes;
 	u64 timed_out_bytes, dropped_bytes;
 	u64 below_order_bytes;		/* chunks smaller than ph.order, skipped */
@@ -948,26 +953,33 @@ static unsigned long ph_shrink_scan(struct shrinker *shrinker,
  * Last resort before a process is killed: let an unclaimed batch go and wait
  * until ph_report() has handed the chunks back. A claimed batch cannot be
  * taken back (the host may be discarding it), but it settles by ACK or
- * RELEASE within milliseconds while the host runs, and the agent releases it
- * as soon as the host's end is gone: waiting for it beats a kill. The core
- * puts the chunks on the free lists just after ph_report() returns, so the
- * allocation's retry may come too early: a return within PH_OOM_DRAIN still
- * counts as freed, or that retry would let the OOM killer in after all.
+ * RELEASE while the host runs, and the agent releases it as soon as the
+ * host's end is gone: waiting for it beats a kill (see PH_OOM_CLAIM_WAIT).
+ * The core puts the chunks on the free lists just after ph_report() returns,
+ * so the allocation's retry may come too early: a return within PH_OOM_DRAIN
+ * still counts as freed, or that retry would let the OOM killer in after all.
  */
 static int ph_oom_notify(struct notifier_block *nb, unsigned long unused,
 			 void *parm)
 {
 	unsigned long *freed = parm;
+	unsigned long wait = PH_OOM_WAIT;
 	u64 returned = 0;
 
 	ph_let_go();
 	spin_lock(&ph.lock);
-	if (ph.cur.state == PH_CLAIMED)
-		ph.oom_claim_waits++;
+	if (ph.cur.state == PH_CLAIMED) {
+		if (ph.cur.uapi.id != ph.oom_waited_id) {
+			ph.oom_waited_id = ph.cur.uapi.id;
+			ph.oom_claim_waits++;
+			wait = PH_OOM_CLAIM_WAIT;
+		} else {
+			wait = 0;	/* waited for it once: the host hangs */
+		}
+	}
 	spin_unlock(&ph.lock);
 	if (READ_ONCE(ph.isolated_bytes) &&
-	    !wait_event_timeout(ph.idleq, !READ_ONCE(ph.isolated_bytes),
-				PH_OOM_WAIT))
+	    !wait_event_timeout(ph.idleq, !READ_ONCE(ph.isolated_bytes), wait))
 		return NOTIFY_OK;	/* still out: a hung host */
 
 	spin_lock(&ph.lock);
