@@ -151,7 +151,8 @@ static void take_hints(struct manager *m, struct vm *vm, bool accept) {
 		bool finest = vm->granularity_id < 0 &&
 			      (vm->fine_refused || pacing_hints_finest(vm->batches.granularity,
 									backing_set_page_size(&vm->backings)));
-		bool compact = pacing_compact(&vm->pacing, m->reclaiming, finest, give, now);
+		bool compact = pacing_compact(&vm->pacing, m->reclaiming, vm->state.settings.proactive,
+					      finest, give, now);
 
 		agent_send_cmd(vm->agent, (struct hint_cmd) {
 			.name = HINT_CMD_GIVE, .bytes = give, .compact = compact });
@@ -179,6 +180,9 @@ void actuate(struct manager *m, struct vm *vm, const struct action *a) {
 			.name = HINT_CMD_DROP_CACHE, .bytes = a->bytes });
 		vm->drop_cache_sent = manager_now(m);
 		changed = vm->drop_cache_id > 0;
+		if (changed)
+			pacing_note_drop(&vm->pacing, vm->state.measured.guest.cold, a->bytes,
+					 vm->drop_cache_sent);
 		break;
 	case ACTION_BALLOON:
 		if (a->bytes == vm->state.commanded.balloon_target)

@@ -205,6 +205,8 @@ void collect_vm(struct manager *m, struct vm *vm, usec_t now) {
 		vm->last_refault_file = s->guest.workingset_refault_file;
 		vm->last_counters = now;
 	}
+	vm->state.accounted.cold_cap = pacing_cold_left(&vm->pacing, s->guest.cold, now);
+	vm->state.accounted.cold_capped = vm->state.accounted.cold_cap < s->guest.cold;
 	if (vm->drop_cache_id >= 0 && now - vm->drop_cache_sent > DROP_CACHE_TIMEOUT_USEC) {
 		vm->drop_cache_id = -1;
 		vm->state.accounted.cache_unreturned = true;

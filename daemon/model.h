@@ -175,6 +175,10 @@ struct vm_accounted {
 	 * yet seen come back (within the 10 s after the drop): it is on its
 	 * way, and is not asked for again. */
 	uint64_t cache_coming;
+	/* Drops of its cache were asked recently: its cold cache is at most
+	 * cold_cap, whatever the guest's stats say (pacing_cold_left()). */
+	bool cold_capped;
+	uint64_t cold_cap;
 };
 
 struct vm_state {

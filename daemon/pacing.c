@@ -67,9 +67,17 @@ bool pacing_hints_finest(uint64_t current, uint64_t page_size) {
 	return current <= FINE_GRANULARITY || page_size > FINE_GRANULARITY;
 }
 
-bool pacing_compact(const struct pacing_vm *p, bool reclaiming, bool finest, uint64_t unused_backed,
-		    usec_t now) {
-	if (!reclaiming || !finest || !p->scattered_since || now - p->scattered_since < COMPACT_AFTER_USEC ||
+static bool compact_at_rest(const struct pacing_vm *p, bool finest, usec_t now) {
+	return finest && p->unused_since && now - p->unused_since >= COMPACT_AT_REST_AFTER_USEC &&
+	       now - p->granularity_sent >= COMPACT_AFTER_USEC &&
+	       (!p->compact_sent || now - p->compact_sent >= COMPACT_AT_REST_INTERVAL_USEC);
+}
+
+bool pacing_compact(const struct pacing_vm *p, bool reclaiming, bool proactive, bool finest,
+		    uint64_t unused_backed, usec_t now) {
+	if (!reclaiming)
+		return proactive && compact_at_rest(p, finest, now);
+	if (!finest || !p->scattered_since || now - p->scattered_since < COMPACT_AFTER_USEC ||
 	    now - p->granularity_sent < COMPACT_AFTER_USEC)
 		return false;
 	if (!p->compact_sent || now - p->compact_sent >= COMPACT_INTERVAL_USEC)
@@ -125,6 +133,28 @@ uint64_t pacing_give_after_batch(uint64_t unused_backed, uint64_t freed,
 	if (left < GIVE_MIN_BYTES && freed < GIVE_MIN_BYTES)
 		return 0;
 	return MAX(left, freed);
+}
+
+static bool cold_basis_current(const struct pacing_vm *p, usec_t now) {
+	return p->cold_basis_at && now - p->cold_basis_at < COLD_BASIS_USEC;
+}
+
+void pacing_note_drop(struct pacing_vm *p, uint64_t cold, uint64_t bytes, usec_t now) {
+	if (!cold_basis_current(p, now)) {
+		p->cold_basis_at = now;
+		p->cold_basis = cold;
+		p->cold_asked = 0;
+	}
+	p->cold_asked += bytes;
+}
+
+uint64_t pacing_cold_left(const struct pacing_vm *p, uint64_t cold, usec_t now) {
+	uint64_t left;
+
+	if (!cold_basis_current(p, now))
+		return cold;
+	left = p->cold_basis > p->cold_asked ? p->cold_basis - p->cold_asked : 0;
+	return MIN(cold, left);
 }
 
 bool pacing_ballooned(const struct vm_state *vm) {

@@ -56,6 +56,9 @@ struct pacing_vm {
 				 * of HELD_WINDOW_USEC began */
 	uint64_t held_low, held_low_prev;	/* pacing_note_unused(): the lowest
 				 * unused_backed in this window and the one before */
+	usec_t cold_basis_at;	/* pacing_note_drop(): when cold_basis was taken */
+	uint64_t cold_basis;	/* pacing_note_drop(): cold cache before the drops */
+	uint64_t cold_asked;	/* pacing_note_drop(): what they asked since */
 };
 
 /* ---- settling ----------------------------------------------------------- */
@@ -130,11 +133,16 @@ uint64_t pacing_give_on_tick(const struct pacing_vm *p, bool accept, bool reclai
  * GIVE_MIN_BYTES since the last one (pieces that were not there to compact
  * then), and then no sooner than COMPACT_AFTER_USEC after it. When the
  * caller sends it, it sets p->compact_sent = now and p->compact_unused =
- * unused_backed. */
+ * unused_backed. With no host pressure only for a guest that is to shrink
+ * to its working set anyway (proactive: Proactive=yes): once unused_backed
+ * has stayed >= GIVE_MIN_BYTES for COMPACT_AT_REST_AFTER_USEC (the fine
+ * hints at rest had their time), at most every COMPACT_AT_REST_INTERVAL_USEC. */
 #define COMPACT_AFTER_USEC (2 * USEC_PER_SEC)
 #define COMPACT_INTERVAL_USEC (15 * USEC_PER_SEC)
-bool pacing_compact(const struct pacing_vm *p, bool reclaiming, bool finest, uint64_t unused_backed,
-		    usec_t now);
+#define COMPACT_AT_REST_AFTER_USEC (20 * USEC_PER_SEC)
+#define COMPACT_AT_REST_INTERVAL_USEC (60 * USEC_PER_SEC)
+bool pacing_compact(const struct pacing_vm *p, bool reclaiming, bool proactive, bool finest,
+		    uint64_t unused_backed, usec_t now);
 
 /* True when hints of current granularity are as fine as pacing asks for:
  * FINE_GRANULARITY or finer, or a backing whose pages are larger (finer
@@ -191,6 +199,25 @@ uint64_t pacing_granularity(const struct pacing_vm *p, bool reclaiming, uint64_t
  * else 0. When the caller sends it, it sets p->give_sent = now. */
 uint64_t pacing_give_after_batch(uint64_t unused_backed, uint64_t freed,
 				 uint64_t *ret_unused_backed);
+
+/* ---- cold cache --------------------------------------------------------- */
+
+/* The guest's inactive clean file memory is not all cold. As a drop empties
+ * the inactive list, the guest's kernel refills it from the active one (it
+ * keeps the two in balance), hot pages among them, which its programs touch
+ * again within a second or two. Stats from just after a drop count those as
+ * cold, and a follow-up drop sized from them takes hot cache. So for
+ * COLD_BASIS_USEC after a drop, the guest's cold cache is at most what it
+ * was before the first of them, less what they asked since. */
+#define COLD_BASIS_USEC (30 * USEC_PER_SEC)
+
+/* The caller sends a drop of bytes; cold is the guest's cold cache as
+ * measured now. Starts a new basis when the last is COLD_BASIS_USEC old. */
+void pacing_note_drop(struct pacing_vm *p, uint64_t cold, uint64_t bytes, usec_t now);
+
+/* The cold cache policy may take: cold (as measured), capped as above while
+ * a basis is younger than COLD_BASIS_USEC. */
+uint64_t pacing_cold_left(const struct pacing_vm *p, uint64_t cold, usec_t now);
 
 /* ---- pace --------------------------------------------------------------- */
 

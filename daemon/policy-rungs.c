@@ -97,13 +97,20 @@ void take_unused(struct tick *t) {
 
 /* Dropped cache comes back as unused hints: only a VM whose unused rung
  * takes them, with enough cold cache (inactive, clean) to be worth asking. */
+/* The cold cache policy may ask v for: as its guest measures it, but no
+ * more than was cold before its recent drops, less what they asked. */
+static uint64_t cold_cache(const struct vm_state *v) {
+	return v->accounted.cold_capped ? MIN(v->measured.guest.cold, v->accounted.cold_cap)
+					: v->measured.guest.cold;
+}
+
 static bool volatile_candidate(const struct tick *t, size_t i) {
 	const struct vm_state *v = &t->vms[i];
 
 	return v->measured.running && !t->work[i].is_short && v->measured.agent == AGENT_CONNECTED && v->measured.module &&
 	       v->measured.discard_capable && rung_allowed(v, RUNG_UNUSED) &&
 	       rung_allowed(v, RUNG_VOLATILE) && v->measured.guest.valid &&
-	       v->measured.guest.cold >= VOLATILE_MIN_BYTES;
+	       cold_cache(v) >= VOLATILE_MIN_BYTES;
 }
 
 unsigned cache_cost(double cache_refault_rate) {
@@ -123,14 +130,14 @@ static void explain_drop(const struct tick *t, const struct order *o, struct act
 	if (o->cost > 1) {
 		reasonf(a->reason, "%s: drop %s of %s cold cache (priority %d; its cache comes back "
 			"at %.0f pages/s: 1/%u step)", t->host_why, SZ(a->bytes),
-			SZ(v->measured.guest.cold), v->settings.priority,
+			SZ(cold_cache(v)), v->settings.priority,
 			v->measured.cache_refault_rate, o->cost);
 		return;
 	}
 	if (off >= MiB(1) / 2)
 		snprintf(where, sizeof where, "%s %s", SZ(off), o->key > 0 ? "over" : "under");
 	reasonf(a->reason, "%s: drop %s of %s cold cache (priority %d, %s, %s its fair share of %s)",
-		t->host_why, SZ(a->bytes), SZ(v->measured.guest.cold), v->settings.priority,
+		t->host_why, SZ(a->bytes), SZ(cold_cache(v)), v->settings.priority,
 		SZ(vm_memory(&v->measured)), where, SZ(fair_share(t, v)));
 }
 
@@ -177,7 +184,7 @@ void drop_volatile(struct tick *t) {
 	for (size_t j = 0; t->need > 0 && j < t->n_order; j++) {
 		const struct order *o = &t->order[j];
 		const struct vm_state *v = &t->vms[o->i];
-		uint64_t cold = v->measured.guest.cold;
+		uint64_t cold = cold_cache(v);
 		uint64_t bytes = MIN(MIN(t->cfg->volatile_step / o->cost, cold), t->need);
 		struct action *a = plan_add(t->plan, o->i, ACTION_DROP_CACHE);
 
@@ -217,9 +224,9 @@ void trim_proactively(struct tick *t) {
 			continue;
 		}
 		a = plan_add(t->plan, i, ACTION_DROP_CACHE);
-		a->bytes = MIN(PROACTIVE_STEP, v->measured.guest.cold);
+		a->bytes = MIN(PROACTIVE_STEP, cold_cache(v));
 		reasonf(a->reason, "no host pressure: trim %s of %s cold cache (Proactive=yes; guest "
-			"pressure %.2f%%, refaults %.0f/s)", SZ(a->bytes), SZ(v->measured.guest.cold),
+			"pressure %.2f%%, refaults %.0f/s)", SZ(a->bytes), SZ(cold_cache(v)),
 			v->measured.guest.psi_some_avg10, v->measured.cache_refault_rate);
 		h->proactive_next = t->now + PROACTIVE_INTERVAL_USEC;
 	}

@@ -211,34 +211,59 @@ TEST(compact_when_passes_leave_free_memory_backed) {
 	struct pacing_vm p = { 0 };
 
 	/* Nothing free yet backed: no compaction, pressure or not. */
-	CHECK(!pacing_compact(&p, true, true, 0, T0));
+	CHECK(!pacing_compact(&p, true, false, true, 0, T0));
 	pacing_note_unused(&p, MiB(200), T0);
 	/* Passes first: compaction only once they have had their time. */
-	CHECK(!pacing_compact(&p, true, true, MiB(200), T0 + COMPACT_AFTER_USEC - 1));
-	CHECK(pacing_compact(&p, true, true, MiB(200), T0 + COMPACT_AFTER_USEC));
+	CHECK(!pacing_compact(&p, true, false, true, MiB(200), T0 + COMPACT_AFTER_USEC - 1));
+	CHECK(pacing_compact(&p, true, false, true, MiB(200), T0 + COMPACT_AFTER_USEC));
 	/* Never without host pressure: it costs the guest. */
-	CHECK(!pacing_compact(&p, false, true, MiB(200), T0 + COMPACT_AFTER_USEC));
+	CHECK(!pacing_compact(&p, false, false, true, MiB(200), T0 + COMPACT_AFTER_USEC));
 	/* Never while finer hints could get it without moving a page. */
-	CHECK(!pacing_compact(&p, true, false, MiB(200), T0 + COMPACT_AFTER_USEC));
+	CHECK(!pacing_compact(&p, true, false, false, MiB(200), T0 + COMPACT_AFTER_USEC));
 	/* Nor right after the granularity changed: the fine pass first. */
 	p.granularity_sent = T0 + SEC(1);
-	CHECK(!pacing_compact(&p, true, true, MiB(200), T0 + SEC(1) + COMPACT_AFTER_USEC - 1));
-	CHECK(pacing_compact(&p, true, true, MiB(200), T0 + SEC(1) + COMPACT_AFTER_USEC));
+	CHECK(!pacing_compact(&p, true, false, true, MiB(200), T0 + SEC(1) + COMPACT_AFTER_USEC - 1));
+	CHECK(pacing_compact(&p, true, false, true, MiB(200), T0 + SEC(1) + COMPACT_AFTER_USEC));
 	p.granularity_sent = 0;
 	/* At most every COMPACT_INTERVAL_USEC for what was there already. */
 	p.compact_sent = T0 + COMPACT_AFTER_USEC;
 	p.compact_unused = MiB(200);
-	CHECK(!pacing_compact(&p, true, true, MiB(200), T0 + COMPACT_AFTER_USEC + SEC(1)));
-	CHECK(!pacing_compact(&p, true, true, MiB(200) + GIVE_MIN_BYTES - 1, T0 + COMPACT_AFTER_USEC + SEC(1)));
-	CHECK(pacing_compact(&p, true, true, MiB(200), T0 + COMPACT_AFTER_USEC + COMPACT_INTERVAL_USEC));
+	CHECK(!pacing_compact(&p, true, false, true, MiB(200), T0 + COMPACT_AFTER_USEC + SEC(1)));
+	CHECK(!pacing_compact(&p, true, false, true, MiB(200) + GIVE_MIN_BYTES - 1, T0 + COMPACT_AFTER_USEC + SEC(1)));
+	CHECK(pacing_compact(&p, true, false, true, MiB(200), T0 + COMPACT_AFTER_USEC + COMPACT_INTERVAL_USEC));
 	/* A large free since (a cache dropped): its pieces were not there to
 	 * compact, so again, though not at once. */
-	CHECK(!pacing_compact(&p, true, true, MiB(264), T0 + COMPACT_AFTER_USEC + COMPACT_AFTER_USEC / 2));
-	CHECK(pacing_compact(&p, true, true, MiB(264), T0 + COMPACT_AFTER_USEC + SEC(2)));
-	CHECK(!pacing_compact(&p, false, true, MiB(264), T0 + COMPACT_AFTER_USEC + SEC(2)));
+	CHECK(!pacing_compact(&p, true, false, true, MiB(264), T0 + COMPACT_AFTER_USEC + COMPACT_AFTER_USEC / 2));
+	CHECK(pacing_compact(&p, true, false, true, MiB(264), T0 + COMPACT_AFTER_USEC + SEC(2)));
+	CHECK(!pacing_compact(&p, false, false, true, MiB(264), T0 + COMPACT_AFTER_USEC + SEC(2)));
 	/* Back under the threshold: the clock starts again. */
 	pacing_note_unused(&p, MiB(1), T0 + SEC(60));
-	CHECK(!pacing_compact(&p, true, true, MiB(264), T0 + SEC(61)));
+	CHECK(!pacing_compact(&p, true, false, true, MiB(264), T0 + SEC(61)));
+}
+
+TEST(compact_at_rest_only_for_a_proactive_guest_and_seldom) {
+	struct pacing_vm p = { 0 };
+
+	/* 41 MiB free yet backed in single pages after proactive trims. */
+	pacing_note_unused(&p, MiB(41), T0);
+	/* Fine hints first, and their time. */
+	CHECK(!pacing_compact(&p, false, true, false, MiB(41), T0 + SEC(60)));
+	CHECK(!pacing_compact(&p, false, true, true, MiB(41), T0 + COMPACT_AT_REST_AFTER_USEC - 1));
+	CHECK(pacing_compact(&p, false, true, true, MiB(41), T0 + COMPACT_AT_REST_AFTER_USEC));
+	/* A guest not asked to shrink keeps its pages where they are. */
+	CHECK(!pacing_compact(&p, false, false, true, MiB(41), T0 + SEC(60)));
+	/* Not right after the granularity changed. */
+	p.granularity_sent = T0 + SEC(30);
+	CHECK(!pacing_compact(&p, false, true, true, MiB(41), T0 + SEC(30) + COMPACT_AFTER_USEC - 1));
+	CHECK(pacing_compact(&p, false, true, true, MiB(41), T0 + SEC(30) + COMPACT_AFTER_USEC));
+	/* Then once a minute at most, however much more is freed. */
+	p.compact_sent = T0 + SEC(40);
+	p.compact_unused = MiB(41);
+	CHECK(!pacing_compact(&p, false, true, true, MiB(200), T0 + SEC(40) + COMPACT_AT_REST_INTERVAL_USEC - 1));
+	CHECK(pacing_compact(&p, false, true, true, MiB(200), T0 + SEC(40) + COMPACT_AT_REST_INTERVAL_USEC));
+	/* Too little free and backed for a pass at rest: nothing to compact. */
+	pacing_note_unused(&p, GIVE_MIN_BYTES - 1, T0 + SEC(200));
+	CHECK(!pacing_compact(&p, false, true, true, GIVE_MIN_BYTES - 1, T0 + SEC(300)));
 }
 
 TEST(what_compaction_moved_into_discarded_memory_is_not_credited_again) {
@@ -316,16 +341,16 @@ TEST(under_pressure_less_than_a_pass_gets_fine_hints_then_compaction) {
 	/* On 2 MiB pages, 2 MiB hints are as fine as it gets: compaction. */
 	CHECK(pacing_hints_finest(MiB(2), MiB(2)));
 	p.granularity_sent = T0 + FINE_AFTER_USEC;
-	CHECK(!pacing_compact(&p, true, pacing_hints_finest(g, KiB(4)), MiB(24),
+	CHECK(!pacing_compact(&p, true, false, pacing_hints_finest(g, KiB(4)), MiB(24),
 			      T0 + FINE_AFTER_USEC + COMPACT_AFTER_USEC - 1));
-	CHECK(pacing_compact(&p, true, pacing_hints_finest(g, KiB(4)), MiB(24),
+	CHECK(pacing_compact(&p, true, false, pacing_hints_finest(g, KiB(4)), MiB(24),
 			     T0 + FINE_AFTER_USEC + COMPACT_AFTER_USEC));
-	CHECK(!pacing_compact(&p, false, true, MiB(24), T0 + SEC(60)));
+	CHECK(!pacing_compact(&p, false, false, true, MiB(24), T0 + SEC(60)));
 	/* Below SCATTERED_MIN_BYTES it is noise: nothing. */
 	struct pacing_vm q = { 0 };
 	pacing_note_unused(&q, SCATTERED_MIN_BYTES - 1, T0);
 	CHECK_EQ_U64(pacing_give_on_tick(&q, true, true, SCATTERED_MIN_BYTES - 1, T0 + SEC(60)), 0);
-	CHECK(!pacing_compact(&q, true, true, SCATTERED_MIN_BYTES - 1, T0 + SEC(60)));
+	CHECK(!pacing_compact(&q, true, false, true, SCATTERED_MIN_BYTES - 1, T0 + SEC(60)));
 	CHECK_EQ_U64(pacing_granularity(&q, true, MiB(2), MiB(2), KiB(4), T0 + SEC(60)), MiB(2));
 }
 
@@ -459,6 +484,29 @@ TEST(stats_interval) {
 		if (got != table[t].want)
 			FAIL_AT("%s: %u ms, want %u", table[t].what, got, table[t].want);
 	}
+}
+
+TEST(cold_cache_after_drops_is_what_was_cold_before) {
+	struct pacing_vm p = { 0 };
+
+	/* No drop yet: as measured. */
+	CHECK_EQ_U64(pacing_cold_left(&p, MiB(150), T0), MiB(150));
+	/* 96 MiB asked of 150 cold: at most 54 left, whatever stats say. */
+	pacing_note_drop(&p, MiB(150), MiB(96), T0);
+	CHECK_EQ_U64(pacing_cold_left(&p, MiB(110), T0 + SEC(3)), MiB(54));
+	/* Less measured than that: what is measured. */
+	CHECK_EQ_U64(pacing_cold_left(&p, MiB(20), T0 + SEC(3)), MiB(20));
+	/* A follow-up counts against the same basis, whatever cold it saw. */
+	pacing_note_drop(&p, MiB(110), MiB(50), T0 + SEC(3));
+	CHECK_EQ_U64(pacing_cold_left(&p, MiB(90), T0 + SEC(5)), MiB(4));
+	pacing_note_drop(&p, MiB(90), MiB(10), T0 + SEC(6));
+	CHECK_EQ_U64(pacing_cold_left(&p, MiB(90), T0 + SEC(7)), 0);
+	/* The basis ages out: what the kernel has kept inactive since is cold. */
+	CHECK_EQ_U64(pacing_cold_left(&p, MiB(90), T0 + COLD_BASIS_USEC - 1), 0);
+	CHECK_EQ_U64(pacing_cold_left(&p, MiB(90), T0 + COLD_BASIS_USEC), MiB(90));
+	/* The next drop starts a new basis from what it saw. */
+	pacing_note_drop(&p, MiB(90), MiB(32), T0 + COLD_BASIS_USEC);
+	CHECK_EQ_U64(pacing_cold_left(&p, MiB(200), T0 + COLD_BASIS_USEC + SEC(1)), MiB(58));
 }
 
 int main(void) {

@@ -965,6 +965,33 @@ TEST(volatile_is_sized_from_cold_cache) {
 	plan_done(&p);
 }
 
+TEST(a_follow_up_drop_takes_no_more_than_was_cold_before) {
+	/* Its stats say 120 MiB are cold, but the drops of the last seconds
+	 * left only 40 MiB of what was cold before them: the rest was hot
+	 * cache the guest's kernel moved to its inactive list. */
+	struct policy_config c = config();
+	struct host_state h = host_free(GiB(1));
+	struct vm_state vms[1] = { vm_new("a", GiB(2)) };
+	struct hist hist;
+	struct plan p;
+
+	hist_init(&hist);
+	h.reclaim_request = MiB(96);
+	vms[0].measured.guest.volatile_ = MiB(250);
+	vms[0].measured.guest.cold = MiB(120);
+	vms[0].accounted.cold_capped = true;
+	vms[0].accounted.cold_cap = MiB(40);
+	decide(&c, &h, vms, 1, &hist, NOW, &p);
+	CHECK_EQ_U64(drop(&p, 0), MiB(40));
+	CHECK(strstr(reason(&p, 0, ACTION_DROP_CACHE), "of 40 MiB cold cache") != NULL);
+	plan_done(&p);
+	/* Nothing cold left of it: no drop at all. */
+	vms[0].accounted.cold_cap = 0;
+	decide(&c, &h, vms, 1, &hist, NOW + SEC(1), &p);
+	CHECK_EQ_INT(count(&p, ACTION_DROP_CACHE), 0);
+	plan_done(&p);
+}
+
 TEST(free_memory_held_backed_does_not_shrink_the_drop) {
 	/* A request of 96 MiB; the guest holds 17 MiB free yet backed. New,
 	 * it is on its way and the drop is the rest; held through its passes
