@@ -166,39 +166,3 @@ counter_above() { local c; c=$(counter); [[ -n $c ]] && ((c > $1)); } # MIB
 	((counted >= 64)) || fail "counted only ${counted} MiB"
 	((counted <= lost + 16)) || fail "counted ${counted} MiB, more than the ${lost} MiB the backing lost"
 }
-
-# A guest's memory PSI "some" avg10, percent.
-guest_psi() { lab run "$1" "awk '/^some/ { sub(\"avg10=\", \"\", \$2); print \$2 }' /proc/pressure/memory"; }
-# Percent of FILES... of guest NAME in its page cache.
-resident_pct() { lab run "$1" "resident $2" | awk '{ print int(100 * $1 / $2) }'; } # NAME "FILES"
-
-@test "f: Proactive=yes: an idle guest sheds its unused cache within 3 min, a busy one keeps its files" {
-	start_hintd "$(printf '[Host]\n[VM hintd-lab-a]\nProactive=yes\n[VM hintd-lab-b]\nProactive=yes')"
-	wait_agents a b
-	# a reads 320 MiB once, then only ever touches 50 MiB of it; b re-reads
-	# its 128 MiB all the time.
-	lab run a 'sync; echo 3 > /proc/sys/vm/drop_caches; cat /mnt/data/file0 /mnt/data/file1 /mnt/data/file2 /mnt/data/file3 /mnt/data/file4 > /dev/null'
-	# (setsid: a background job of lab run must outlive the command.)
-	lab run a "setsid sh -c 'echo \$\$ > /tmp/touch.pid; while :; do dd if=/mnt/data/file4 of=/dev/null bs=1M count=50 2>/dev/null; sleep 1; done' < /dev/null > /dev/null 2>&1 &"
-	lab run b "setsid sh -c 'echo \$\$ > /tmp/reread.pid; while :; do cat /mnt/data/file0 /mnt/data/file1 > /dev/null; sleep 1; done' < /dev/null > /dev/null 2>&1 &"
-	sleep 5
-	base=$(backed_mib a) shed=0 psi_max=0 t0=$SECONDS
-	while ((SECONDS - t0 < 180)); do
-		shed=$((base - $(backed_mib a)))
-		psi=$(guest_psi a)
-		awk -v p="$psi" -v m="$psi_max" 'BEGIN { exit !(p > m) }' && psi_max=$psi
-		((shed >= 200)) && break
-		sleep 2
-	done
-	kept=$(resident_pct b "/mnt/data/file0 /mnt/data/file1")
-	hot=$(resident_pct a /mnt/data/file4)
-	lab run a 'kill $(cat /tmp/touch.pid)'
-	lab run b 'kill $(cat /tmp/reread.pid)'
-	report "a (idle): backing ${base} MiB, shed ${shed} MiB in $((SECONDS - t0)) s, PSI some avg10 at most ${psi_max}%, its 50 MiB hot part ${hot}% resident (file4); b (re-reading): ${kept}% of its files resident"
-	report "$(hintd_log | grep -c 'hintd-lab-a: no host pressure: trim') trims of a, $(hintd_log | grep -c 'hintd-lab-b: no host pressure: trim') of b"
-	((shed >= 200)) || fail "a shed only ${shed} MiB in 180 s"
-	awk -v p="$psi_max" 'BEGIN { exit !(p < 0.15) }' || fail "a's PSI reached ${psi_max}%"
-	((kept >= 90)) || fail "b kept only ${kept}% of the files it re-reads"
-	run hintd_logged "inflate\|deflate"
-	assert_failure
-}

@@ -241,6 +241,69 @@ freed_back() { (((($(free_backed_mib) - stale) * 100) <= freed * (100 - $1))); }
 	no_oops
 }
 
+# A guest's memory PSI "some" avg10, percent.
+guest_psi() { lab run "$1" "awk '/^some/ { sub(\"avg10=\", \"\", \$2); print \$2 }' /proc/pressure/memory"; }
+
+# Guest NAME's memory PSI some avg10 is below PCT percent.
+psi_below() { awk -v p="$(guest_psi "$1")" -v t="$2" 'BEGIN { exit !(p != "" && p < t) }'; } # NAME PCT
+
+# Follows guest NAME, idle under Proactive=yes, for up to 180 s until its
+# backing has shed MIB from where it is now. Sets shed (MiB), shed_secs,
+# psi_max (the guest's highest memory PSI some avg10 meanwhile, percent)
+# and psi_max_at (seconds into the 180 when it was seen).
+follow_shedding() { # NAME MIB
+	local base t0=$SECONDS psi
+	base=$(backed_mib "$1")
+	shed=0 psi_max=0 psi_max_at=0
+	while ((SECONDS - t0 < 180)); do
+		shed=$((base - $(backed_mib "$1")))
+		psi=$(guest_psi "$1")
+		if awk -v p="$psi" -v m="$psi_max" 'BEGIN { exit !(p > m) }'; then
+			psi_max=$psi psi_max_at=$((SECONDS - t0))
+		fi
+		((shed >= $2)) && break
+		sleep 2
+	done
+	shed_secs=$((SECONDS - t0))
+}
+
+# File refaults, major faults and mapped file memory (MiB) in the guest.
+guest_counters() {
+	lab run deb "awk '\$1 == \"workingset_refault_file\" || \$1 == \"pgmajfault\" { printf \"%s %s \", \$1, \$2 }' /proc/vmstat;
+		awk '\$1 == \"Mapped:\" { print \"mapped\", int(\$2 / 1024) }' /proc/meminfo"
+}
+
+@test "Proactive=yes with no host pressure: the guest sheds the cache it does not use and keeps what it re-reads" {
+	local base hot trims t0 counters0
+	start_hintd "$(printf '[Host]\n[VM hintd-lab-deb]\nProactive=yes')"
+	wait_agents deb
+	# 320 MiB read once, then only 64 MiB of it (one whole file, so that
+	# fincore tells how much of it stays) every second, while systemd and
+	# its services go about their business.
+	lab run deb 'sync; echo 3 > /proc/sys/vm/drop_caches; cat /mnt/data/file0 /mnt/data/file1 /mnt/data/file2 /mnt/data/file3 /mnt/data/file4 > /dev/null'
+	lab run deb "setsid sh -c 'echo \$\$ > /tmp/touch.pid; while :; do cat /mnt/data/file4 > /dev/null; sleep 1; done' < /dev/null > /dev/null 2>&1 &"
+	# Idle: what the reads cost it has passed (its PSI is well under the
+	# 0.15% target, as hintd waits for too).
+	t0=$SECONDS
+	wait_for 60 psi_below deb 0.05 || fail "the guest's PSI stays at $(guest_psi deb)%"
+	report "calm after $((SECONDS - t0)) s"
+	base=$(backed_mib deb)
+	counters0=$(guest_counters)
+	follow_shedding deb 200
+	hot=$(lab run deb 'fincore -b -n -o RES,SIZE /mnt/data/file4' | awk '{ print int(100 * $1 / $2) }')
+	lab run deb 'kill $(cat /tmp/touch.pid)'
+	trims=$(hintd_log | grep -c 'hintd-lab-deb: no host pressure: trim')
+	report "backing ${base} MiB, shed ${shed} MiB in ${shed_secs} s (${trims} trims), PSI some avg10 at most ${psi_max}% (after ${psi_max_at} s), the file it re-reads ${hot}% resident"
+	report "before -> after: $counters0 -> $(guest_counters)"
+	report "$(hintd_log | grep 'hintd-lab-deb: no host pressure: trim' | sed 's/.*(Proactive=yes; //' | tr '\n' ';')"
+	((shed >= 200)) || fail "shed only ${shed} MiB in 180 s"
+	awk -v p="$psi_max" 'BEGIN { exit !(p < 0.15) }' || fail "its PSI reached ${psi_max}%"
+	((hot >= 90)) || fail "only ${hot}% of the file it re-reads stayed cached"
+	run hintd_logged "inflate\|deflate"
+	assert_failure
+	no_oops
+}
+
 @test "systemctl restart hint-agent with batches in flight loses no page" {
 	local from restarts=0
 	start_hintd "[Host]"
