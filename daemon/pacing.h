@@ -209,7 +209,7 @@ uint64_t pacing_give_after_batch(uint64_t unused_backed, uint64_t freed,
  * cold, and a follow-up drop sized from them takes hot cache. So for
  * COLD_BASIS_USEC after a drop, the guest's cold cache is at most what it
  * was before the first of them, less what they asked since. */
-#define COLD_BASIS_USEC (30 * USEC_PER_SEC)
+#define COLD_BASIS_USEC (15 * USEC_PER_SEC)
 
 /* The caller sends a drop of bytes; cold is the guest's cold cache as
  * measured now. Starts a new basis when the last is COLD_BASIS_USEC old. */
