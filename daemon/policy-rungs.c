@@ -95,8 +95,6 @@ void take_unused(struct tick *t) {
 	}
 }
 
-/* Dropped cache comes back as unused hints: only a VM whose unused rung
- * takes them, with enough cold cache (inactive, clean) to be worth asking. */
 /* The cold cache policy may ask v for: as its guest measures it, but no
  * more than was cold before its recent drops, less what they asked. */
 static uint64_t cold_cache(const struct vm_state *v) {
@@ -104,6 +102,8 @@ static uint64_t cold_cache(const struct vm_state *v) {
 					: v->measured.guest.cold;
 }
 
+/* Dropped cache comes back as unused hints: only a VM whose unused rung
+ * takes them, with enough cold cache (inactive, clean) to be worth asking. */
 static bool volatile_candidate(const struct tick *t, size_t i) {
 	const struct vm_state *v = &t->vms[i];
 
