@@ -43,15 +43,6 @@ memtouch_done() { # NAME
 	assert_output --partial "memtouch: ok"
 }
 
-no_oops() { # NAME
-	run lab run "$1" 'dmesg | grep -E "Oops|BUG:|WARNING:|general protection|Out of memory" || echo clean'
-	[[ $output == clean ]] && return
-	# What the guest held and where its memory was when it happened.
-	lab run "$1" 'dmesg | tail -60; grep . /sys/kernel/pagehint/*_bytes' | sed 's/^/# /' >&3
-	hintd_log | tail -40 | sed 's/^/# hintd: /' >&3
-	assert_output "clean"
-}
-
 @test "kill -9 of hintd mid-batch: the guest gets its pages back, a restarted hintd picks everything up" {
 	local released
 	start_hintd "[Host]"

@@ -31,12 +31,6 @@ budget_config() { # FREE_MIB [LOW HIGH]
 
 ready_markers_at_least() { (($(grep -c '^HINTD-LAB-READY' "$LAB_DIR/guests/deb/console.log") >= $1)); }
 
-
-no_oops() {
-	run lab run deb 'dmesg | grep -E "Oops|BUG:|WARNING:|general protection|Out of memory" || echo clean'
-	assert_output "clean"
-}
-
 # The agent and module as systemd and DKMS left them.
 agent_and_module_up() {
 	run lab run deb 'systemctl is-active hint-agent; modinfo -n pagehint; cat /sys/module/pagehint/initstate'
@@ -190,7 +184,7 @@ hot_and_cold_round() { # LABEL
 	lab run deb 'nohup memtouch 100 --hold 120 > /dev/null 2>&1 & echo $! > /tmp/anon.pid'
 	hot_and_cold_round "swap"
 	lab run deb 'kill $(cat /tmp/anon.pid); swapoff /swapfile; rm -f /swapfile'
-	no_oops
+	no_oops deb
 }
 
 # Guest MemFree and the host's unbacked part of the guest's RAM, in MiB.
@@ -238,7 +232,7 @@ freed_back() { (((($(free_backed_mib) - stale) * 100) <= freed * (100 - $1))); }
 	((freed >= 48)) || fail "the drop freed only ${freed} MiB"
 	freed_back 80 || fail "of the ${freed} MiB freed, $(($(free_backed_mib) - stale)) MiB are still backed"
 	unbacked_covers 80 || fail "only $(unbacked_mib) MiB of the guest's $(free_mib) MiB free are unbacked"
-	no_oops
+	no_oops deb
 }
 
 # A guest's memory PSI "some" avg10, percent.
@@ -318,7 +312,7 @@ guest_counters() {
 	((hot >= 90)) || fail "only ${hot}% of the file it re-reads stayed cached"
 	run hintd_logged "inflate\|deflate"
 	assert_failure
-	no_oops
+	no_oops deb
 }
 
 @test "systemctl restart hint-agent with batches in flight loses no page" {
@@ -346,7 +340,7 @@ guest_counters() {
 	assert_output --partial "soak: ok"
 	run lab run deb 'memtouch 400'
 	assert_output --partial "memtouch: ok 400 MiB"
-	no_oops
+	no_oops deb
 }
 
 @test "after a reboot the agent and module are back and hints flow" {

@@ -139,3 +139,15 @@ virtio_mem_mib() { # NAME requested|current
 
 # A measured figure, shown in the TAP output whether the test passes or not.
 report() { echo "# $*" >&3; }
+
+# The guest's kernel reported no oops, BUG, warning or OOM kill. If it did,
+# the whole report (its stack is below the console's log level) and what
+# the module held go to the TAP output before the test fails.
+no_oops() { # NAME
+	run lab run "$1" 'dmesg | grep -E "Oops|BUG:|WARNING:|general protection|Out of memory" || echo clean'
+	[[ $output == clean ]] && return
+	lab run "$1" 'dmesg | grep -m 3 -A 40 -E "Oops|BUG:|WARNING:|general protection|Out of memory"
+		grep . /sys/kernel/pagehint/*_bytes' | sed 's/^/# /' >&3
+	hintd_log | tail -40 | sed 's/^/# hintd: /' >&3
+	assert_output "clean"
+}
