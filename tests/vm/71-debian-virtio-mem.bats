@@ -54,7 +54,7 @@ device_mib() { echo $(($(stat -L -c %b "$(lab memfd dv | tail -1)") * 512 >> 20)
 	((left <= VMEM / 16)) || fail "the device's file still holds ${left} MiB"
 	run hintctl show hintd-lab-dv
 	assert_line --regexp '^ *Discard: +yes'
-	assert_line --regexp '^ *AgentRejected: 0$'
+	nothing_rejected dv
 	# Nothing more was unplugged: the discards were hints. The memory is
 	# the guest's again at once.
 	assert_equal "$(virtio_mem_mib dv current)" $((VMEM / 2))

@@ -151,3 +151,13 @@ no_oops() { # NAME
 	hintd_log | tail -40 | sed 's/^/# hintd: /' >&3
 	assert_output "clean"
 }
+
+# hintd rejected no message from guest NAME's agent (an honest agent sends
+# none it should); if it did, what hintd said about each.
+nothing_rejected() { # NAME
+	local count
+	count=$(hintctl show "hintd-lab-$1" | awk '$1 == "AgentRejected:" { print $2 }')
+	[[ $count == 0 ]] && return
+	hintd_log | grep "hintd-lab-$1: .*rejected" | head -5 | sed 's/^/# hintd: /' >&3
+	fail "AgentRejected of $1 is ${count:-missing}"
+}
