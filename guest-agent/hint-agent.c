@@ -460,7 +460,8 @@ static void slow_job_done(void) {
 	char why[HINT_STRING_MAX];
 	int r;
 
-	slow_job_finish(&j);
+	if (!slow_job_finish(&j))
+		return;
 	if (j.cmd.name == HINT_CMD_GIVE) {
 		/* Compacted (or not: the pass is worth asking either way). */
 		r = module_cmd(PAGEHINT_CMD_GIVE, 0, j.cmd.bytes);
@@ -492,7 +493,7 @@ static void handle_cmd(const struct hint_cmd *c) {
 		r = slow_job_start(c);
 		if (r < 0) {
 			snprintf(why, sizeof why, "drop_cache failed: %s",
-				 r == -EBUSY ? "a cache drop or compaction is still running" : strerror(-r));
+				 r == -EBUSY ? "a cache drop is still running" : strerror(-r));
 			send_reply(c->id, false, why, NULL, 0);
 		}
 		return;
@@ -532,8 +533,8 @@ static void handle_cmd(const struct hint_cmd *c) {
 		send_hello();
 		return;
 	case HINT_CMD_GIVE:
-		/* Compaction first, aside; while a compaction or a drop runs,
-		 * a plain pass. */
+		/* Compaction first, aside (a drop may run meanwhile); while
+		 * a compaction runs, a plain pass. */
 		if (c->compact && slow_job_start(c) == 0)
 			return;
 		r = module_cmd(PAGEHINT_CMD_GIVE, 0, c->bytes);

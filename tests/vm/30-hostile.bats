@@ -125,10 +125,11 @@ hintd_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$HINTD_PID/stat"; }
 	budget=$(($(total_backed_mib evil good) - 160))
 	start_hintd "$(printf '[Host]\nBudget=%sM\nLowWatermark=64M\nHighWatermark=128M\n[VM hintd-lab-evil]\nReclaim=unused,volatile\n' "$budget")"
 	wait_agents good
-	lab run evil "hostile liar 40 > /tmp/liar.log 2>&1 &"
+	# It lies for 25 s; the balloon must move while it does.
+	lab run evil "hostile liar 25 > /tmp/liar.log 2>&1 &"
 	t0=$SECONDS
-	wait_for 40 balloon_at_most good $((500 * 1024)) ||
-		fail "good's balloon did not move in 40 s: $(hintctl status | grep -i plan)"
+	wait_for 20 balloon_at_most good $((500 * 1024)) ||
+		fail "good's balloon did not move in 20 s: $(hintctl status | grep -i plan)"
 	secs=$((SECONDS - t0))
 	report "evil lying: good's balloon down to $(balloon_mib good) MiB after ${secs} s"
 	wait_for 20 hintd_logged "hintd-lab-evil: message from the guest rejected: stats: total 1099511627776" ||
@@ -140,6 +141,6 @@ hintd_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$HINTD_PID/stat"; }
 	# The lies credited nothing: evil's rungs count only what the host measured.
 	run hintctl show hintd-lab-evil
 	assert_line --regexp '^ *ReclaimedVolatile: 0$'
-	wait_for 60 lab run evil "grep -q 'hostile: liar: ok' /tmp/liar.log" ||
+	wait_for 45 lab run evil "grep -q 'hostile: liar: ok' /tmp/liar.log" ||
 		fail "liar: $(lab run evil 'cat /tmp/liar.log')"
 }

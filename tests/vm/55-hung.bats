@@ -51,7 +51,8 @@ poll_hintctl() { # PATTERN
 	local secs
 	start_hintd "[Host]"
 	wait_agents a b
-	lab run a "soak $((STALL_SECONDS + 40)) 96 128 > /tmp/soak.log 2>&1 &"
+	# Long enough to go on for 10 s or more once a runs again.
+	lab run a "soak $((STALL_SECONDS + 25)) 96 128 > /tmp/soak.log 2>&1 &"
 	sleep 5
 	STOPPED_PID=$(lab qemu-pid a)
 	kill -STOP "$STOPPED_PID"
