@@ -143,11 +143,12 @@ report() { echo "# $*" >&3; }
 # The guest's kernel reported no oops, BUG, warning or OOM kill. If it did,
 # the whole report (its stack is below the console's log level) and what
 # the module held go to the TAP output before the test fails.
+OOPS_PATTERN="Oops|BUG:|WARNING:|general protection|Out of memory"
 no_oops() { # NAME
-	run lab run "$1" 'dmesg | grep -E "Oops|BUG:|WARNING:|general protection|Out of memory" || echo clean'
+	run lab run "$1" "dmesg | grep -E '$OOPS_PATTERN' || echo clean"
 	[[ $output == clean ]] && return
-	lab run "$1" 'dmesg | grep -m 3 -A 40 -E "Oops|BUG:|WARNING:|general protection|Out of memory"
-		grep . /sys/kernel/pagehint/*_bytes' | sed 's/^/# /' >&3
+	lab run "$1" "dmesg | grep -m 3 -A 40 -E '$OOPS_PATTERN'
+		grep . /sys/kernel/pagehint/*_bytes" | sed 's/^/# /' >&3
 	hintd_log | tail -40 | sed 's/^/# hintd: /' >&3
 	assert_output "clean"
 }
